@@ -1,0 +1,25 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { registerTrainingKernels } from './kernels/registerTrainingKernels.js';
+
+export { tf };
+
+let ready: Promise<typeof tf> | undefined;
+
+/**
+ * Selects the WASM backend and registers the gradient kernels it lacks. Idempotent: every entry
+ * point (library call, CLI, worker) awaits this before touching a tensor, so callers never see a
+ * half-initialised engine or the slow CPU fallback.
+ */
+export function initEngine(options: { threads?: number } = {}): Promise<typeof tf> {
+  ready ??= (async () => {
+    if (options.threads) setThreadsCount(options.threads);
+    registerTrainingKernels();
+    const ok = await tf.setBackend('wasm');
+    if (!ok) throw new Error('happysad: the TensorFlow.js WASM backend failed to initialise');
+    await tf.ready();
+    return tf;
+  })();
+  return ready;
+}
