@@ -1,0 +1,55 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Writes a file so that readers see either the old content or the new, never half of it: write a
+ * sibling temp file, then rename over the target (atomic on one filesystem).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Replaces a whole directory at once: `fill` writes into a fresh sibling directory, which then
+ * takes the target's place. If anything fails before the swap, the old directory is untouched, so
+ * an interrupted save leaves the last good model on disk.
+ */
+export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  const parent = dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const tag = randomBytes(6).toString('hex');
+  const tmp = join(parent, `.${basename(dir)}.${tag}.tmp`);
+  const old = join(parent, `.${basename(dir)}.${tag}.old`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  // Two renames: POSIX cannot rename a directory over a non-empty one. Between them the target is
+  // briefly absent but both versions exist on disk; a reader retrying finds the new one.
+  let hadOld = false;
+  try {
+    await rename(dir, old);
+    hadOld = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  try {
+    await rename(tmp, dir);
+  } catch (err) {
+    if (hadOld) await rename(old, dir);
+    throw err;
+  }
+  if (hadOld) await rm(old, { recursive: true, force: true });
+}
