@@ -1,1 +1,23 @@
-export const x: number = 1;
+/**
+ * happysad: train, evaluate, run and serve happy/sad image classifiers.
+ * The library API mirrors the CLI: discoverDataset → cleanDataset → train → evaluate → loadModel().predict().
+ */
+export { initEngine } from './engine/engine.js';
+export { HappysadError, DatasetError, ImageError, BundleError, OptionError } from './errors.js';
+export { discoverDataset, type DiscoveredDataset, type DatasetFile, type Split } from './data/discoverDataset.js';
+export { cleanDataset, quarantineFiles, type CleanReport, type CleanProblem, type CleanOptions } from './data/cleanDataset.js';
+export { inspectImageFile, inspectImageBytes, type ImageInspection } from './data/inspectImage.js';
+export { decodeImage, type RawImage } from './data/decodeImage.js';
+export { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './data/imageLimits.js';
+export { parseInputShape, defaultPreprocessSpec, type PreprocessSpec, type InputShape } from './data/preprocessSpec.js';
+export { getArchitecture, listArchitectures, type Architecture } from './model/architectures.js';
+export { summarizeModel, formatModelSummary, type ModelSummary } from './model/summarizeModel.js';
+export { saveBundle, readBundle, type ModelBundle } from './model/modelBundle.js';
+export type { BundleMetadata } from './model/bundleMetadata.js';
+export { train, type TrainResult } from './train/train.js';
+export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent } from './train/trainOptions.js';
+export type { TrainingHistory, EpochRecord } from './train/history.js';
+export { evaluate, type EvaluateOptions, type EvaluateResult } from './evaluate/evaluate.js';
+export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';
+export { loadModel, Classifier, type Prediction, type PredictOptions } from './predict/classifier.js';
+export { renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';

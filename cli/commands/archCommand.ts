@@ -1,0 +1,32 @@
+import { initEngine } from '../../src/engine/engine.js';
+import { getArchitecture, listArchitectures } from '../../src/model/architectures.js';
+import { formatModelSummary, summarizeModel } from '../../src/model/summarizeModel.js';
+import { parseInputShape } from '../../src/data/preprocessSpec.js';
+import { parseCommand } from '../parseCommand.js';
+
+export const archHelp = `happysad arch [NAME] [--input HxWxC] [--classes N] [--json]
+
+Prints the layer table of an architecture, like Keras' model.summary(). Without NAME, lists them.`;
+
+export async function archCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, archHelp, {
+    input: { type: 'string' },
+    classes: { type: 'string', default: '2' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length === 0) {
+    for (const name of listArchitectures()) {
+      const a = getArchitecture(name);
+      console.log(`${name.padEnd(10)} ${a.defaultInput.join('x').padEnd(12)} ${a.description}`);
+    }
+    return 0;
+  }
+  await initEngine();
+  const arch = getArchitecture(positionals[0]);
+  const input = values.input ? parseInputShape(values.input) : arch.defaultInput;
+  const model = arch.build({ input, numClasses: Number(values.classes), seed: 0 });
+  const summary = summarizeModel(model, arch.name);
+  model.dispose();
+  console.log(values.json ? JSON.stringify(summary) : formatModelSummary(summary));
+  return 0;
+}

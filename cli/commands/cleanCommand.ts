@@ -1,0 +1,51 @@
+import { cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
+import { discoverDataset } from '../../src/data/discoverDataset.js';
+import { OptionError } from '../../src/errors.js';
+import { formatTable } from '../formatTable.js';
+import { parseCommand, parseNumber } from '../parseCommand.js';
+
+export const cleanHelp = `happysad clean DIR [--json] [--quarantine QDIR] [--min-side PX] [--max-pixels N]
+
+Checks every file of a dataset by its content: unreadable, truncated or corrupt, not an image,
+unsupported format, too small, over the pixel limit, exact duplicates (also across train/val/test).
+Nothing is deleted; --quarantine moves offending files into QDIR, keeping their relative paths.
+Exit code 0 when every file is fine, 1 when problems were found.`;
+
+export async function cleanCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, cleanHelp, {
+    json: { type: 'boolean', default: false },
+    quarantine: { type: 'string' },
+    'min-side': { type: 'string' },
+    'max-pixels': { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new OptionError(`clean takes one dataset folder\n\n${cleanHelp}`);
+  const dataset = await discoverDataset(positionals[0]);
+  const limits = {
+    ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 }) } : {}),
+    ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 }) } : {}),
+  };
+  const tty = process.stderr.isTTY && !values.json;
+  const report = await cleanDataset(dataset, {
+    limits,
+    onProgress: tty ? (d, t) => { if (d % 50 === 0 || d === t) process.stderr.write(`\rchecking ${d}/${t}\x1b[K${d === t ? '\n' : ''}`); } : undefined,
+  });
+  let moved: string[] = [];
+  if (values.quarantine && report.problems.length) moved = await quarantineFiles(dataset.root, report.problems, values.quarantine);
+  if (values.json) {
+    console.log(JSON.stringify({ total: report.total, ok: report.ok, problems: report.problems, ...(values.quarantine ? { quarantined: moved.length, quarantine: values.quarantine } : {}) }));
+  } else {
+    const counts = new Map<string, number>();
+    for (const p of report.problems) counts.set(p.problem, (counts.get(p.problem) ?? 0) + 1);
+    console.log(`${dataset.root}: ${report.total} files, ${report.ok} ok, ${report.problems.length} with problems`);
+    if (report.problems.length) {
+      console.log('');
+      console.log(formatTable(['problem', 'files'], [...counts].map(([k, v]) => [k, v])));
+      console.log('');
+      console.log(formatTable(['file', 'problem', 'detail'], report.problems.map((p) => [p.file, p.problem, p.detail])));
+    }
+    if (report.leaks.length) console.log(`\nWARNING: ${report.leaks.length} evaluation image(s) duplicate training images (train/test leak): metrics on those splits would be inflated.`);
+    if (moved.length) console.log(`\nmoved ${moved.length} file(s) to ${values.quarantine}`);
+    else if (report.problems.length) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside; train skips them anyway.`);
+  }
+  return report.problems.length ? 1 : 0;
+}

@@ -1,0 +1,33 @@
+import { OptionError } from '../../src/errors.js';
+import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
+import { evaluate } from '../../src/evaluate/evaluate.js';
+import { loadModel } from '../../src/predict/classifier.js';
+import { parseCommand, parseNumber } from '../parseCommand.js';
+import { resolveModelDir } from '../resolveModel.js';
+
+export const evaluateHelp = `happysad evaluate DIR [--model MODEL_DIR] [--json] [--split test|val|train] [--batch N]
+
+Scores a model on labelled images: DIR/<class>/ (all of it) or a train/val/test layout (its test
+split, or val when there is no test). Prints accuracy, balanced accuracy, per-class precision /
+recall / F1, ROC AUC and the confusion matrix.`;
+
+export async function evaluateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, evaluateHelp, {
+    model: { type: 'string', short: 'm' },
+    json: { type: 'boolean', default: false },
+    split: { type: 'string' },
+    batch: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new OptionError(`evaluate takes one dataset folder\n\n${evaluateHelp}`);
+  if (values.split && !['train', 'val', 'test'].includes(values.split)) throw new OptionError(`--split ${values.split}: choose train, val or test`);
+  const modelDir = resolveModelDir(values.model);
+  const classifier = await loadModel(modelDir);
+  const result = await evaluate(positionals[0], classifier, { split: values.split as never, batch: parseNumber(values.batch, 'batch', { integer: true, min: 1 }) });
+  if (values.json) {
+    console.log(JSON.stringify({ model: modelDir, split: result.split, skipped: result.skipped.length, ...result.report }));
+  } else {
+    console.log(`model ${modelDir} on ${positionals[0]} (${result.split === 'all' ? 'all images' : `${result.split} split`})${result.skipped.length ? `, ${result.skipped.length} file(s) skipped` : ''}\n`);
+    console.log(formatEvaluationReport(result.report));
+  }
+  return 0;
+}

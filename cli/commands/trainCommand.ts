@@ -1,0 +1,91 @@
+import { parseInputShape } from '../../src/data/preprocessSpec.js';
+import { OptionError } from '../../src/errors.js';
+import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
+import { train } from '../../src/train/train.js';
+import { DEFAULT_TRAIN_OPTIONS as D } from '../../src/train/trainOptions.js';
+import { createProgressRenderer } from '../progressBar.js';
+import { parseCommand, parseNumber } from '../parseCommand.js';
+
+export const trainHelp = `happysad train DIR --out MODEL_DIR [options]
+
+Trains a classifier on DIR, either DIR/<class>/ (a seeded, stratified validation split is held
+out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and training curves
+(PNG, SVG) to MODEL_DIR; the best epoch so far is saved as it is found, so Ctrl-C keeps it.
+
+  --arch NAME          seed-a (Model A, 128x128x3) or seed-b (Model B, 256x256x3)   [${D.arch}]
+  --input HxWxC        input size, e.g. 48x48x1                         [the arch's own]
+  --epochs N           most epochs                                                  [${D.epochs}]
+  --patience N         early stopping: epochs without val-loss improvement          [${D.patience}]
+  --no-restore-best    keep the last epoch's weights, not the best
+  --batch N            batch size                                                   [${D.batch}]
+  --seed N             seed of every random choice                  [random, recorded]
+  --val-split F        validation fraction for the class-folders layout             [${D.valSplit}]
+  --augment            random flips, shifts and brightness
+  --lr F               Adam learning rate                                           [${D.learningRate}]
+  --positive CLASS     class whose probability is the score        [happy, if present]
+  --min-side PX, --max-pixels N   image limits (see happysad clean)`;
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, trainHelp, {
+    out: { type: 'string', short: 'o' },
+    arch: { type: 'string' },
+    input: { type: 'string' },
+    epochs: { type: 'string' },
+    patience: { type: 'string' },
+    'no-restore-best': { type: 'boolean', default: false },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    'val-split': { type: 'string' },
+    augment: { type: 'boolean', default: false },
+    lr: { type: 'string' },
+    positive: { type: 'string' },
+    'min-side': { type: 'string' },
+    'max-pixels': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new OptionError(`train takes one dataset folder\n\n${trainHelp}`);
+  if (!values.out) throw new OptionError(`train needs --out MODEL_DIR: where to save the model\n\n${trainHelp}`);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write(`\nstopping after this batch; the best model so far stays in ${values.out} (Ctrl-C again to quit now)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await train(positionals[0], {
+      out: values.out,
+      arch: values.arch,
+      input: values.input ? parseInputShape(values.input) : undefined,
+      epochs: parseNumber(values.epochs, 'epochs', { integer: true, min: 1 }),
+      patience: parseNumber(values.patience, 'patience', { integer: true, min: 1 }),
+      restoreBest: !values['no-restore-best'],
+      batch: parseNumber(values.batch, 'batch', { integer: true, min: 1 }),
+      seed: parseNumber(values.seed, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }),
+      valSplit: parseNumber(values['val-split'], 'val-split', { min: 0, max: 0.99 }),
+      augment: values.augment,
+      learningRate: parseNumber(values.lr, 'lr', { min: 0 }),
+      positiveClass: values.positive,
+      limits: {
+        ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 })! } : {}),
+        ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 })! } : {}),
+      },
+      signal: controller.signal,
+      onEvent: createProgressRenderer(),
+    });
+    const t = result.bundle.metadata.training!;
+    const e = process.stdout;
+    if (values.json) {
+      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, validation: result.validation, test: result.test })}\n`);
+      return 0;
+    }
+    e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
+    if (result.validation) e.write(`\nValidation\n${formatEvaluationReport(result.validation)}\n`);
+    if (result.test) e.write(`\nTest\n${formatEvaluationReport(result.test)}\n`);
+    e.write(`\ncurves: ${values.out}/training-curves.png\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

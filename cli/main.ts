@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { HappysadError } from '../src/errors.js';
+import { packageRoot } from '../src/packageRoot.js';
+import { archCommand } from './commands/archCommand.js';
+import { cleanCommand } from './commands/cleanCommand.js';
+import { evaluateCommand } from './commands/evaluateCommand.js';
+import { predictCommand } from './commands/predictCommand.js';
+import { trainCommand } from './commands/trainCommand.js';
+import { HelpRequested } from './parseCommand.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
+  predict: { run: predictCommand, summary: 'classify images (files or folders)' },
+  train: { run: trainCommand, summary: 'train a model on a folder of class folders' },
+  evaluate: { run: evaluateCommand, summary: 'score a model on labelled images' },
+  clean: { run: cleanCommand, summary: 'check a dataset for corrupt, invalid and duplicate files' },
+  arch: { run: archCommand, summary: 'show an architecture\'s layers and parameter count' },
+};
+
+const HELP = `happysad ${packageRoot().version}: happy/sad image classifiers you can train, evaluate, run and serve
+
+Usage: happysad <command> [options]   (happysad <command> --help for its options)
+
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
+
+Examples:
+  happysad train data/ --arch seed-a --out models/mine
+  happysad predict photos/ --model models/mine
+  happysad evaluate data/ --model models/mine`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(packageRoot().version);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`happysad: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      console.log(err.text);
+      return 0;
+    }
+    if (err instanceof HappysadError) {
+      console.error(`happysad ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,32 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { OptionError } from '../src/errors.js';
+
+export class HelpRequested extends Error {
+  constructor(readonly text: string) {
+    super(text);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** util.parseArgs with --help on every command and errors that say which command's help to read. */
+export function parseCommand<O extends Options>(argv: string[], help: string, options: O) {
+  const all = { ...options, help: { type: 'boolean', short: 'h', default: false } } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new OptionError(`${(err as Error).message}\n\n${help}`);
+  }
+  if ((parsed.values as { help?: boolean }).help) throw new HelpRequested(help);
+  return parsed as unknown as { values: { [K in keyof O]: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string }; positionals: string[] };
+}
+
+export function parseNumber(value: string | undefined, flag: string, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    throw new OptionError(`--${flag} ${value}: expected ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}`);
+  }
+  return n;
+}

@@ -1,0 +1,120 @@
+import { mkdir, rename, copyFile, unlink, lstat } from 'node:fs/promises';
+import { HappysadError } from '../errors.js';
+import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import type { DiscoveredDataset, DatasetFile } from './discoverDataset.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { inspectImageFile, type ImageProblem } from './inspectImage.js';
+import { mapConcurrent } from '../mapConcurrent.js';
+
+export interface CleanProblem {
+  /** Path relative to the dataset root. */
+  file: string;
+  problem: ImageProblem;
+  detail: string;
+}
+
+/** A file that passed every check, with what we learned about it. */
+export interface ValidFile extends DatasetFile {
+  sha256: string;
+  width: number;
+  height: number;
+}
+
+export interface CleanReport {
+  total: number;
+  ok: number;
+  problems: CleanProblem[];
+  valid: ValidFile[];
+  /** Same content in a training file and an evaluation file: metrics on that split are inflated. */
+  leaks: CleanProblem[];
+}
+
+export interface CleanOptions {
+  limits?: Partial<ImageLimits>;
+  concurrency?: number;
+  /** Decode each image to catch truncation (clean); train skips it because its own decode catches the same. */
+  decodeCheck?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const SPLIT_RANK = { train: 0, val: 1, test: 2, undefined: 0 } as const;
+
+/**
+ * Checks every file of a dataset by content and finds exact duplicates by hash. Of a duplicate
+ * group the file in the earliest split (train before val before test), then the first path, is
+ * kept; the others are reported, so a copy of a training image never counts in evaluation.
+ * Reports only: nothing is moved or deleted here (see quarantineFiles).
+ */
+export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOptions = {}): Promise<CleanReport> {
+  const limits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
+  let done = 0;
+  const inspections = await mapConcurrent(dataset.files, options.concurrency ?? Math.max(2, availableParallelism()), async (f) => {
+    const r = await inspectImageFile(f.file, limits, { decodeCheck: options.decodeCheck ?? true });
+    options.onProgress?.(++done, dataset.files.length);
+    return r;
+  });
+  const problems: CleanProblem[] = [];
+  const leaks: CleanProblem[] = [];
+  const candidates: ValidFile[] = [];
+  dataset.files.forEach((f, i) => {
+    const r = inspections[i];
+    if (r.ok) candidates.push({ ...f, sha256: r.sha256, width: r.width, height: r.height });
+    else problems.push({ file: f.relPath, problem: r.problem, detail: r.detail });
+  });
+  const byHash = new Map<string, ValidFile[]>();
+  for (const f of candidates) byHash.set(f.sha256, [...(byHash.get(f.sha256) ?? []), f]);
+  const dropped = new Set<ValidFile>();
+  for (const group of byHash.values()) {
+    if (group.length < 2) continue;
+    group.sort((a, b) => SPLIT_RANK[`${a.split}`] - SPLIT_RANK[`${b.split}`] || (a.relPath < b.relPath ? -1 : 1));
+    const labels = new Set(group.map((f) => f.label));
+    if (labels.size > 1) {
+      // The same picture under two labels is evidence for neither: exclude every copy.
+      for (const c of group) {
+        dropped.add(c);
+        const others = group.filter((o) => o !== c).map((o) => o.relPath).join(', ');
+        problems.push({ file: c.relPath, problem: 'duplicate', detail: `same content as ${others}, labelled ${[...labels].map((l) => `"${l}"`).join(' and ')}: conflicting labels, all copies excluded` });
+      }
+      continue;
+    }
+    const [kept, ...copies] = group;
+    for (const c of copies) {
+      dropped.add(c);
+      const crossSplit = (c.split ?? 'train') !== (kept.split ?? 'train');
+      const detail = `same content as ${kept.relPath}` +
+        (crossSplit ? ` — TRAIN/${(c.split ?? '').toUpperCase()} LEAK: this ${c.split} image is also in ${kept.split}; excluded from ${c.split}` : '');
+      const p: CleanProblem = { file: c.relPath, problem: 'duplicate', detail };
+      problems.push(p);
+      if (crossSplit) leaks.push(p);
+    }
+  }
+  problems.sort((a, b) => (a.file < b.file ? -1 : 1));
+  const valid = candidates.filter((f) => !dropped.has(f));
+  return { total: dataset.files.length, ok: valid.length, problems, valid, leaks };
+}
+
+/**
+ * Moves each offending file into `quarantineDir`, keeping its path relative to the dataset root,
+ * so a user can inspect and restore it. Never overwrites: an existing target is an error.
+ */
+export async function quarantineFiles(root: string, problems: CleanProblem[], quarantineDir: string): Promise<string[]> {
+  const moved: string[] = [];
+  for (const p of problems) {
+    const from = join(root, p.file);
+    const to = join(quarantineDir, p.file);
+    await mkdir(dirname(to), { recursive: true });
+    const exists = await lstat(to).then(() => true, () => false);
+    if (exists) throw new HappysadError('quarantine-exists', `${to} already exists; choose an empty --quarantine folder so nothing is overwritten (${moved.length} file(s) moved so far)`);
+    try {
+      await rename(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      // Across filesystems: copy without clobbering, then remove the original only once the copy exists.
+      await copyFile(from, to, 1 /* COPYFILE_EXCL */);
+      await unlink(from);
+    }
+    moved.push(to);
+  }
+  return moved;
+}

@@ -1,0 +1,35 @@
+import sharp from 'sharp';
+import { ImageError } from '../errors.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { messageOf } from './inspectImage.js';
+import type { PreprocessSpec } from './preprocessSpec.js';
+
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+/**
+ * Decodes any supported image to the model's input size as uint8 pixels: EXIF orientation
+ * applied, alpha flattened onto the spec's background, converted to gray or RGB, resized. The
+ * 1/255 scaling happens later, on the batch (see toInputTensor), so the in-memory dataset stays
+ * uint8 (4x smaller) and is decoded once per run.
+ */
+export async function decodeImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, name = typeof input === 'string' ? input : '<buffer>'): Promise<RawImage> {
+  let img = sharp(input, { failOn: 'truncated', limitInputPixels: limits.maxPixels }).rotate();
+  img = img.flatten({ background: { r: spec.background[0], g: spec.background[1], b: spec.background[2] } });
+  img = img.resize(spec.width, spec.height, { fit: spec.resize, kernel: spec.kernel, background: { r: 0, g: 0, b: 0 } });
+  img = spec.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
+  const { data, info } = await img
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: unknown) => {
+      throw new ImageError(name, 'corrupt', `${name}: cannot decode image: ${messageOf(err)}`, { cause: err });
+    });
+  if (info.channels !== spec.channels || info.width !== spec.width || info.height !== spec.height) {
+    throw new ImageError(name, 'unsupported', `${name}: decoded to ${info.width}x${info.height}x${info.channels}, expected ${spec.width}x${spec.height}x${spec.channels}`);
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: spec.channels };
+}

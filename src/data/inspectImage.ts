@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { ImageProblemKind } from '../errors.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { SUPPORTED_FORMATS, sniffImageFormat, type SniffedFormat } from './sniffImageFormat.js';
+
+export type ImageProblem = Exclude<ImageProblemKind, 'unreadable'>;
+
+export type ImageInspection =
+  | { ok: true; sha256: string; bytes: number; format: SniffedFormat; width: number; height: number }
+  | { ok: false; sha256?: string; bytes?: number; problem: ImageProblem; detail: string };
+
+/**
+ * Decides whether bytes are a usable image, by content alone: sniff the format, read the header
+ * for dimensions (rejecting bombs before any pixel is decoded), then decode a thumbnail so that
+ * truncated or corrupt data is caught here and not in the middle of an epoch.
+ */
+export async function inspectImageBytes(bytes: Uint8Array, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, options: { decodeCheck?: boolean } = {}): Promise<ImageInspection> {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const base = { sha256, bytes: bytes.length };
+  if (bytes.length === 0) return { ...base, ok: false, problem: 'not-image', detail: 'empty file (0 bytes)' };
+  const format = sniffImageFormat(bytes);
+  if (format === 'unknown') return { ...base, ok: false, problem: 'not-image', detail: `content is not a known image format (starts with ${describeHead(bytes)})` };
+  if (!SUPPORTED_FORMATS.has(format)) {
+    return { ...base, ok: false, problem: 'unsupported', detail: `${format.toUpperCase()} is not supported; convert it to JPEG or PNG` };
+  }
+  let width: number, height: number;
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    width = meta.autoOrient?.width ?? meta.width ?? 0;
+    height = meta.autoOrient?.height ?? meta.height ?? 0;
+  } catch (err) {
+    return { ...base, ok: false, problem: 'corrupt', detail: `${format.toUpperCase()} header unreadable: ${messageOf(err)}` };
+  }
+  if (width * height > limits.maxPixels) {
+    return { ...base, ok: false, problem: 'too-large', detail: `${width}x${height} = ${(width * height / 1e6).toFixed(1)} megapixels exceeds the limit of ${(limits.maxPixels / 1e6).toFixed(1)} (raise it with --max-pixels if the image is genuine)` };
+  }
+  if (Math.min(width, height) < limits.minSide) {
+    return { ...base, ok: false, problem: 'too-small', detail: `${width}x${height} is smaller than the minimum side of ${limits.minSide}px (lower it with --min-side)` };
+  }
+  if (options.decodeCheck === false) return { ...base, ok: true, format, width, height };
+  try {
+    // A small thumbnail still forces the decoder through the whole stream (JPEG shrink-on-load
+    // keeps it cheap), and failOn 'truncated' turns "premature end of data" into an error.
+    await sharp(bytes, { failOn: 'truncated', limitInputPixels: limits.maxPixels }).resize(32, 32, { fit: 'fill' }).raw().toBuffer();
+  } catch (err) {
+    return { ...base, ok: false, problem: 'corrupt', detail: `${format.toUpperCase()} data is truncated or corrupt: ${messageOf(err)}` };
+  }
+  return { ...base, ok: true, format, width, height };
+}
+
+export async function inspectImageFile(file: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, options: { decodeCheck?: boolean } = {}): Promise<ImageInspection> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    return { ok: false, problem: 'corrupt', detail: `cannot read file: ${messageOf(err)}` };
+  }
+  return inspectImageBytes(bytes, limits, options);
+}
+
+function describeHead(bytes: Uint8Array): string {
+  const head = Array.from(bytes.subarray(0, 8));
+  const printable = head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127));
+  return printable ? JSON.stringify(Buffer.from(head).toString('latin1')) : head.map((c) => c.toString(16).padStart(2, '0')).join(' ');
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { assignValidationSplit } from './assignValidationSplit.js';
+import { cleanDataset, type CleanProblem, type ValidFile } from './cleanDataset.js';
+import { discoverDataset, type DiscoveredDataset, type Split } from './discoverDataset.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { loadImages, type ImageSet } from './loadImages.js';
+import type { PreprocessSpec } from './preprocessSpec.js';
+
+/** A validated record: a file that passed every check, with its class index. */
+export interface ImageRecord extends ValidFile {
+  split: Split;
+  classIndex: number;
+}
+
+export interface PreparedDataset {
+  dataset: DiscoveredDataset;
+  classes: string[];
+  splits: Partial<Record<Split, ImageSet<ImageRecord>>>;
+  /** Files left out, with why: failed checks, duplicates, or failed decodes. */
+  skipped: CleanProblem[];
+  leaks: CleanProblem[];
+  fingerprint: { count: number; sha256: string };
+  counts: Record<string, Record<string, number>>;
+}
+
+export interface PrepareOptions {
+  spec: PreprocessSpec;
+  /** Only these splits are decoded (evaluation needs just one). */
+  splits: Split[];
+  valSplit: number;
+  seed: number;
+  limits?: ImageLimits;
+  onStage?: (message: string) => void;
+}
+
+/**
+ * files → validated records → decoded uint8 images, for the splits asked for. Bad files are
+ * skipped and reported, never fatal; the same seed and files give the same split.
+ */
+export async function prepareDataset(root: string, o: PrepareOptions): Promise<PreparedDataset> {
+  const dataset = await discoverDataset(root);
+  o.onStage?.(`found ${dataset.files.length} files in ${dataset.classes.length} classes (${dataset.classes.join(', ')}), ${dataset.layout === 'split' ? 'split layout' : `class folders, ${Math.round(o.valSplit * 100)}% held out for validation`}`);
+  const limits = { ...DEFAULT_IMAGE_LIMITS, ...o.limits };
+  const report = await cleanDataset(dataset, { limits, decodeCheck: false });
+  const records: ImageRecord[] = assignValidationSplit(report.valid, o.valSplit, o.seed).map((f) => ({
+    ...f,
+    split: f.split!,
+    classIndex: dataset.classes.indexOf(f.label),
+  }));
+  const skipped = [...report.problems];
+  const splits: PreparedDataset['splits'] = {};
+  for (const split of o.splits) {
+    const items = records.filter((r) => r.split === split);
+    if (items.length === 0) continue;
+    o.onStage?.(`decoding ${items.length} ${split} images to ${o.spec.height}x${o.spec.width}x${o.spec.channels}`);
+    const set = await loadImages(items, o.spec, { limits });
+    for (const f of set.failed) skipped.push({ file: f.item.relPath, problem: 'corrupt', detail: f.error });
+    splits[split] = set;
+  }
+  const used = Object.values(splits).flatMap((s) => s!.items);
+  const hash = createHash('sha256');
+  for (const r of [...used].sort((a, b) => (a.relPath < b.relPath ? -1 : 1))) hash.update(`${r.relPath}\t${r.label}\t${r.split}\t${r.sha256}\n`);
+  const counts: Record<string, Record<string, number>> = {};
+  for (const r of used) {
+    counts[r.split] ??= Object.fromEntries(dataset.classes.map((c) => [c, 0]));
+    counts[r.split][r.label]++;
+  }
+  skipped.sort((a, b) => (a.file < b.file ? -1 : 1));
+  return { dataset, classes: dataset.classes, splits, skipped, leaks: report.leaks, fingerprint: { count: used.length, sha256: hash.digest('hex') }, counts };
+}

@@ -1,0 +1,118 @@
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Number of true examples of this class. */
+  support: number;
+}
+
+export interface EvaluationReport {
+  n: number;
+  accuracy: number;
+  /** Mean per-class recall: honest when classes are imbalanced. */
+  balancedAccuracy: number;
+  /** ROC AUC of the positive class (binary) or macro one-vs-rest (multi-class); null when a class is absent. */
+  auc: number | null;
+  classes: string[];
+  positiveClass: string;
+  threshold: number;
+  perClass: Record<string, ClassMetrics>;
+  /** Rows are true classes, columns predicted classes, both in `classes` order. */
+  confusion: { labels: string[]; matrix: number[][] };
+}
+
+export interface MetricsInput {
+  classes: string[];
+  /** True class index of each example. */
+  truth: ArrayLike<number>;
+  /** Predicted class index of each example. */
+  predicted: ArrayLike<number>;
+  /** probabilities[i * K + k] = p(class k | example i). */
+  probabilities: ArrayLike<number>;
+  positiveClass: string;
+  threshold: number;
+}
+
+export function computeMetrics(input: MetricsInput): EvaluationReport {
+  const { classes, truth, predicted, probabilities } = input;
+  const K = classes.length;
+  const n = truth.length;
+  const matrix = classes.map(() => new Array<number>(K).fill(0));
+  for (let i = 0; i < n; i++) matrix[truth[i]][predicted[i]]++;
+  let correct = 0;
+  for (let k = 0; k < K; k++) correct += matrix[k][k];
+  const perClass: Record<string, ClassMetrics> = {};
+  const recalls: number[] = [];
+  classes.forEach((c, k) => {
+    const tp = matrix[k][k];
+    const support = matrix[k].reduce((a, b) => a + b, 0);
+    const predictedK = matrix.reduce((a, row) => a + row[k], 0);
+    // sklearn's zero_division=0: a class never predicted has precision 0, not NaN.
+    const precision = predictedK === 0 ? 0 : tp / predictedK;
+    const recall = support === 0 ? 0 : tp / support;
+    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    perClass[c] = { precision, recall, f1, support };
+    if (support > 0) recalls.push(recall);
+  });
+  const aucOf = (k: number) => rocAuc(Array.from({ length: n }, (_, i) => truth[i] === k), Array.from({ length: n }, (_, i) => probabilities[i * K + k]));
+  let auc: number | null;
+  if (K === 2) auc = aucOf(classes.indexOf(input.positiveClass));
+  else {
+    const per = classes.map((_, k) => aucOf(k));
+    auc = per.some((a) => a === null) ? null : (per as number[]).reduce((a, b) => a + b, 0) / K;
+  }
+  return {
+    n,
+    accuracy: n === 0 ? 0 : correct / n,
+    balancedAccuracy: recalls.length === 0 ? 0 : recalls.reduce((a, b) => a + b, 0) / recalls.length,
+    auc,
+    classes,
+    positiveClass: input.positiveClass,
+    threshold: input.threshold,
+    perClass,
+    confusion: { labels: classes, matrix },
+  };
+}
+
+/**
+ * ROC AUC as the Mann–Whitney probability that a random positive outscores a random negative,
+ * ties counting half (average ranks): exact, and O(n log n).
+ */
+export function rocAuc(isPositive: boolean[], scores: number[]): number | null {
+  const nPos = isPositive.filter(Boolean).length;
+  const nNeg = isPositive.length - nPos;
+  if (nPos === 0 || nNeg === 0) return null;
+  const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
+  let rankSumPos = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    const avgRank = (i + j) / 2 + 1;
+    for (let t = i; t <= j; t++) if (isPositive[order[t][1]]) rankSumPos += avgRank;
+    i = j + 1;
+  }
+  return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+}
+
+/** A readable text report: headline numbers, per-class table and confusion matrix. */
+export function formatEvaluationReport(r: EvaluationReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const lines = [
+    `images            ${r.n}`,
+    `accuracy          ${pct(r.accuracy)}`,
+    `balanced accuracy ${pct(r.balancedAccuracy)}`,
+    `ROC AUC           ${r.auc === null ? 'n/a (a class is missing)' : r.auc.toFixed(3)}${r.classes.length === 2 ? `  (positive class: ${r.positiveClass}, threshold ${r.threshold})` : ' (macro one-vs-rest)'}`,
+    '',
+  ];
+  const w = Math.max(5, ...r.classes.map((c) => c.length)) + 2;
+  lines.push(`${'class'.padEnd(w)}${'precision'.padStart(10)}${'recall'.padStart(10)}${'f1'.padStart(10)}${'support'.padStart(10)}`);
+  for (const c of r.classes) {
+    const m = r.perClass[c];
+    lines.push(`${c.padEnd(w)}${m.precision.toFixed(3).padStart(10)}${m.recall.toFixed(3).padStart(10)}${m.f1.toFixed(3).padStart(10)}${String(m.support).padStart(10)}`);
+  }
+  lines.push('', 'confusion matrix (rows: true class, columns: predicted)');
+  const cw = Math.max(w, ...r.confusion.matrix.flat().map((v) => String(v).length + 2));
+  lines.push(`${''.padEnd(w)}${r.classes.map((c) => c.padStart(cw)).join('')}`);
+  r.classes.forEach((c, k) => lines.push(`${c.padEnd(w)}${r.confusion.matrix[k].map((v) => String(v).padStart(cw)).join('')}`));
+  return lines.join('\n');
+}

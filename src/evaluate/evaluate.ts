@@ -1,0 +1,61 @@
+import type { CleanProblem } from '../data/cleanDataset.js';
+import { discoverDataset, type Split } from '../data/discoverDataset.js';
+import { prepareDataset } from '../data/prepareDataset.js';
+import { DatasetError } from '../errors.js';
+import type { Classifier } from '../predict/classifier.js';
+import { computeMetrics, type EvaluationReport } from './computeMetrics.js';
+import type { ImageLimits } from '../data/imageLimits.js';
+
+export interface EvaluateOptions {
+  batch?: number;
+  /** Which split of a train/val/test layout; default test (val when there is no test folder). */
+  split?: Split;
+  limits?: ImageLimits;
+}
+
+export interface EvaluateResult {
+  report: EvaluationReport;
+  split: Split | 'all';
+  skipped: CleanProblem[];
+  /** Per-image results, for error analysis. */
+  rows: { file: string; truth: string; label: string; score: number }[];
+}
+
+/**
+ * Scores a model on labelled images: the whole tree for class folders, or one split of a
+ * train/val/test layout. The dataset's classes must be the model's.
+ */
+export async function evaluate(dataDir: string, classifier: Classifier, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  const meta = classifier.metadata;
+  const found = await discoverDataset(dataDir);
+  const missing = found.classes.filter((c) => !meta.classes.includes(c));
+  if (missing.length) throw new DatasetError(`${dataDir}: class folder(s) ${missing.join(', ')} are not classes of the model (${meta.classes.join(', ')})`);
+  let split: Split | 'all' = 'all';
+  if (found.layout === 'split') {
+    const have = new Set(found.files.map((f) => f.split));
+    split = options.split ?? (have.has('test') ? 'test' : 'val');
+    if (!have.has(split)) throw new DatasetError(`${dataDir}: has no ${split} split to evaluate on; give a folder of class folders, or add ${dataDir}/${split}/<class>/`);
+  }
+  const data = await prepareDataset(dataDir, {
+    spec: meta.preprocessing,
+    splits: [split === 'all' ? 'train' : split],
+    valSplit: 0,
+    seed: 0,
+    limits: options.limits,
+  });
+  const set = data.splits[split === 'all' ? 'train' : split];
+  if (!set || set.items.length === 0) throw new DatasetError(`${dataDir}: no usable images to evaluate`);
+  const decisions = classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? 32);
+  // Map dataset class names onto the model's class indices: a dataset may lack a class.
+  const truth = set.items.map((r) => meta.classes.indexOf(r.label));
+  const report = computeMetrics({
+    classes: meta.classes,
+    positiveClass: meta.positiveClass,
+    threshold: meta.threshold,
+    truth,
+    predicted: decisions.map((d) => d.labelIndex),
+    probabilities: decisions.flatMap((d) => d.probabilities),
+  });
+  const rows = set.items.map((r, i) => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score }));
+  return { report, split, skipped: data.skipped, rows };
+}

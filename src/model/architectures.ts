@@ -1,0 +1,77 @@
+import { tf } from '../engine/engine.js';
+import { OptionError } from '../errors.js';
+import { Random } from '../random.js';
+import type { InputShape } from '../data/preprocessSpec.js';
+
+export interface BuildOptions {
+  input: InputShape;
+  /** Number of classes; two classes get one sigmoid unit, more get a softmax. */
+  numClasses: number;
+  seed: number;
+  /** Overrides of the preset's dropout rates. */
+  dropout?: { conv?: number; dense?: number };
+}
+
+export interface Architecture {
+  name: string;
+  description: string;
+  defaultInput: InputShape;
+  build(options: BuildOptions): tf.LayersModel;
+}
+
+/**
+ * Keras defaults throughout (glorot-uniform kernels, zero biases, valid 3x3 convolutions, 2x2
+ * pools), each initialiser seeded from one stream so a seed reproduces the weights exactly.
+ */
+function convNet(name: string, filters: number[], dense: number, convDropout: number, denseDropout: number, denseActivation: 'relu' | 'linear') {
+  return (o: BuildOptions): tf.LayersModel => {
+    const rng = new Random(o.seed).derive(`init:${name}`);
+    const init = () => tf.initializers.glorotUniform({ seed: rng.nextSeed() });
+    const convRate = o.dropout?.conv ?? convDropout;
+    const denseRate = o.dropout?.dense ?? denseDropout;
+    const m = tf.sequential({ name });
+    filters.forEach((f, i) => {
+      m.add(tf.layers.conv2d({
+        name: `conv2d_${i + 1}`, filters: f, kernelSize: 3, activation: 'relu', kernelInitializer: init(),
+        ...(i === 0 ? { inputShape: o.input } : {}),
+      }));
+      m.add(tf.layers.maxPooling2d({ name: `max_pooling2d_${i + 1}`, poolSize: 2 }));
+      if (convRate > 0) m.add(tf.layers.dropout({ name: `dropout_conv_${i + 1}`, rate: convRate }));
+    });
+    m.add(tf.layers.flatten({ name: 'flatten' }));
+    m.add(tf.layers.dense({ name: 'dense_1', units: dense, activation: denseActivation, kernelInitializer: init() }));
+    if (denseRate > 0) m.add(tf.layers.dropout({ name: 'dropout_dense', rate: denseRate }));
+    const binary = o.numClasses === 2;
+    m.add(tf.layers.dense({ name: 'output', units: binary ? 1 : o.numClasses, activation: binary ? 'sigmoid' : 'softmax', kernelInitializer: init() }));
+    return m;
+  };
+}
+
+const ARCHITECTURES: Record<string, Architecture> = {
+  'seed-a': {
+    name: 'seed-a',
+    description: 'Model A: 128x128 RGB, Conv 32-64-128 with 2x2 max-pool, Dense 128 ReLU, Dropout 0.5',
+    defaultInput: [128, 128, 3],
+    build: convNet('seed-a', [32, 64, 128], 128, 0, 0.5, 'relu'),
+  },
+  'seed-b': {
+    name: 'seed-b',
+    description: 'Model B: 256x256 RGB, Conv 16-32-16 each with 2x2 max-pool and Dropout 0.25, Dense 256, Dropout 0.5',
+    defaultInput: [256, 256, 3],
+    build: convNet('seed-b', [16, 32, 16], 256, 0.25, 0.5, 'relu'),
+  },
+};
+
+export function registerArchitecture(arch: Architecture): void {
+  ARCHITECTURES[arch.name] = arch;
+}
+
+export function getArchitecture(name: string): Architecture {
+  const arch = ARCHITECTURES[name];
+  if (!arch) throw new OptionError(`unknown architecture "${name}"; choose one of: ${listArchitectures().join(', ')}`);
+  return arch;
+}
+
+export function listArchitectures(): string[] {
+  return Object.keys(ARCHITECTURES);
+}

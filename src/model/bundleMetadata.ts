@@ -1,0 +1,50 @@
+import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { EvaluationReport } from '../evaluate/computeMetrics.js';
+
+export const BUNDLE_FORMAT = 'happysad-bundle';
+export const BUNDLE_FORMAT_VERSION = 1;
+
+/** Everything needed to use, trust and reproduce a model; stored as happysad.json in the bundle. */
+export interface BundleMetadata {
+  format: typeof BUNDLE_FORMAT;
+  formatVersion: number;
+  name: string;
+  arch: string;
+  /** Class names in output order (sorted folder names). */
+  classes: string[];
+  /** 'sigmoid': one unit giving p(positiveClass); 'softmax': one unit per class. */
+  output: 'sigmoid' | 'softmax';
+  /** The class whose probability `score` reports. */
+  positiveClass: string;
+  /** A sigmoid score at or above this predicts positiveClass. */
+  threshold: number;
+  preprocessing: PreprocessSpec;
+  seed: number | null;
+  training: TrainingRecord | null;
+  dataset: DatasetRecord | null;
+  metrics: { validation?: EvaluationReport; test?: EvaluationReport } | null;
+  versions: Record<string, string>;
+  createdAt: string;
+  /** Free-form provenance (e.g. "imported from model.h5"). */
+  source?: string;
+}
+
+export interface TrainingRecord {
+  options: Record<string, unknown>;
+  epochsRun: number;
+  bestEpoch: number | null;
+  stoppedEarly: boolean;
+  interrupted: boolean;
+  /** False while a checkpoint is being written mid-run. */
+  completed: boolean;
+  seconds: number;
+}
+
+export interface DatasetRecord {
+  root: string;
+  layout: 'split' | 'class-folders';
+  /** Number of images used and a hash over their sorted (path, label, split, content hash) list. */
+  fingerprint: { count: number; sha256: string };
+  counts: Record<string, Record<string, number>>;
+  skipped: number;
+}

@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tf } from '../engine/engine.js';
+import { BundleError } from '../errors.js';
+import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
+import { packageRoot } from '../packageRoot.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from './bundleMetadata.js';
+
+export const MODEL_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+export const METADATA_FILE = 'happysad.json';
+
+/** A trained model and what it needs to be used honestly: one directory on disk. */
+export interface ModelBundle {
+  dir: string;
+  model: tf.LayersModel;
+  metadata: BundleMetadata;
+}
+
+/**
+ * Writes model.json + weights.bin (TensorFlow.js layers format, so a browser can
+ * tf.loadLayersModel the same files) and happysad.json. The directory is replaced as a whole, so
+ * an interrupted save leaves the previous model in place. `extraFiles` (history, plots) go into
+ * the same swap.
+ */
+export async function saveBundle(dir: string, model: tf.LayersModel, metadata: BundleMetadata, extraFiles: Record<string, string | Uint8Array> = {}): Promise<void> {
+  const artifacts = await captureArtifacts(model);
+  const weightData = concatWeightData(artifacts.weightData);
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: `happysad ${packageRoot().version}`,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+  };
+  await replaceDirAtomic(dir, async (tmp) => {
+    await writeFileAtomic(join(tmp, WEIGHTS_FILE), new Uint8Array(weightData));
+    await writeFileAtomic(join(tmp, MODEL_FILE), JSON.stringify(modelJson));
+    await writeFileAtomic(join(tmp, METADATA_FILE), `${JSON.stringify(metadata, null, 2)}\n`);
+    for (const [name, content] of Object.entries(extraFiles)) await writeFileAtomic(join(tmp, name), content);
+  });
+}
+
+/** Reads and checks a bundle; every inconsistency is a BundleError naming the file and the fix. */
+export async function readBundle(dir: string): Promise<ModelBundle> {
+  const metadata = await readJson<BundleMetadata>(dir, METADATA_FILE);
+  if (metadata.format !== BUNDLE_FORMAT) throw new BundleError(`${join(dir, METADATA_FILE)}: not a happysad bundle (format "${String(metadata.format)}")`);
+  if (typeof metadata.formatVersion !== 'number' || metadata.formatVersion > BUNDLE_FORMAT_VERSION) {
+    throw new BundleError(`${join(dir, METADATA_FILE)}: bundle format version ${String(metadata.formatVersion)} is newer than this happysad understands (${BUNDLE_FORMAT_VERSION}); upgrade happysad`);
+  }
+  const modelJson = await readJson<{ modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] }>(dir, MODEL_FILE);
+  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) throw new BundleError(`${join(dir, MODEL_FILE)}: not a TensorFlow.js layers model (no modelTopology / weightsManifest)`);
+  const weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const chunks: Uint8Array[] = [];
+  for (const p of modelJson.weightsManifest.flatMap((g) => g.paths)) {
+    if (p.includes('/') || p.includes('\\') || p.startsWith('.')) throw new BundleError(`${join(dir, MODEL_FILE)}: weights path "${p}" must be a plain file name inside the bundle`);
+    chunks.push(await readFile(join(dir, p)).catch((err) => { throw new BundleError(`${join(dir, p)}: weights file missing or unreadable (${(err as Error).message}); the bundle is incomplete, copy it again`); }));
+  }
+  const weightData = Buffer.concat(chunks);
+  const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * bytesPerElement(w.dtype), 0);
+  if (weightData.length !== expected) throw new BundleError(`${dir}: weights are ${weightData.length} bytes but model.json describes ${expected}; the files do not belong together`);
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.length) }));
+  } catch (err) {
+    throw new BundleError(`${join(dir, MODEL_FILE)}: cannot build the model: ${(err as Error).message}`, { cause: err });
+  }
+  checkConsistency(dir, model, metadata);
+  return { dir, model, metadata };
+}
+
+function checkConsistency(dir: string, model: tf.LayersModel, m: BundleMetadata): void {
+  const where = join(dir, METADATA_FILE);
+  const outUnits = model.outputs[0].shape[model.outputs[0].shape.length - 1];
+  const wantUnits = m.output === 'sigmoid' ? 1 : m.classes.length;
+  if (m.output === 'sigmoid' && m.classes.length !== 2) throw new BundleError(`${where}: a sigmoid output needs exactly 2 classes, metadata lists ${m.classes.length}`);
+  if (outUnits !== wantUnits) throw new BundleError(`${where}: model has ${outUnits} output unit(s) but metadata expects ${wantUnits} (${m.output}, ${m.classes.length} classes)`);
+  if (!m.classes.includes(m.positiveClass)) throw new BundleError(`${where}: positiveClass "${m.positiveClass}" is not one of the classes ${m.classes.join(', ')}`);
+  const [, h, w, c] = model.inputs[0].shape;
+  const p = m.preprocessing;
+  if (!p || h !== p.height || w !== p.width || c !== p.channels) {
+    throw new BundleError(`${where}: preprocessing produces ${p?.height}x${p?.width}x${p?.channels} but the model takes ${h}x${w}x${c}`);
+  }
+}
+
+async function readJson<T>(dir: string, name: string): Promise<T> {
+  const file = join(dir, name);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new BundleError(`${file} not found: ${dir} is not a happysad model bundle (expected ${MODEL_FILE}, ${WEIGHTS_FILE} and ${METADATA_FILE})`);
+    throw new BundleError(`${file}: cannot read (${code})`, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new BundleError(`${file}: invalid JSON (${(err as Error).message}); the bundle is damaged`, { cause: err });
+  }
+}
+
+async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    captured = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return captured!;
+}
+
+function concatWeightData(data: tf.io.ModelArtifacts['weightData']): ArrayBuffer {
+  if (!data) return new ArrayBuffer(0);
+  if (!Array.isArray(data)) return data;
+  // Buffer.concat may hand back a slice of a shared pool; copy into a buffer of exactly our size.
+  const out = new Uint8Array(data.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of data) {
+    out.set(new Uint8Array(b), at);
+    at += b.byteLength;
+  }
+  return out.buffer;
+}
+
+function bytesPerElement(dtype: string): number {
+  return dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'bool' || dtype === 'uint8' ? 1 : dtype === 'float16' ? 2 : 4;
+}

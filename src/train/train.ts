@@ -1,0 +1,216 @@
+import { randomInt } from 'node:crypto';
+import sharp from 'sharp';
+import { tf, initEngine } from '../engine/engine.js';
+import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../data/preprocessSpec.js';
+import { prepareDataset, type ImageRecord, type PreparedDataset } from '../data/prepareDataset.js';
+import type { ImageSet } from '../data/loadImages.js';
+import type { CleanProblem } from '../data/cleanDataset.js';
+import { toInputTensor } from '../data/toInputTensor.js';
+import { OptionError } from '../errors.js';
+import { getArchitecture } from '../model/architectures.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../model/bundleMetadata.js';
+import { libraryVersions } from '../model/libraryVersions.js';
+import { saveBundle, type ModelBundle } from '../model/modelBundle.js';
+import { predictRaw } from '../predict/predictRaw.js';
+import { interpretOutput } from '../predict/interpretOutput.js';
+import { computeMetrics, type EvaluationReport } from '../evaluate/computeMetrics.js';
+import { renderTrainingCurvesSvg } from '../report/trainingCurves.js';
+import { Random } from '../random.js';
+import { augmentBatch } from './augmentBatch.js';
+import { EarlyStopping } from './earlyStopping.js';
+import type { EpochRecord, TrainingHistory } from './history.js';
+import { resolveTrainOptions, type TrainInput } from './trainOptions.js';
+import { lossAndAccuracy, trainStep } from './trainStep.js';
+import { basename } from 'node:path';
+
+export interface TrainResult {
+  bundle: ModelBundle;
+  history: TrainingHistory;
+  validation?: EvaluationReport;
+  test?: EvaluationReport;
+  /** Files left out of training, with why. */
+  skipped: CleanProblem[];
+  /** Duplicates shared between training and evaluation splits. */
+  leaks: CleanProblem[];
+}
+
+/**
+ * Trains a classifier on a folder of class folders (or train/val/test folders) and returns, and
+ * with `out` saves, the bundle. The best epoch is checkpointed to `out` as soon as it is seen, so
+ * a crash or Ctrl-C leaves the best model so far on disk.
+ */
+export async function train(dataDir: string, options: TrainInput = {}): Promise<TrainResult> {
+  const o = resolveTrainOptions(options);
+  await initEngine();
+  const emit = o.onEvent ?? (() => {});
+  const seed = o.seed ?? randomInt(0, 2 ** 31 - 1);
+  const arch = getArchitecture(o.arch);
+  const spec: PreprocessSpec = defaultPreprocessSpec(o.input ?? arch.defaultInput);
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new OptionError(`--batch must be a positive integer, got ${o.batch}`);
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new OptionError(`--epochs must be a positive integer, got ${o.epochs}`);
+  if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new OptionError(`--val-split must be in [0, 1), got ${o.valSplit}`);
+
+  const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, onStage: (message) => emit({ type: 'stage', message }) });
+  if (data.skipped.length) emit({ type: 'warning', message: `skipped ${data.skipped.length} file(s) that failed checks (run \`happysad clean ${dataDir}\` for the list)` });
+  if (data.leaks.length) emit({ type: 'warning', message: `${data.leaks.length} evaluation image(s) are exact copies of training images; they were excluded from evaluation` });
+  const trainSet = data.splits.train;
+  if (!trainSet || trainSet.items.length === 0) throw new OptionError(`${dataDir}: no usable training images`);
+  const valSet = data.splits.val;
+  if (!valSet) emit({ type: 'warning', message: 'no validation images: early stopping and best-epoch selection use the training loss' });
+
+  const classes = data.classes;
+  const output = classes.length === 2 ? 'sigmoid' : 'softmax';
+  const positiveClass = o.positiveClass ?? (classes.includes('happy') ? 'happy' : classes[1]);
+  if (!classes.includes(positiveClass)) throw new OptionError(`--positive "${positiveClass}" is not one of the classes: ${classes.join(', ')}`);
+  const posIndex = classes.indexOf(positiveClass);
+  const targetsOf = (set: ImageSet<ImageRecord>) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex);
+
+  const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
+  const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7);
+  const rng = new Random(seed);
+  const shuffleRng = rng.derive('shuffle');
+  const augmentRng = rng.derive('augment');
+  const dropoutRng = rng.derive('dropout');
+  const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
+
+  const trainTargets = targetsOf(trainSet);
+  const valTargets = valSet ? targetsOf(valSet) : undefined;
+  const units = output === 'sigmoid' ? 1 : classes.length;
+  const imageSize = trainSet.imageSize;
+  const n = trainSet.items.length;
+  const batches = Math.ceil(n / o.batch);
+  const history: TrainingHistory = { epochs: [], monitor: valSet ? 'val_loss' : 'loss', stoppedEarly: false, interrupted: false };
+  const stopper = new EarlyStopping(o.patience);
+  let bestWeights: tf.Tensor[] | undefined;
+  const started = Date.now();
+
+  const metadataFor = (completed: boolean, metrics: BundleMetadata['metrics']): BundleMetadata => ({
+    format: BUNDLE_FORMAT,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    name: o.out ? basename(o.out) : `${o.arch}-${seed}`,
+    arch: o.arch,
+    classes,
+    output,
+    positiveClass,
+    threshold: 0.5,
+    preprocessing: spec,
+    seed,
+    training: {
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, dropout: o.dropout ?? null, limits: o.limits },
+      epochsRun: history.epochs.length,
+      bestEpoch: history.bestEpoch ?? null,
+      stoppedEarly: history.stoppedEarly,
+      interrupted: history.interrupted,
+      completed,
+      seconds: (Date.now() - started) / 1000,
+    },
+    dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length },
+    metrics,
+    versions: libraryVersions(),
+    createdAt: new Date().toISOString(),
+  });
+
+  try {
+    for (let epoch = 1; epoch <= o.epochs && !o.signal?.aborted; epoch++) {
+      emit({ type: 'epoch-start', epoch, epochs: o.epochs, batches });
+      const epochStart = Date.now();
+      const order = shuffleRng.shuffle(Array.from({ length: n }, (_, i) => i));
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        if (o.signal?.aborted) break;
+        const idx = order.slice(b * o.batch, (b + 1) * o.batch);
+        const pixels = gather(trainSet.pixels, idx, imageSize);
+        if (o.augment) augmentBatch(pixels, idx.length, spec.height, spec.width, spec.channels, augmentRng);
+        for (const layer of dropoutLayers) layer.seed = dropoutRng.nextSeed();
+        const x = toInputTensor(pixels, idx.length, spec);
+        const y = tf.tensor2d(gather(trainTargets, idx, units), [idx.length, units]);
+        const step = trainStep(model, optimizer, x, y, output);
+        x.dispose();
+        y.dispose();
+        lossSum += step.loss * idx.length;
+        correct += step.correct;
+        seen += idx.length;
+        emit({ type: 'batch', epoch, batch: b + 1, batches, loss: lossSum / seen, accuracy: correct / seen, seconds: (Date.now() - epochStart) / 1000 });
+      }
+      if (seen < n) {
+        history.interrupted = true;
+        break;
+      }
+      const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: 0 };
+      if (valSet && valTargets) {
+        const raw = predictRaw(model, valSet.pixels, valSet.items.length, spec, Math.max(o.batch, 64));
+        const v = lossAndAccuracy(output, raw, valTargets, valSet.items.length);
+        record.val_loss = v.loss;
+        record.val_accuracy = v.accuracy;
+      }
+      record.seconds = (Date.now() - epochStart) / 1000;
+      history.epochs.push(record);
+      const { improved, stop } = stopper.update(epoch, (valSet ? record.val_loss : record.loss)!);
+      if (improved) {
+        history.bestEpoch = epoch;
+        bestWeights?.forEach((t) => t.dispose());
+        bestWeights = model.getWeights().map((w) => w.clone());
+        if (o.out) {
+          await saveBundle(o.out, model, metadataFor(false, null), { 'history.json': `${JSON.stringify(history, null, 2)}\n` });
+          emit({ type: 'checkpoint', dir: o.out, epoch });
+        }
+      }
+      emit({ type: 'epoch-end', record, improved, epochs: o.epochs });
+      if (stop && epoch < o.epochs) {
+        history.stoppedEarly = true;
+        break;
+      }
+    }
+    if (o.signal?.aborted) history.interrupted = true;
+    if (history.epochs.length === 0) throw new OptionError('training was interrupted before the first epoch finished; no model was saved');
+    if (o.restoreBest && bestWeights) model.setWeights(bestWeights);
+    else history.bestEpoch = history.epochs.length;
+
+    const evaluateSplit = (set: ImageSet<ImageRecord> | undefined) => {
+      if (!set) return undefined;
+      const raw = predictRaw(model, set.pixels, set.items.length, spec, Math.max(o.batch, 64));
+      const meta = { classes, output, positiveClass, threshold: 0.5 } as const;
+      const decisions = interpretOutput(raw, set.items.length, meta);
+      return computeMetrics({
+        classes, positiveClass, threshold: 0.5,
+        truth: set.items.map((r) => r.classIndex),
+        predicted: decisions.map((d) => d.labelIndex),
+        probabilities: decisions.flatMap((d) => d.probabilities),
+      });
+    };
+    const validation = evaluateSplit(valSet);
+    const test = evaluateSplit(data.splits.test);
+    const metadata = metadataFor(true, { ...(validation ? { validation } : {}), ...(test ? { test } : {}) });
+    const bundle: ModelBundle = { dir: o.out ?? '', model, metadata };
+    if (o.out) {
+      const svg = renderTrainingCurvesSvg(history, { title: `${metadata.name}: ${o.arch} on ${basename(dataDir)}` });
+      const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+      await saveBundle(o.out, model, metadata, {
+        'history.json': `${JSON.stringify(history, null, 2)}\n`,
+        'training-curves.svg': svg,
+        'training-curves.png': png,
+      });
+    }
+    optimizer.dispose();
+    return { bundle, history, validation, test, skipped: data.skipped, leaks: data.leaks };
+  } finally {
+    bestWeights?.forEach((t) => t.dispose());
+  }
+}
+
+function makeTargets(labels: number[], output: 'sigmoid' | 'softmax', K: number, posIndex: number): Float32Array {
+  if (output === 'sigmoid') return Float32Array.from(labels, (l) => (l === posIndex ? 1 : 0));
+  const t = new Float32Array(labels.length * K);
+  labels.forEach((l, i) => (t[i * K + l] = 1));
+  return t;
+}
+
+function gather<T extends Uint8Array | Float32Array>(src: T, idx: number[], size: number): T {
+  const out = new (src.constructor as new (n: number) => T)(idx.length * size);
+  idx.forEach((j, i) => out.set(src.subarray(j * size, (j + 1) * size), i * size));
+  return out;
+}
+
+export type { PreparedDataset };

@@ -1,0 +1,65 @@
+import type { InputShape } from '../data/preprocessSpec.js';
+import type { ImageLimits } from '../data/imageLimits.js';
+import { DEFAULT_IMAGE_LIMITS } from '../data/imageLimits.js';
+import type { EpochRecord } from './history.js';
+
+export interface TrainOptions {
+  /** Architecture name (see listArchitectures()); default 'seed-a'. */
+  arch: string;
+  /** Model input; default the architecture's own. */
+  input?: InputShape;
+  epochs: number;
+  /** Epochs without val-loss improvement before stopping. */
+  patience: number;
+  /** Keep the weights of the best epoch rather than the last. */
+  restoreBest: boolean;
+  batch: number;
+  /** Seed of every random choice; a random one is drawn and recorded when absent. */
+  seed?: number;
+  /** Validation fraction for the class-folders layout (ignored when DIR/val exists). */
+  valSplit: number;
+  augment: boolean;
+  learningRate: number;
+  /** The class whose probability the score reports; default "happy" if present, else the second class. */
+  positiveClass?: string;
+  dropout?: { conv?: number; dense?: number };
+  limits: ImageLimits;
+  /** Where to write the bundle; checkpoints of the best epoch land there during training. */
+  out?: string;
+  /** Aborting stops after the current batch and saves the best model so far. */
+  signal?: AbortSignal;
+  onEvent?: (event: TrainEvent) => void;
+}
+
+export type TrainEvent =
+  | { type: 'stage'; message: string }
+  | { type: 'warning'; message: string }
+  | { type: 'epoch-start'; epoch: number; epochs: number; batches: number }
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number; seconds: number }
+  | { type: 'epoch-end'; record: EpochRecord; improved: boolean; epochs: number }
+  | { type: 'checkpoint'; dir: string; epoch: number };
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  arch: 'seed-a',
+  epochs: 30,
+  patience: 2,
+  restoreBest: true,
+  batch: 32,
+  valSplit: 0.2,
+  augment: false,
+  learningRate: 1e-3,
+  limits: DEFAULT_IMAGE_LIMITS,
+};
+
+/** What callers pass: every field optional, image limits partial. */
+export type TrainInput = Partial<Omit<TrainOptions, 'limits'>> & { limits?: Partial<ImageLimits> };
+
+export function resolveTrainOptions(options: TrainInput): TrainOptions {
+  const o = { ...DEFAULT_TRAIN_OPTIONS, ...stripUndefined(options) } as TrainOptions;
+  o.limits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
