@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { initEngine } from '../engine/engine.js';
 import { decodeImage, type RawImage } from '../data/decodeImage.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../data/imageLimits.js';
-import { messageOf } from '../data/inspectImage.js';
+import { inspectImageBytes, messageOf } from '../data/inspectImage.js';
+import { readFile } from 'node:fs/promises';
 import { HappysadError } from '../errors.js';
 import { mapConcurrent } from '../mapConcurrent.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
@@ -47,10 +48,11 @@ export class Classifier {
       const chunk = list.slice(start, start + batch);
       const decoded = await mapConcurrent(chunk, Math.max(2, availableParallelism()), async (input, j) => {
         const name = typeof input === 'string' ? input : `#${start + j}`;
+        const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
         try {
-          return { name, image: await decodeImage(input, this.metadata.preprocessing, options.limits ?? DEFAULT_IMAGE_LIMITS, name) };
+          return { name, image: await decodeImage(input, this.metadata.preprocessing, limits, name) };
         } catch (err) {
-          return { name, error: { code: err instanceof HappysadError ? err.code : 'decode', message: messageOf(err) } };
+          return { name, error: await explainFailure(input, name, limits, err) };
         }
       });
       const good = decoded.filter((d): d is { name: string; image: RawImage } => 'image' in d);
@@ -86,6 +88,23 @@ export class Classifier {
   dispose(): void {
     this.bundle.model.dispose();
   }
+}
+
+/**
+ * Says why an image could not be used, from its content (the same checks as `clean`), rather
+ * than passing on the decoder's message.
+ */
+async function explainFailure(input: ImageInput, name: string, limits: ImageLimits, err: unknown): Promise<{ code: string; message: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof input === 'string' ? await readFile(input) : input;
+  } catch (readErr) {
+    const code = (readErr as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { code: 'not-found', message: `${name}: no such file` } : { code: 'unreadable', message: `${name}: cannot read file (${code ?? messageOf(readErr)})` };
+  }
+  const inspected = await inspectImageBytes(bytes, limits);
+  if (!inspected.ok) return { code: `image-${inspected.problem}`, message: `${name}: ${inspected.detail}` };
+  return { code: err instanceof HappysadError ? err.code : 'decode', message: messageOf(err) };
 }
 
 /** Loads a model bundle directory for prediction. */

@@ -1,0 +1,100 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { initEngine, tf } from '../../src/engine/engine.js';
+import { train } from '../../src/train/train.js';
+import { evaluate } from '../../src/evaluate/evaluate.js';
+import { loadModel } from '../../src/predict/classifier.js';
+import { readBundle } from '../../src/model/modelBundle.js';
+import { makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
+
+let data: string;
+let splitData: string;
+before(async () => {
+  data = await tempDir();
+  await makeClassFolders(data, 32, { size: 48 });
+  await writeBytes(join(data, 'sad/broken.jpg'), 'not an image');
+  splitData = await tempDir();
+  await makeClassFolders(splitData, 16, { size: 48, split: 'train' });
+  await makeClassFolders(splitData, 6, { size: 48, split: 'val', seedBase: 1 });
+  await makeClassFolders(splitData, 6, { size: 48, split: 'test', seedBase: 2 });
+});
+
+const quick = { arch: 'seed-a', input: [32, 32, 3] as [number, number, 3], batch: 16, epochs: 6, patience: 3 };
+
+test('train → evaluate → predict on generated images (class-folders layout)', async () => {
+  const out = join(await tempDir(), 'model');
+  const warnings: string[] = [];
+  const result = await train(data, { ...quick, epochs: 10, seed: 1, out, learningRate: 2e-3, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+  assert.ok(warnings.some((w) => /skipped 1 file/.test(w)), 'the bad file is skipped with a warning, not fatal');
+  assert.equal(result.skipped.length, 1);
+  assert.equal(result.history.epochs.length >= 1, true);
+  const last = result.history.epochs.at(-1)!;
+  assert.ok(last.loss < result.history.epochs[0].loss, 'training loss falls');
+  for (const f of ['model.json', 'weights.bin', 'happysad.json', 'history.json', 'training-curves.png', 'training-curves.svg']) assert.ok((await stat(join(out, f))).size > 0, f);
+  const png = await sharp(join(out, 'training-curves.png')).metadata();
+  assert.equal(png.format, 'png');
+
+  const meta = JSON.parse(await readFile(join(out, 'happysad.json'), 'utf8'));
+  assert.equal(meta.seed, 1);
+  assert.deepEqual(meta.classes, ['happy', 'sad']);
+  assert.equal(meta.positiveClass, 'happy');
+  assert.equal(meta.dataset.fingerprint.count, 64);
+  assert.deepEqual(meta.dataset.counts.val, { happy: 6, sad: 6 }, '20% of 32 per class, stratified');
+  assert.equal(meta.training.completed, true);
+  assert.ok(meta.metrics.validation.accuracy >= 0.8, `validation accuracy ${meta.metrics.validation.accuracy}`);
+
+  const classifier = await loadModel(out);
+  const ev = await evaluate(data, classifier);
+  assert.equal(ev.report.n, 64);
+  assert.ok(ev.report.accuracy >= 0.8, `accuracy ${ev.report.accuracy}`);
+  const preds = await classifier.predict([join(data, 'happy/happy_000.png'), join(data, 'sad/broken.jpg'), join(data, 'sad/sad_001.png')]);
+  assert.equal(preds.length, 3);
+  assert.equal(preds[1].error?.code, 'image-not-image');
+  assert.equal(preds[0].label, 'happy');
+  assert.equal(preds[2].label, 'sad');
+  classifier.dispose();
+  result.bundle.model.dispose();
+});
+
+test('split layout trains on train, stops on val and reports test', async () => {
+  const result = await train(splitData, { ...quick, seed: 2, epochs: 3 });
+  assert.ok(result.validation && result.test);
+  assert.equal(result.validation.n, 12);
+  assert.equal(result.test.n, 12);
+  assert.equal(result.bundle.metadata.dataset!.layout, 'split');
+  result.bundle.model.dispose();
+});
+
+test('the same seed gives the same model; another seed does not (dropout and augmentation included)', async () => {
+  const opts = { ...quick, epochs: 2, augment: true };
+  const a = await train(data, { ...opts, seed: 5 });
+  const b = await train(data, { ...opts, seed: 5 });
+  const c = await train(data, { ...opts, seed: 6 });
+  const w = (r: typeof a) => r.bundle.model.getWeights().map((t) => Array.from(t.dataSync()));
+  assert.deepEqual(w(a), w(b));
+  assert.notDeepEqual(w(a), w(c));
+  assert.deepEqual(a.history.epochs.map((e) => e.loss), b.history.epochs.map((e) => e.loss));
+  for (const r of [a, b, c]) r.bundle.model.dispose();
+});
+
+test('an interrupted run keeps the best model so far on disk; training leaks no tensors', async () => {
+  await initEngine();
+  const baseline = tf.memory().numTensors;
+  const out = join(await tempDir(), 'model');
+  const controller = new AbortController();
+  const result = await train(data, {
+    ...quick, epochs: 20, seed: 3, out, signal: controller.signal,
+    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) controller.abort(); },
+  });
+  assert.equal(result.history.interrupted, true);
+  assert.equal(result.history.epochs.length, 1, 'the interrupted epoch is not counted');
+  const saved = await readBundle(out);
+  assert.equal(saved.metadata.training!.interrupted, true);
+  assert.equal(saved.metadata.training!.bestEpoch, 1);
+  saved.model.dispose();
+  result.bundle.model.dispose();
+  assert.equal(tf.memory().numTensors, baseline, 'every tensor made during training is released');
+});
