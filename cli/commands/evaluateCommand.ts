@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { OptionError } from '../../src/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
@@ -17,12 +18,14 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     split: { type: 'string' },
     batch: { type: 'string' },
+    workers: { type: 'string' },
   });
   if (positionals.length !== 1) throw new OptionError(`evaluate takes one dataset folder\n\n${evaluateHelp}`);
   if (values.split && !['train', 'val', 'test'].includes(values.split)) throw new OptionError(`--split ${values.split}: choose train, val or test`);
   const modelDir = resolveModelDir(values.model);
-  const classifier = await loadModel(modelDir);
+  const classifier = await loadModel(modelDir, { workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }) ?? availableParallelism() });
   const result = await evaluate(positionals[0], classifier, { split: values.split as never, batch: parseNumber(values.batch, 'batch', { integer: true, min: 1 }) });
+  await classifier.close();
   if (values.json) {
     console.log(JSON.stringify({ model: modelDir, split: result.split, skipped: result.skipped.length, ...result.report }));
   } else {

@@ -23,6 +23,7 @@ out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and
   --augment            random flips, shifts and brightness
   --lr F               Adam learning rate                                           [${D.learningRate}]
   --positive CLASS     class whose probability is the score        [happy, if present]
+  --workers N          threads per batch (same model for any N)          [all cores]
   --min-side PX, --max-pixels N   image limits (see happysad clean)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -34,6 +35,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     patience: { type: 'string' },
     'no-restore-best': { type: 'boolean', default: false },
     batch: { type: 'string' },
+    workers: { type: 'string' },
     seed: { type: 'string' },
     'val-split': { type: 'string' },
     augment: { type: 'boolean', default: false },
@@ -67,6 +69,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       augment: values.augment,
       learningRate: parseNumber(values.lr, 'lr', { min: 0 }),
       positiveClass: values.positive,
+      workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }),
       limits: {
         ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 })! } : {}),
         ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 })! } : {}),

@@ -45,7 +45,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
   });
   const set = data.splits[split === 'all' ? 'train' : split];
   if (!set || set.items.length === 0) throw new DatasetError(`${dataDir}: no usable images to evaluate`);
-  const decisions = classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? 32);
+  const decisions = await classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? 32);
   // Map dataset class names onto the model's class indices: a dataset may lack a class.
   const truth = set.items.map((r) => meta.classes.indexOf(r.label));
   const report = computeMetrics({

@@ -9,7 +9,7 @@ import { mapConcurrent } from '../mapConcurrent.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
-import { predictRaw } from './predictRaw.js';
+import { ParallelPredictor } from '../workers/parallelPredictor.js';
 
 export interface Prediction {
   /** The file path, or `#i` for an in-memory buffer. */
@@ -30,33 +30,42 @@ export type ImageInput = string | Uint8Array;
 
 /** A loaded model ready to classify images; what `loadModel` returns. */
 export class Classifier {
-  constructor(readonly bundle: ModelBundle) {}
+  constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor) {}
 
   get metadata(): BundleMetadata {
     return this.bundle.metadata;
   }
 
+  /** Threads running forward passes (this one included). */
+  get workerCount(): number {
+    return this.predictor.workerCount;
+  }
+
   /**
    * Classifies files or encoded image buffers. A file that cannot be decoded yields a row with
-   * `error` and the rest go on: one bad photo never loses the others' results.
+   * `error` and the rest go on: one bad photo never loses the others' results. The next batch is
+   * decoded (on libuv's threads) while the model runs on the current one.
    */
   async predict(inputs: ImageInput | ImageInput[], options: PredictOptions = {}): Promise<Prediction[]> {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const batch = options.batch ?? 32;
-    const out: Prediction[] = [];
-    for (let start = 0; start < list.length; start += batch) {
-      const chunk = list.slice(start, start + batch);
-      const decoded = await mapConcurrent(chunk, Math.max(2, availableParallelism()), async (input, j) => {
+    const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
+    const decodeBatch = (start: number) =>
+      mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j) => {
         const name = typeof input === 'string' ? input : `#${start + j}`;
-        const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
         try {
           return { name, image: await decodeImage(input, this.metadata.preprocessing, limits, name) };
         } catch (err) {
           return { name, error: await explainFailure(input, name, limits, err) };
         }
       });
+    const out: Prediction[] = [];
+    let next = list.length > 0 ? decodeBatch(0) : undefined;
+    for (let start = 0; next; start += batch) {
+      const decoded = await next;
+      next = start + batch < list.length ? decodeBatch(start + batch) : undefined;
       const good = decoded.filter((d): d is { name: string; image: RawImage } => 'image' in d);
-      const decisions = this.classifyDecoded(good.map((d) => d.image));
+      const decisions = await this.classifyDecoded(good.map((d) => d.image));
       let g = 0;
       for (const d of decoded) out.push('image' in d ? this.toPrediction(d.name, decisions[g++]) : { file: d.name, error: d.error });
     }
@@ -64,15 +73,16 @@ export class Classifier {
   }
 
   /** Classifies images already decoded by the bundle's preprocessing (the fast path for evaluation). */
-  classifyPixels(pixels: Uint8Array, n: number, batch = 32): ClassDecision[] {
-    return interpretOutput(predictRaw(this.bundle.model, pixels, n, this.metadata.preprocessing, batch), n, this.metadata);
+  async classifyPixels(pixels: Uint8Array, n: number, batch = 32): Promise<ClassDecision[]> {
+    if (n === 0) return [];
+    return interpretOutput(await this.predictor.predict(pixels, n, batch), n, this.metadata);
   }
 
-  classifyDecoded(images: RawImage[]): ClassDecision[] {
+  async classifyDecoded(images: RawImage[]): Promise<ClassDecision[]> {
     const size = images[0] ? images[0].data.length : 0;
     const pixels = new Uint8Array(images.length * size);
     images.forEach((im, i) => pixels.set(im.data, i * size));
-    return this.classifyPixels(pixels, images.length);
+    return this.classifyPixels(pixels, images.length, Math.max(1, images.length));
   }
 
   toPrediction(file: string, d: ClassDecision): Prediction {
@@ -85,8 +95,14 @@ export class Classifier {
     };
   }
 
-  dispose(): void {
+  /** Frees the model's memory and ends its worker threads. */
+  async close(): Promise<void> {
+    await this.predictor.close();
     this.bundle.model.dispose();
+  }
+
+  dispose(): void {
+    void this.close();
   }
 }
 
@@ -107,8 +123,16 @@ async function explainFailure(input: ImageInput, name: string, limits: ImageLimi
   return { code: err instanceof HappysadError ? err.code : 'decode', message: messageOf(err) };
 }
 
+export interface LoadModelOptions {
+  /** Threads for forward passes, this one included (default 1; the CLI uses every core). */
+  workers?: number;
+}
+
 /** Loads a model bundle directory for prediction. */
-export async function loadModel(dir: string): Promise<Classifier> {
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Classifier> {
   await initEngine();
-  return new Classifier(await readBundle(dir));
+  const bundle = await readBundle(dir);
+  const m = bundle.metadata;
+  const predictor = await ParallelPredictor.create(bundle.model, m.preprocessing, m.output, options.workers ?? 1);
+  return new Classifier(bundle, predictor);
 }

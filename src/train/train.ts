@@ -5,13 +5,11 @@ import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../dat
 import { prepareDataset, type ImageRecord, type PreparedDataset } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
-import { toInputTensor } from '../data/toInputTensor.js';
 import { OptionError } from '../errors.js';
 import { getArchitecture } from '../model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../model/bundleMetadata.js';
 import { libraryVersions } from '../model/libraryVersions.js';
 import { saveBundle, type ModelBundle } from '../model/modelBundle.js';
-import { predictRaw } from '../predict/predictRaw.js';
 import { interpretOutput } from '../predict/interpretOutput.js';
 import { computeMetrics, type EvaluationReport } from '../evaluate/computeMetrics.js';
 import { renderTrainingCurvesSvg } from '../report/trainingCurves.js';
@@ -20,7 +18,9 @@ import { augmentBatch } from './augmentBatch.js';
 import { EarlyStopping } from './earlyStopping.js';
 import type { EpochRecord, TrainingHistory } from './history.js';
 import { resolveTrainOptions, type TrainInput } from './trainOptions.js';
-import { lossAndAccuracy, trainStep } from './trainStep.js';
+import { lossAndAccuracy } from './lossAndAccuracy.js';
+import { DataParallelTrainer } from '../workers/dataParallelTrainer.js';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 
 export interface TrainResult {
@@ -70,8 +70,10 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const rng = new Random(seed);
   const shuffleRng = rng.derive('shuffle');
   const augmentRng = rng.derive('augment');
-  const dropoutRng = rng.derive('dropout');
-  const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
+  const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), Math.ceil(o.batch / 2)));
+  const trainer = await DataParallelTrainer.create(model, optimizer, { workers, spec, output, seed: rng.derive('dropout').nextSeed() });
+  emit({ type: 'stage', message: `training ${o.arch} (${spec.height}x${spec.width}x${spec.channels}) on ${trainSet.items.length} images, ${valSet?.items.length ?? 0} for validation; ${trainer.workerCount} worker${trainer.workerCount > 1 ? 's' : ''}, seed ${seed}` });
+  let globalStep = 0;
 
   const trainTargets = targetsOf(trainSet);
   const valTargets = valSet ? targetsOf(valSet) : undefined;
@@ -123,12 +125,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
         const idx = order.slice(b * o.batch, (b + 1) * o.batch);
         const pixels = gather(trainSet.pixels, idx, imageSize);
         if (o.augment) augmentBatch(pixels, idx.length, spec.height, spec.width, spec.channels, augmentRng);
-        for (const layer of dropoutLayers) layer.seed = dropoutRng.nextSeed();
-        const x = toInputTensor(pixels, idx.length, spec);
-        const y = tf.tensor2d(gather(trainTargets, idx, units), [idx.length, units]);
-        const step = trainStep(model, optimizer, x, y, output);
-        x.dispose();
-        y.dispose();
+        const step = await trainer.step(globalStep++, pixels, gather(trainTargets, idx, units), idx.length);
         lossSum += step.loss * idx.length;
         correct += step.correct;
         seen += idx.length;
@@ -140,7 +137,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       }
       const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: 0 };
       if (valSet && valTargets) {
-        const raw = predictRaw(model, valSet.pixels, valSet.items.length, spec, Math.max(o.batch, 64));
+        const raw = await trainer.predictor.predict(valSet.pixels, valSet.items.length, Math.max(o.batch, 64));
         const v = lossAndAccuracy(output, raw, valTargets, valSet.items.length);
         record.val_loss = v.loss;
         record.val_accuracy = v.accuracy;
@@ -168,9 +165,10 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     if (o.restoreBest && bestWeights) model.setWeights(bestWeights);
     else history.bestEpoch = history.epochs.length;
 
-    const evaluateSplit = (set: ImageSet<ImageRecord> | undefined) => {
+    trainer.publishWeights();
+    const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;
-      const raw = predictRaw(model, set.pixels, set.items.length, spec, Math.max(o.batch, 64));
+      const raw = await trainer.predictor.predict(set.pixels, set.items.length, Math.max(o.batch, 64));
       const meta = { classes, output, positiveClass, threshold: 0.5 } as const;
       const decisions = interpretOutput(raw, set.items.length, meta);
       return computeMetrics({
@@ -180,8 +178,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
         probabilities: decisions.flatMap((d) => d.probabilities),
       });
     };
-    const validation = evaluateSplit(valSet);
-    const test = evaluateSplit(data.splits.test);
+    const validation = await evaluateSplit(valSet);
+    const test = await evaluateSplit(data.splits.test);
     const metadata = metadataFor(true, { ...(validation ? { validation } : {}), ...(test ? { test } : {}) });
     const bundle: ModelBundle = { dir: o.out ?? '', model, metadata };
     if (o.out) {
@@ -197,6 +195,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     return { bundle, history, validation, test, skipped: data.skipped, leaks: data.leaks };
   } finally {
     bestWeights?.forEach((t) => t.dispose());
+    await trainer.close();
   }
 }
 

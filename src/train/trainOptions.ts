@@ -24,6 +24,8 @@ export interface TrainOptions {
   positiveClass?: string;
   dropout?: { conv?: number; dense?: number };
   limits: ImageLimits;
+  /** Threads computing each batch (data-parallel); default: the cores available. Same model whatever the count. */
+  workers?: number;
   /** Where to write the bundle; checkpoints of the best epoch land there during training. */
   out?: string;
   /** Aborting stops after the current batch and saves the best model so far. */

@@ -1,0 +1,40 @@
+import { tf } from '../engine/engine.js';
+
+export interface SliceGradients {
+  /** One gradient per model.trainableWeights entry, in that order. */
+  grads: tf.Tensor[];
+  /** Sum over the slice of the per-sample loss. */
+  lossSum: number;
+  correct: number;
+}
+
+/**
+ * Gradients of (sum of this slice's per-sample losses) / batchSize. Summing the results of the
+ * slices of a batch gives exactly the gradient of the batch's mean loss, which is what lets the
+ * batch be split across workers.
+ */
+export function computeGradients(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, output: 'sigmoid' | 'softmax', batchSize: number): SliceGradients {
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let lossSum: tf.Scalar | undefined;
+  let correct: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const p = model.apply(x, { training: true }) as tf.Tensor;
+    const perSample = output === 'sigmoid' ? tf.metrics.binaryCrossentropy(y, p) : tf.metrics.categoricalCrossentropy(y, p);
+    const sum = tf.sum(perSample);
+    lossSum = tf.keep(sum.clone()) as tf.Scalar;
+    correct = tf.keep(countCorrect(output, y, p));
+    return tf.div(sum, batchSize) as tf.Scalar;
+  }, vars);
+  const result = { grads: vars.map((v) => grads[v.name]), lossSum: lossSum!.dataSync()[0], correct: correct!.dataSync()[0] };
+  value.dispose();
+  lossSum!.dispose();
+  correct!.dispose();
+  return result;
+}
+
+function countCorrect(output: 'sigmoid' | 'softmax', y: tf.Tensor, p: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const hit = output === 'sigmoid' ? tf.equal(tf.greaterEqual(p, 0.5), tf.greaterEqual(y, 0.5)) : tf.equal(tf.argMax(p, -1), tf.argMax(y, -1));
+    return tf.sum(tf.cast(hit, 'float32'));
+  });
+}
