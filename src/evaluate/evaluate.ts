@@ -31,18 +31,32 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
   const missing = found.classes.filter((c) => !meta.classes.includes(c));
   if (missing.length) throw new DatasetError(`${dataDir}: class folder(s) ${missing.join(', ')} are not classes of the model (${meta.classes.join(', ')})`);
   let split: Split | 'all' = 'all';
+  let valSplit = 0;
+  let seed = 0;
   if (found.layout === 'split') {
     const have = new Set(found.files.map((f) => f.split));
     split = options.split ?? (have.has('test') ? 'test' : 'val');
     if (!have.has(split)) throw new DatasetError(`${dataDir}: has no ${split} split to evaluate on; give a folder of class folders, or add ${dataDir}/${split}/<class>/`);
+  } else if (options.split) {
+    // Class folders: rebuild the split the model was trained with, from the seed and fraction it
+    // recorded, so "validation" means exactly the images it never trained on.
+    const trained = meta.training?.options as { valSplit?: number } | undefined;
+    if (meta.seed === null || trained?.valSplit === undefined) throw new DatasetError(`${dataDir} has no split folders, and the model does not record the seed and validation fraction it was trained with, so its ${options.split} split cannot be rebuilt`);
+    split = options.split;
+    valSplit = trained.valSplit;
+    seed = meta.seed;
   }
   const data = await prepareDataset(dataDir, {
     spec: meta.preprocessing,
     splits: [split === 'all' ? 'train' : split],
-    valSplit: 0,
-    seed: 0,
+    valSplit,
+    seed,
     limits: options.limits,
   });
+  const recorded = split !== 'all' && found.layout === 'class-folders' ? meta.dataset?.counts[split] : undefined;
+  if (recorded && Object.values(recorded).reduce((a, b) => a + b, 0) !== data.fingerprint.count) {
+    throw new DatasetError(`${dataDir}: the ${split} split rebuilt from the model's seed has ${data.fingerprint.count} images, but the model recorded ${JSON.stringify(meta.dataset.counts[split])}; the folder changed since training, so this would not be the held-out data`);
+  }
   const set = data.splits[split === 'all' ? 'train' : split];
   if (!set || set.items.length === 0) throw new DatasetError(`${dataDir}: no usable images to evaluate`);
   const decisions = await classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? 32);

@@ -50,6 +50,9 @@ test('train → evaluate → predict on generated images (class-folders layout)'
   const ev = await evaluate(data, classifier);
   assert.equal(ev.report.n, 64);
   assert.ok(ev.report.accuracy >= 0.8, `accuracy ${ev.report.accuracy}`);
+  const held = await evaluate(data, classifier, { split: 'val' });
+  assert.equal(held.report.n, 12, 'the validation split is rebuilt from the recorded seed');
+  assert.equal(held.report.accuracy, meta.metrics.validation.accuracy);
   const preds = await classifier.predict([join(data, 'happy/happy_000.png'), join(data, 'sad/broken.jpg'), join(data, 'sad/sad_001.png')]);
   assert.equal(preds.length, 3);
   assert.equal(preds[1].error?.code, 'image-not-image');
