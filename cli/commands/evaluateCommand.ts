@@ -9,7 +9,8 @@ import { resolveModelDir } from '../resolveModel.js';
 export const evaluateHelp = `happysad evaluate DIR [--model MODEL_DIR] [--json] [--split test|val|train] [--batch N]
 
 Scores a model on labelled images: DIR/<class>/ (all of it) or a train/val/test layout (its test
-split, or val when there is no test). Prints accuracy, balanced accuracy, per-class precision /
+split, or val when there is no test). On class folders, --split val rebuilds the exact held-out
+split the model was trained with, from the seed and fraction recorded in the model. Prints accuracy, balanced accuracy, per-class precision /
 recall / F1, ROC AUC and the confusion matrix.`;
 
 export async function evaluateCommand(argv: string[]): Promise<number> {

@@ -24,6 +24,10 @@ out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and
   --lr F               Adam learning rate                                           [${D.learningRate}]
   --positive CLASS     class whose probability is the score        [happy, if present]
   --workers N          threads per batch (same model for any N)          [all cores]
+  --label-smoothing F  pull training targets toward 0.5 by F                        [0]
+  --class-weight balanced   weigh each class's loss by N / (K * N_class)
+  --tune-threshold     choose the decision threshold on validation (balanced accuracy)
+  --tta                average each prediction with its mirror image (stored in the model)
   --min-side PX, --max-pixels N   image limits (see happysad clean)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -39,6 +43,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     'val-split': { type: 'string' },
     augment: { type: 'boolean', default: false },
+    'label-smoothing': { type: 'string' },
+    'class-weight': { type: 'string' },
+    'tune-threshold': { type: 'boolean', default: false },
+    tta: { type: 'boolean', default: false },
     lr: { type: 'string' },
     positive: { type: 'string' },
     'min-side': { type: 'string' },
@@ -67,6 +75,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
       seed: parseNumber(values.seed, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }),
       valSplit: parseNumber(values['val-split'], 'val-split', { min: 0, max: 0.99 }),
       augment: values.augment,
+      labelSmoothing: parseNumber(values['label-smoothing'], 'label-smoothing', { min: 0, max: 0.5 }),
+      classWeight: parseClassWeight(values['class-weight']),
+      tuneThreshold: values['tune-threshold'],
+      testTimeFlip: values.tta,
       learningRate: parseNumber(values.lr, 'lr', { min: 0 }),
       positiveClass: values.positive,
       workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }),
@@ -91,4 +103,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+function parseClassWeight(v: string | undefined): 'none' | 'balanced' | undefined {
+  if (v === undefined || v === 'none' || v === 'balanced') return v;
+  throw new OptionError(`--class-weight ${v}: choose balanced or none`);
 }

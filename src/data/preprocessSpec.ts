@@ -17,6 +17,8 @@ export interface PreprocessSpec {
   /** Model input = pixel * scale + offset (1/255 and 0 in both original projects). */
   scale: number;
   offset: number;
+  /** Average the model's output on the image and its mirror image. */
+  testTimeFlip?: boolean;
   /** When set, each detected face is cropped and classified instead of the whole image. */
   faces?: FaceCropSpec | null;
 }

@@ -55,7 +55,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
   });
   const recorded = split !== 'all' && found.layout === 'class-folders' ? meta.dataset?.counts[split] : undefined;
   if (recorded && Object.values(recorded).reduce((a, b) => a + b, 0) !== data.fingerprint.count) {
-    throw new DatasetError(`${dataDir}: the ${split} split rebuilt from the model's seed has ${data.fingerprint.count} images, but the model recorded ${JSON.stringify(meta.dataset.counts[split])}; the folder changed since training, so this would not be the held-out data`);
+    throw new DatasetError(`${dataDir}: the ${split} split rebuilt from the model's seed has ${data.fingerprint.count} images, but the model recorded ${JSON.stringify(recorded)}; the folder changed since training, so this would not be the held-out data`);
   }
   const set = data.splits[split === 'all' ? 'train' : split];
   if (!set || set.items.length === 0) throw new DatasetError(`${dataDir}: no usable images to evaluate`);

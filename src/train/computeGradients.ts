@@ -9,18 +9,18 @@ export interface SliceGradients {
 }
 
 /**
- * Gradients of (sum of this slice's per-sample losses) / batchSize. Summing the results of the
+ * Gradients of (sum of this slice's weighted per-sample losses) / batchSize. Summing the results of the
  * slices of a batch gives exactly the gradient of the batch's mean loss, which is what lets the
  * batch be split across workers.
  */
-export function computeGradients(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, output: 'sigmoid' | 'softmax', batchSize: number): SliceGradients {
+export function computeGradients(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, sampleWeights: tf.Tensor1D, output: 'sigmoid' | 'softmax', batchSize: number): SliceGradients {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let lossSum: tf.Scalar | undefined;
   let correct: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const p = model.apply(x, { training: true }) as tf.Tensor;
     const perSample = output === 'sigmoid' ? tf.metrics.binaryCrossentropy(y, p) : tf.metrics.categoricalCrossentropy(y, p);
-    const sum = tf.sum(perSample);
+    const sum = tf.sum(tf.mul(perSample, sampleWeights));
     lossSum = tf.keep(sum.clone()) as tf.Scalar;
     correct = tf.keep(countCorrect(output, y, p));
     return tf.div(sum, batchSize) as tf.Scalar;

@@ -45,7 +45,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const emit = o.onEvent ?? (() => {});
   const seed = o.seed ?? randomInt(0, 2 ** 31 - 1);
   const arch = getArchitecture(o.arch);
-  const spec: PreprocessSpec = defaultPreprocessSpec(o.input ?? arch.defaultInput);
+  const spec: PreprocessSpec = { ...defaultPreprocessSpec(o.input ?? arch.defaultInput), ...(o.testTimeFlip ? { testTimeFlip: true } : {}) };
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new OptionError(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new OptionError(`--epochs must be a positive integer, got ${o.epochs}`);
   if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new OptionError(`--val-split must be in [0, 1), got ${o.valSplit}`);
@@ -63,7 +63,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const positiveClass = o.positiveClass ?? (classes.includes('happy') ? 'happy' : classes[1]);
   if (!classes.includes(positiveClass)) throw new OptionError(`--positive "${positiveClass}" is not one of the classes: ${classes.join(', ')}`);
   const posIndex = classes.indexOf(positiveClass);
-  const targetsOf = (set: ImageSet<ImageRecord>) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex);
+  const targetsOf = (set: ImageSet<ImageRecord>, smoothing = 0) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex, smoothing);
 
   const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
   const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7);
@@ -75,8 +75,11 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   emit({ type: 'stage', message: `training ${o.arch} (${spec.height}x${spec.width}x${spec.channels}) on ${trainSet.items.length} images, ${valSet?.items.length ?? 0} for validation; ${trainer.workerCount} worker${trainer.workerCount > 1 ? 's' : ''}, seed ${seed}` });
   let globalStep = 0;
 
-  const trainTargets = targetsOf(trainSet);
+  // Smoothing shapes only the training targets; validation loss stays the honest one.
+  const trainTargets = targetsOf(trainSet, o.labelSmoothing);
   const valTargets = valSet ? targetsOf(valSet) : undefined;
+  const trainWeights = sampleWeightsFor(trainSet.items.map((r) => r.classIndex), classes.length, o.classWeight);
+  let threshold = 0.5;
   const units = output === 'sigmoid' ? 1 : classes.length;
   const imageSize = trainSet.imageSize;
   const n = trainSet.items.length;
@@ -94,11 +97,11 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     classes,
     output,
     positiveClass,
-    threshold: 0.5,
+    threshold,
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -125,7 +128,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
         const idx = order.slice(b * o.batch, (b + 1) * o.batch);
         const pixels = gather(trainSet.pixels, idx, imageSize);
         if (o.augment) augmentBatch(pixels, idx.length, spec.height, spec.width, spec.channels, augmentRng);
-        const step = await trainer.step(globalStep++, pixels, gather(trainTargets, idx, units), idx.length);
+        const step = await trainer.step(globalStep++, pixels, gather(trainTargets, idx, units), gather(trainWeights, idx, 1), idx.length);
         lossSum += step.loss * idx.length;
         correct += step.correct;
         seen += idx.length;
@@ -166,13 +169,19 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     else history.bestEpoch = history.epochs.length;
 
     trainer.publishWeights();
+    const rawOf = (set: ImageSet<ImageRecord>) => trainer.predictor.predict(set.pixels, set.items.length, Math.max(o.batch, 64));
+    if (o.tuneThreshold && output === 'sigmoid' && valSet) {
+      const raw = await rawOf(valSet);
+      threshold = bestThreshold(raw, valSet.items.map((r) => r.classIndex === posIndex));
+      emit({ type: 'stage', message: `decision threshold tuned on validation for balanced accuracy: ${threshold.toFixed(4)}` });
+    }
     const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;
-      const raw = await trainer.predictor.predict(set.pixels, set.items.length, Math.max(o.batch, 64));
-      const meta = { classes, output, positiveClass, threshold: 0.5 } as const;
+      const raw = await rawOf(set);
+      const meta = { classes, output, positiveClass, threshold } as const;
       const decisions = interpretOutput(raw, set.items.length, meta);
       return computeMetrics({
-        classes, positiveClass, threshold: 0.5,
+        classes, positiveClass, threshold,
         truth: set.items.map((r) => r.classIndex),
         predicted: decisions.map((d) => d.labelIndex),
         probabilities: decisions.flatMap((d) => d.probabilities),
@@ -199,11 +208,50 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   }
 }
 
-function makeTargets(labels: number[], output: 'sigmoid' | 'softmax', K: number, posIndex: number): Float32Array {
-  if (output === 'sigmoid') return Float32Array.from(labels, (l) => (l === posIndex ? 1 : 0));
-  const t = new Float32Array(labels.length * K);
-  labels.forEach((l, i) => (t[i * K + l] = 1));
+function makeTargets(labels: number[], output: 'sigmoid' | 'softmax', K: number, posIndex: number, smoothing: number): Float32Array {
+  if (output === 'sigmoid') return Float32Array.from(labels, (l) => (l === posIndex ? 1 : 0) * (1 - smoothing) + smoothing / 2);
+  const t = new Float32Array(labels.length * K).fill(smoothing / K);
+  labels.forEach((l, i) => (t[i * K + l] += 1 - smoothing));
   return t;
+}
+
+/** 'balanced': each class weighs N / (K * N_class), as sklearn and Keras' class_weight recipes do. */
+function sampleWeightsFor(labels: number[], K: number, mode: 'none' | 'balanced'): Float32Array {
+  if (mode === 'none') return new Float32Array(labels.length).fill(1);
+  const counts = new Array<number>(K).fill(0);
+  for (const l of labels) counts[l]++;
+  return Float32Array.from(labels, (l) => labels.length / (K * counts[l]));
+}
+
+/**
+ * The cut on p(positive) that maximises balanced accuracy on validation: with imbalanced classes
+ * 0.5 favours the larger one. Ties go to the cut nearest 0.5.
+ */
+export function bestThreshold(scores: ArrayLike<number>, isPositive: boolean[]): number {
+  const order = Array.from(scores, (s, i) => [s, isPositive[i]] as const).sort((a, b) => a[0] - b[0]);
+  const nPos = isPositive.filter(Boolean).length;
+  const nNeg = isPositive.length - nPos;
+  if (nPos === 0 || nNeg === 0) return 0.5;
+  let best = 0.5;
+  let bestScore = -1;
+  // Cut below order[i]: everything from i up is called positive.
+  let negBelow = 0;
+  let posBelow = 0;
+  for (let i = 0; i <= order.length; i++) {
+    if (i === order.length || i === 0 || order[i][0] !== order[i - 1][0]) {
+      const cut = i === 0 ? order[0][0] : i === order.length ? order[i - 1][0] + 1e-6 : (order[i - 1][0] + order[i][0]) / 2;
+      const score = ((nPos - posBelow) / nPos + negBelow / nNeg) / 2;
+      if (score > bestScore + 1e-12 || (Math.abs(score - bestScore) <= 1e-12 && Math.abs(cut - 0.5) < Math.abs(best - 0.5))) {
+        bestScore = score;
+        best = cut;
+      }
+    }
+    if (i < order.length) {
+      if (order[i][1]) posBelow++;
+      else negBelow++;
+    }
+  }
+  return best;
 }
 
 function gather<T extends Uint8Array | Float32Array>(src: T, idx: number[], size: number): T {

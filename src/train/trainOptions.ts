@@ -20,6 +20,14 @@ export interface TrainOptions {
   valSplit: number;
   augment: boolean;
   learningRate: number;
+  /** Training targets pulled toward 0.5 by this much (0 = off): a guard against overconfident fits on noisy labels. */
+  labelSmoothing: number;
+  /** 'balanced' weighs each class's loss by N / (K * N_class). */
+  classWeight: 'none' | 'balanced';
+  /** Pick the decision threshold that maximises balanced accuracy on validation (two classes). */
+  tuneThreshold: boolean;
+  /** Average predictions on each image and its mirror image, in evaluation and serving alike. */
+  testTimeFlip: boolean;
   /** The class whose probability the score reports; default "happy" if present, else the second class. */
   positiveClass?: string;
   dropout?: { conv?: number; dense?: number };
@@ -50,6 +58,10 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   valSplit: 0.2,
   augment: false,
   learningRate: 1e-3,
+  labelSmoothing: 0,
+  classWeight: 'none',
+  tuneThreshold: false,
+  testTimeFlip: false,
   limits: DEFAULT_IMAGE_LIMITS,
 };
 

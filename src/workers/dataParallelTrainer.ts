@@ -46,7 +46,7 @@ export class DataParallelTrainer {
   }
 
   /** One optimiser step on a batch of n decoded images and their targets. */
-  async step(step: number, pixels: Uint8Array, targets: Float32Array, n: number): Promise<StepResult> {
+  async step(step: number, pixels: Uint8Array, targets: Float32Array, sampleWeights: Float32Array, n: number): Promise<StepResult> {
     const workers = this.pool?.workers ?? [];
     const imageSize = pixels.length / n;
     const units = targets.length / n;
@@ -55,7 +55,7 @@ export class DataParallelTrainer {
     const replies = workers.map((w, i) => {
       const [a, b] = [bounds[i + 1], bounds[i + 2]];
       return b > a
-        ? w.call({ type: 'step', step, offset: a, batchSize: n, n: b - a, pixels: pixels.slice(a * imageSize, b * imageSize), targets: targets.slice(a * units, b * units) })
+        ? w.call({ type: 'step', step, offset: a, batchSize: n, n: b - a, pixels: pixels.slice(a * imageSize, b * imageSize), targets: targets.slice(a * units, b * units), sampleWeights: sampleWeights.slice(a, b) })
         : Promise.resolve(undefined);
     });
     const m = bounds[1];
@@ -63,9 +63,11 @@ export class DataParallelTrainer {
     this.dropout.offset = 0;
     const x = toInputTensor(pixels.subarray(0, m * imageSize), m, this.spec);
     const y = tf.tensor2d(targets.subarray(0, m * units), [m, units]);
-    const local = computeGradients(this.model, x, y, this.output, n);
+    const w = tf.tensor1d(sampleWeights.subarray(0, m));
+    const local = computeGradients(this.model, x, y, w, this.output, n);
     x.dispose();
     y.dispose();
+    w.dispose();
     const done = await Promise.all(replies);
     let lossSum = local.lossSum;
     let correct = local.correct;

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { initEngine, tf } from '../engine/engine.js';
 import { toInputTensor } from '../data/toInputTensor.js';
 import { computeGradients } from '../train/computeGradients.js';
+import { predictRaw } from '../predict/predictRaw.js';
 import { installSampleDropout, type DropoutContext } from '../train/sampleDropout.js';
 import { weightLayout, readWeightsInto } from './weightLayout.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './workerMessages.js';
@@ -35,9 +36,11 @@ port.on('message', async (m: WorkerRequest) => {
       const units = init.output === 'sigmoid' ? 1 : m.targets.length / m.n;
       const x = toInputTensor(m.pixels, m.n, init.spec);
       const y = tf.tensor2d(m.targets, [m.n, units]);
-      const g = computeGradients(model, x, y, init.output, m.batchSize);
+      const w = tf.tensor1d(m.sampleWeights);
+      const g = computeGradients(model, x, y, w, init.output, m.batchSize);
       x.dispose();
       y.dispose();
+      w.dispose();
       const out = new Float32Array(init.grads!);
       const layout = weightLayout(model);
       let at = 0;
@@ -54,9 +57,8 @@ port.on('message', async (m: WorkerRequest) => {
       reply({ type: 'step-done', lossSum: g.lossSum, correct: g.correct });
     } else if (m.type === 'predict') {
       if (m.syncWeights) readWeightsInto(model, new Float32Array(init.weights));
-      const out = tf.tidy(() => (model.predict(toInputTensor(m.pixels, m.n, init.spec)) as tf.Tensor).dataSync() as Float32Array);
-      const copy = new Float32Array(out);
-      port.postMessage({ type: 'predict-done', output: copy } satisfies WorkerReply, [copy.buffer]);
+      const copy = predictRaw(model, m.pixels, m.n, init.spec, m.n);
+      port.postMessage({ type: 'predict-done', output: copy } satisfies WorkerReply, [copy.buffer as ArrayBuffer]);
     } else if (m.type === 'close') {
       model?.dispose();
       port.close();

@@ -76,7 +76,7 @@ function startWorker(worker: Worker, gradFloats: number): ModelWorker {
       if (pending) return reject(new Error('model worker is busy: one request at a time'));
       pending = { resolve, reject };
       worker.ref();
-      const transfer = message.type === 'step' ? [message.pixels.buffer as ArrayBuffer, message.targets.buffer as ArrayBuffer] : message.type === 'predict' ? [message.pixels.buffer as ArrayBuffer] : [];
+      const transfer = message.type === 'step' ? [message.pixels.buffer as ArrayBuffer, message.targets.buffer as ArrayBuffer, message.sampleWeights.buffer as ArrayBuffer] : message.type === 'predict' ? [message.pixels.buffer as ArrayBuffer] : [];
       worker.postMessage(message, transfer);
     }),
   };

@@ -23,6 +23,8 @@ export interface WorkerStep {
   n: number;
   pixels: Uint8Array;
   targets: Float32Array;
+  /** Per-sample loss weights (class balancing); ones when unweighted. */
+  sampleWeights: Float32Array;
 }
 
 export interface WorkerPredict {

@@ -62,9 +62,14 @@ test('train → evaluate → predict on generated images (class-folders layout)'
   result.bundle.model.dispose();
 });
 
-test('split layout trains on train, stops on val and reports test', async () => {
-  const result = await train(splitData, { ...quick, seed: 2, epochs: 3 });
+test('split layout trains on train, stops on val and reports test; face-model options are recorded', async () => {
+  const result = await train(splitData, { ...quick, seed: 2, epochs: 3, classWeight: 'balanced', labelSmoothing: 0.1, tuneThreshold: true, testTimeFlip: true });
   assert.ok(result.validation && result.test);
+  const meta = result.bundle.metadata;
+  assert.ok(meta.threshold > 0 && meta.threshold < 1);
+  assert.equal(result.validation.threshold, meta.threshold, 'metrics use the tuned threshold');
+  assert.equal(meta.preprocessing.testTimeFlip, true);
+  assert.equal((meta.training!.options as { classWeight: string }).classWeight, 'balanced');
   assert.equal(result.validation.n, 12);
   assert.equal(result.test.n, 12);
   assert.equal(result.bundle.metadata.dataset!.layout, 'split');
