@@ -1,0 +1,194 @@
+/**
+ * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face] [--workers 1,2] [--steps 10]
+ *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300]
+ *
+ * Times training steps and inference batches (batch 32, random data) for each case and worker
+ * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
+ * installed (../shared/peers/setup.sh), and reports the ratio of medians. Then measures decode
+ * throughput, files on disk to a ready input batch, on the web and FER datasets when present.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initEngine, tf } from '../src/engine/engine.js';
+import { getArchitecture, listArchitectures } from '../src/model/architectures.js';
+import { defaultPreprocessSpec, type InputShape } from '../src/data/preprocessSpec.js';
+import { loadImages } from '../src/data/loadImages.js';
+import { toInputTensor } from '../src/data/toInputTensor.js';
+import { DataParallelTrainer } from '../src/workers/dataParallelTrainer.js';
+import { ParallelPredictor } from '../src/workers/parallelPredictor.js';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    cases: { type: 'string', default: 'seed-a,seed-b,seed-a-48' },
+    workers: { type: 'string' },
+    steps: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '2' },
+    'no-reference': { type: 'boolean', default: false },
+    data: { type: 'string', default: resolve('../shared/datasets') },
+    'decode-files': { type: 'string', default: '300' },
+    'no-decode': { type: 'boolean', default: false },
+  },
+});
+
+interface Case { case: string; arch: string; input: InputShape; refArch?: 'A' | 'B' }
+const CASES: Record<string, Case> = {
+  'seed-a': { case: 'seed-a', arch: 'seed-a', input: [128, 128, 3], refArch: 'A' },
+  'seed-b': { case: 'seed-b', arch: 'seed-b', input: [256, 256, 3], refArch: 'B' },
+  'seed-a-48': { case: 'seed-a-48', arch: 'seed-a', input: [48, 48, 1], refArch: 'A' },
+};
+const faceArch = listArchitectures().find((a) => a !== 'seed-a' && a !== 'seed-b');
+if (faceArch) CASES.face = { case: 'face', arch: faceArch, input: getArchitecture(faceArch).defaultInput };
+
+const BATCH = 32;
+const steps = Number(values.steps);
+const rounds = Number(values.rounds);
+const cores = (await import('node:os')).availableParallelism();
+const workerCounts = values.workers ? values.workers.split(',').map(Number) : [...new Set([1, cores])];
+const reference = !values['no-reference'] && torchAvailable();
+const rows: Record<string, unknown>[] = [];
+const emit = (row: Record<string, unknown>) => {
+  rows.push(row);
+  if (values.json) console.log(JSON.stringify(row));
+};
+
+await initEngine();
+for (const name of values.cases.split(',').filter(Boolean)) {
+  const c = CASES[name];
+  if (!c) {
+    console.error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
+    continue;
+  }
+  for (const workers of workerCounts) {
+    const ours = { train: [] as number[], infer: [] as number[] };
+    const ref = { train: [] as number[], infer: [] as number[] };
+    let peakRss = 0;
+    for (let r = 0; r < rounds; r++) {
+      const m = await measureOurs(c, workers);
+      ours.train.push(...m.train);
+      ours.infer.push(...m.infer);
+      peakRss = Math.max(peakRss, m.peakRssMb);
+      if (reference && c.refArch) {
+        const t = runReference(c, workers);
+        if (t) {
+          ref.train.push(t.train_step_ms);
+          ref.infer.push(t.infer_batch_ms);
+        }
+      }
+    }
+    const trainMs = median(ours.train);
+    const inferMs = median(ours.infer);
+    const row: Record<string, unknown> = {
+      case: c.case, arch: c.arch, input: c.input, batch: BATCH, workers,
+      train_step_ms: round(trainMs), infer_batch_ms: round(inferMs),
+      train_images_per_s: round((BATCH * 1000) / trainMs), infer_images_per_s: round((BATCH * 1000) / inferMs),
+      peak_rss_mb: Math.round(peakRss),
+    };
+    if (ref.train.length) {
+      row.ref_train_step_ms = round(median(ref.train));
+      row.ref_infer_batch_ms = round(median(ref.infer));
+      row.train_ratio = round(trainMs / median(ref.train), 3);
+      row.infer_ratio = round(inferMs / median(ref.infer), 3);
+    }
+    emit(row);
+  }
+}
+
+if (!values['no-decode']) {
+  const n = Number(values['decode-files']);
+  const sets: [string, string, InputShape][] = [
+    ['decode-web', join(values.data, 'web-happysad'), [256, 256, 3]],
+    ['decode-fer', join(values.data, 'fer2013-happysad/train'), [48, 48, 1]],
+  ];
+  for (const [name, dir, input] of sets) {
+    if (!existsSync(dir)) {
+      if (!values.json) console.error(`${dir} not found: skipping ${name}`);
+      continue;
+    }
+    const files = listFiles(dir).slice(0, n).map((file) => ({ file }));
+    const spec = defaultPreprocessSpec(input);
+    const t = performance.now();
+    const set = await loadImages(files, spec);
+    for (let i = 0; i + BATCH <= set.items.length; i += BATCH) toInputTensor(set.pixels.subarray(i * set.imageSize, (i + BATCH) * set.imageSize), BATCH, spec).dispose();
+    const s = (performance.now() - t) / 1000;
+    emit({ case: name, input, files: set.items.length, seconds: round(s), images_per_s: round(set.items.length / s) });
+  }
+}
+
+if (!values.json) printTable(rows);
+
+async function measureOurs(c: Case, workers: number): Promise<{ train: number[]; infer: number[]; peakRssMb: number }> {
+  const spec = defaultPreprocessSpec(c.input);
+  const model = getArchitecture(c.arch).build({ input: c.input, numClasses: 2, seed: 1 });
+  const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+  const trainer = await DataParallelTrainer.create(model, optimizer, { workers, spec, output: 'sigmoid', seed: 1 });
+  const size = c.input[0] * c.input[1] * c.input[2];
+  const pixels = Uint8Array.from({ length: BATCH * size }, (_, i) => (i * 2654435761) >>> 24);
+  const targets = Float32Array.from({ length: BATCH }, (_, i) => i % 2);
+  const weights = new Float32Array(BATCH).fill(1);
+  const train: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const t = performance.now();
+    await trainer.step(i, pixels, targets, weights, BATCH);
+    if (i >= 2) train.push(performance.now() - t);
+  }
+  await trainer.close();
+  const predictor = await ParallelPredictor.create(model, spec, 'sigmoid', workers);
+  const infer: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const t = performance.now();
+    await predictor.predict(pixels, BATCH, BATCH);
+    if (i >= 2) infer.push(performance.now() - t);
+  }
+  await predictor.close();
+  optimizer.dispose();
+  model.dispose();
+  return { train, infer, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function runReference(c: Case, threads: number): { train_step_ms: number; infer_batch_ms: number } | undefined {
+  const script = resolve('../shared/peers/torch_reference.py');
+  const r = spawnSync('/usr/bin/python3', [script, '--arch', c.refArch!, '--size', String(c.input[0]), '--channels', String(c.input[2]), '--threads', String(threads), '--steps', String(steps), '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`reference failed: ${r.stderr}`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+function torchAvailable(): boolean {
+  if (!existsSync('../shared/peers/torch_reference.py')) return false;
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && !e.name.startsWith('.'))
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+    .sort();
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function printTable(rs: Record<string, unknown>[]): void {
+  const models = rs.filter((r) => 'train_step_ms' in r);
+  if (models.length) {
+    console.log(`batch ${BATCH}, medians over ${steps} steps x ${rounds} rounds${reference ? ', alternating with the PyTorch reference' : ' (no PyTorch reference: run ../shared/peers/setup.sh)'}\n`);
+    const head = ['case', 'input', 'workers', 'train ms', 'ref ms', 'ratio', 'infer ms', 'ref ms', 'ratio', 'train img/s', 'infer img/s', 'peak MB'];
+    const body = models.map((r) => [r.case, (r.input as number[]).join('x'), r.workers, r.train_step_ms, r.ref_train_step_ms ?? '-', r.train_ratio ?? '-', r.infer_batch_ms, r.ref_infer_batch_ms ?? '-', r.infer_ratio ?? '-', r.train_images_per_s, r.infer_images_per_s, r.peak_rss_mb].map(String));
+    const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+    for (const line of [head, w.map((n) => '-'.repeat(n)), ...body]) console.log(line.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+  }
+  for (const r of rs.filter((x) => 'images_per_s' in x)) console.log(`\n${r.case}: ${r.files} files to ready ${(r.input as number[]).join('x')} batches in ${r.seconds}s = ${r.images_per_s} images/s`);
+}
