@@ -6,6 +6,8 @@ import { cleanCommand } from './commands/cleanCommand.js';
 import { evaluateCommand } from './commands/evaluateCommand.js';
 import { predictCommand } from './commands/predictCommand.js';
 import { trainCommand } from './commands/trainCommand.js';
+import { exportCommand } from './commands/exportCommand.js';
+import { importCommand } from './commands/importCommand.js';
 import { HelpRequested } from './parseCommand.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
@@ -14,6 +16,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   evaluate: { run: evaluateCommand, summary: 'score a model on labelled images' },
   clean: { run: cleanCommand, summary: 'check a dataset for corrupt, invalid and duplicate files' },
   arch: { run: archCommand, summary: 'show an architecture\'s layers and parameter count' },
+  import: { run: importCommand, summary: 'convert a Keras .h5 model into a model bundle' },
+  export: { run: exportCommand, summary: 'write a model bundle as a Keras .h5 file' },
 };
 
 const HELP = `happysad ${packageRoot().version}: happy/sad image classifiers you can train, evaluate, run and serve

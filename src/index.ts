@@ -19,5 +19,7 @@ export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEv
 export type { TrainingHistory, EpochRecord } from './train/history.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './evaluate/evaluate.js';
 export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';
-export { loadModel, Classifier, type Prediction, type PredictOptions } from './predict/classifier.js';
+export { loadModel, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
 export { renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
+export { importKerasModel, exportKerasModel, KerasImportError, KerasExportError, type KerasImportOptions, type KerasImportResult, type KerasExportResult } from './interop/keras/index.js';
+export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './data/decodeFaces.js';

@@ -7,19 +7,24 @@ import { formatTable } from '../formatTable.js';
 import { parseCommand, parseNumber } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
-export const predictHelp = `happysad predict PATH... [--model MODEL_DIR] [--json | --csv] [--batch N] [--workers N]
+export const predictHelp = `happysad predict PATH... [--model MODEL_DIR] [--json | --csv] [--no-faces] [--batch N] [--workers N]
 
-Classifies image files, or every file under folders. One row per image: label, score (the
-probability of the model's positive class, e.g. happy) and each class's probability. A file that
-cannot be read gets a row with an error; the others go on, and the exit code is 1.
-  --json   JSON Lines: {"file","label","score","probabilities"} (or {"file","error"})
-  --csv    file,label,score,p_<class>...,error`;
+Classifies image files, or every file under folders, with MODEL_DIR or, without --model, the
+default face model shipped with happysad. Score = probability of the model's positive class
+(e.g. happy). A face model finds each face, crops and classifies it: one line per face; when no
+face is found the whole image is classified and the row says so. A file that cannot be read gets
+a row with an error; the others go on, and the exit code is 1.
+  --json      JSON Lines: {"file","label","score","probabilities"[,"faces":[{"box":[x,y,w,h],"label",
+              "score","detector_score","probabilities"}] | ,"face":"none-found"]} (or {"file","error"})
+  --csv       file,face,box,label,score,p_<class>...,error (one line per face)
+  --no-faces  classify whole images, as the original projects did (right for scene-level data)`;
 
 export async function predictCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, predictHelp, {
     model: { type: 'string', short: 'm' },
     json: { type: 'boolean', default: false },
     csv: { type: 'boolean', default: false },
+    'no-faces': { type: 'boolean', default: false },
     batch: { type: 'string' },
     workers: { type: 'string' },
   });
@@ -30,20 +35,25 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const classes = classifier.metadata.classes;
   const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1 }) ?? 32;
   const rows: Prediction[] = [];
-  if (values.csv) console.log(['file', 'label', 'score', ...classes.map((c) => `p_${c}`), 'error'].map(csvCell).join(','));
+  if (values.csv) console.log(['file', 'face', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'error'].map(csvCell).join(','));
   // Stream results in chunks of a few batches: a large folder shows progress and memory stays
   // flat, while within a chunk the next batch decodes as the current one is classified.
   const chunk = batch * 8;
   for (let i = 0; i < files.length; i += chunk) {
-    const preds = await classifier.predict(files.slice(i, i + chunk), { batch });
+    const preds = await classifier.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'] });
     rows.push(...preds);
     for (const p of preds) {
-      if (values.json) console.log(JSON.stringify(p.error ? { file: p.file, error: p.error } : { file: p.file, label: p.label, score: p.score, probabilities: p.probabilities }));
-      else if (values.csv) console.log([p.file, p.label ?? '', p.score ?? '', ...classes.map((c) => p.probabilities?.[c] ?? ''), p.error?.message ?? ''].map(csvCell).join(','));
+      if (values.json) console.log(JSON.stringify(p));
+      else if (values.csv) for (const line of lines(p)) console.log([line.file, line.face, line.box, line.label, line.score, ...classes.map((c) => line.probabilities?.[c] ?? ''), line.error].map(csvCell).join(','));
     }
   }
   if (!values.json && !values.csv) {
-    console.log(formatTable(['file', 'label', 'score', ...classes, 'error'], rows.map((p) => [p.file, p.label ?? '-', p.score === undefined ? '' : Number(p.score.toFixed(4)), ...classes.map((c) => (p.probabilities ? Number(p.probabilities[c].toFixed(4)) : '')), p.error?.message ?? ''])));
+    const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
+    const table = rows.flatMap(lines).map((l) => [l.file, l.face, l.box, l.label || '-', r4(l.score), ...classes.map((c) => r4(l.probabilities?.[c])), l.error]);
+    const faceModel = classifier.expectsFaces && !values['no-faces'];
+    const head = ['file', 'face', 'box', 'label', 'score', ...classes, 'error'];
+    const keep = head.map((_, i) => faceModel || (i !== 1 && i !== 2));
+    console.log(formatTable(head.filter((_, i) => keep[i]), table.map((r) => r.filter((_, i) => keep[i]))));
   }
   await classifier.close();
   const failed = rows.filter((r) => r.error).length;
@@ -72,7 +82,17 @@ async function expandPaths(paths: string[]): Promise<string[]> {
   return out;
 }
 
-function csvCell(v: string | number): string {
+function csvCell(v: string | number | undefined): string {
+  if (v === undefined) return "";
   const s = String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+interface Line { file: string; face: string; box: string; label: string; score?: number; probabilities?: Record<string, number>; error: string }
+
+/** One line per face (a face model), or one per image. */
+function lines(p: Prediction): Line[] {
+  if (p.error) return [{ file: p.file, face: '', box: '', label: '', error: p.error.message }];
+  if (p.faces?.length) return p.faces.map((f, i) => ({ file: p.file, face: String(i + 1), box: f.box.join(' '), label: f.label, score: f.score, probabilities: f.probabilities, error: '' }));
+  return [{ file: p.file, face: p.face ?? '', box: '', label: p.label!, score: p.score, probabilities: p.probabilities, error: '' }];
 }

@@ -28,6 +28,11 @@ out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and
   --class-weight balanced   weigh each class's loss by N / (K * N_class)
   --tune-threshold     choose the decision threshold on validation (balanced accuracy)
   --tta                average each prediction with its mirror image (stored in the model)
+  --faces              a face model: crop each training image's most prominent face, as predict
+                       will crop every face it finds (crops cached under ~/.cache/happysad)
+  --faces-precropped   a face model trained on images that already are face crops (FER2013)
+  --face-margin F      fraction of the face box added on each side of the crop         [0.2]
+  --face-detector ssd|tiny                                                              [ssd]
   --min-side PX, --max-pixels N   image limits (see happysad clean)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -47,6 +52,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     'class-weight': { type: 'string' },
     'tune-threshold': { type: 'boolean', default: false },
     tta: { type: 'boolean', default: false },
+    faces: { type: 'boolean', default: false },
+    'faces-precropped': { type: 'boolean', default: false },
+    'face-margin': { type: 'string' },
+    'face-detector': { type: 'string' },
     lr: { type: 'string' },
     positive: { type: 'string' },
     'min-side': { type: 'string' },
@@ -79,6 +88,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
       classWeight: parseClassWeight(values['class-weight']),
       tuneThreshold: values['tune-threshold'],
       testTimeFlip: values.tta,
+      faces: values.faces ? 'detect' : values['faces-precropped'] ? 'precropped' : undefined,
+      faceCrop: {
+        ...(values['face-margin'] ? { margin: parseNumber(values['face-margin'], 'face-margin', { min: 0, max: 4 }) } : {}),
+        ...(values['face-detector'] ? { detector: parseDetector(values['face-detector']) } : {}),
+      },
       learningRate: parseNumber(values.lr, 'lr', { min: 0 }),
       positiveClass: values.positive,
       workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }),
@@ -108,4 +122,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
 function parseClassWeight(v: string | undefined): 'none' | 'balanced' | undefined {
   if (v === undefined || v === 'none' || v === 'balanced') return v;
   throw new OptionError(`--class-weight ${v}: choose balanced or none`);
+}
+
+function parseDetector(v: string): 'ssd' | 'tiny' {
+  if (v === 'ssd' || v === 'tiny') return v;
+  throw new OptionError(`--face-detector ${v}: choose ssd or tiny`);
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { ImageError } from '../errors.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { messageOf } from './inspectImage.js';
@@ -18,8 +18,34 @@ export interface RawImage {
  * uint8 (4x smaller) and is decoded once per run.
  */
 export async function decodeImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, name = typeof input === 'string' ? input : '<buffer>'): Promise<RawImage> {
-  let img = sharp(input, { failOn: 'truncated', limitInputPixels: limits.maxPixels }).rotate();
-  img = img.flatten({ background: { r: spec.background[0], g: spec.background[1], b: spec.background[2] } });
+  return toModelInput(openImage(input, spec, limits), spec, name);
+}
+
+/**
+ * Decodes an image at its own size as RGB (orientation and background as in decodeImage): what
+ * face detection looks at. `maxSide` bounds the work on huge photos; faces are cropped from this.
+ */
+export async function decodeFullImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, maxSide = 1600, name = typeof input === 'string' ? input : '<buffer>'): Promise<RawImage & { channels: 3 }> {
+  const img = openImage(input, spec, limits).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).toColourspace('srgb');
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true }).catch((err: unknown) => {
+    throw new ImageError(name, 'corrupt', `${name}: cannot decode image: ${messageOf(err)}`, { cause: err });
+  });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
+/** Brings raw RGB pixels (a face crop) to the model input, through the same tail as decodeImage. */
+export async function rawToModelInput(image: { data: Uint8Array; width: number; height: number; channels: 3 }, spec: PreprocessSpec): Promise<RawImage> {
+  return toModelInput(sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }), spec, '<crop>');
+}
+
+function openImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits): Sharp {
+  return sharp(input, { failOn: 'truncated', limitInputPixels: limits.maxPixels })
+    .rotate()
+    .flatten({ background: { r: spec.background[0], g: spec.background[1], b: spec.background[2] } });
+}
+
+/** The one resize-and-colour step every image or crop goes through before the model. */
+async function toModelInput(img: Sharp, spec: PreprocessSpec, name: string): Promise<RawImage> {
   img = img.resize(spec.width, spec.height, { fit: spec.resize, kernel: spec.kernel, background: { r: 0, g: 0, b: 0 } });
   img = spec.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
   const { data, info } = await img

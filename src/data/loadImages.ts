@@ -18,12 +18,12 @@ export interface ImageSet<T> {
  * Decodes every file once, in parallel (sharp works on libuv's thread pool), keeping uint8 so
  * epochs never decode again. A file that fails is reported and left out; it never stops the run.
  */
-export async function loadImages<T extends { file: string }>(items: T[], spec: PreprocessSpec, options: { limits?: ImageLimits; concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<ImageSet<T>> {
+export async function loadImages<T extends { file: string }>(items: T[], spec: PreprocessSpec, options: { limits?: ImageLimits; concurrency?: number; onProgress?: (done: number, total: number) => void; decode?: (item: T) => Promise<Uint8Array> } = {}): Promise<ImageSet<T>> {
   const imageSize = spec.height * spec.width * spec.channels;
   let done = 0;
   const decoded = await mapConcurrent(items, options.concurrency ?? Math.max(2, availableParallelism() * 2), async (item) => {
     try {
-      return (await decodeImage(item.file, spec, options.limits ?? DEFAULT_IMAGE_LIMITS)).data;
+      return options.decode ? await options.decode(item) : (await decodeImage(item.file, spec, options.limits ?? DEFAULT_IMAGE_LIMITS)).data;
     } catch (err) {
       return messageOf(err);
     } finally {

@@ -5,6 +5,8 @@ import { discoverDataset, type DiscoveredDataset, type Split } from './discoverD
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { loadImages, type ImageSet } from './loadImages.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
+import { FaceCropper } from './decodeFaces.js';
+import { FaceCropCache } from './faceCropCache.js';
 
 /** A validated record: a file that passed every check, with its class index. */
 export interface ImageRecord extends ValidFile {
@@ -30,6 +32,8 @@ export interface PrepareOptions {
   valSplit: number;
   seed: number;
   limits?: ImageLimits;
+  /** 'detect': crop each image's most prominent face as prediction will (spec.faces), cached. */
+  faces?: 'detect';
   onStage?: (message: string) => void;
 }
 
@@ -48,12 +52,13 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
     classIndex: dataset.classes.indexOf(f.label),
   }));
   const skipped = [...report.problems];
+  const decodeFace = o.faces === 'detect' ? await faceDecoder(o.spec, limits, (m) => o.onStage?.(m)) : undefined;
   const splits: PreparedDataset['splits'] = {};
   for (const split of o.splits) {
     const items = records.filter((r) => r.split === split);
     if (items.length === 0) continue;
-    o.onStage?.(`decoding ${items.length} ${split} images to ${o.spec.height}x${o.spec.width}x${o.spec.channels}`);
-    const set = await loadImages(items, o.spec, { limits });
+    o.onStage?.(`decoding ${items.length} ${split} images to ${o.spec.height}x${o.spec.width}x${o.spec.channels}${decodeFace ? ', cropping faces' : ''}`);
+    const set = await loadImages(items, o.spec, { limits, decode: decodeFace, concurrency: decodeFace ? 2 : undefined });
     for (const f of set.failed) skipped.push({ file: f.item.relPath, problem: 'corrupt', detail: f.error });
     splits[split] = set;
   }
@@ -67,4 +72,29 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
   }
   skipped.sort((a, b) => (a.file < b.file ? -1 : 1));
   return { dataset, classes: dataset.classes, splits, skipped, leaks: report.leaks, fingerprint: { count: used.length, sha256: hash.digest('hex') }, counts };
+}
+
+/**
+ * Decodes a training image as a face model sees it at prediction time: its most prominent face,
+ * or the whole image when no face is found (prediction does the same). Crops are cached by
+ * content hash, so only the first run pays for detection.
+ */
+async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (message: string) => void): Promise<(r: ValidFile) => Promise<Uint8Array>> {
+  if (!spec.faces) throw new Error('face cropping needs spec.faces');
+  const cropper = await FaceCropper.create(spec.faces);
+  const cache = new FaceCropCache();
+  const size = spec.height * spec.width * spec.channels;
+  let noFace = 0;
+  let done = 0;
+  return async (r) => {
+    const key = cache.key(r.sha256, spec);
+    const hit = await cache.get(key, size);
+    if (hit) return hit;
+    const d = await cropper.decode(r.file, spec, limits, r.relPath);
+    if (d.whole) noFace++;
+    const data = d.whole ? d.whole.data : d.faces[0].image.data;
+    await cache.put(key, data);
+    if (++done % 100 === 0) report(`  detected faces in ${done} new images (${noFace} without a face, used whole)`);
+    return data;
+  };
 }

@@ -11,6 +11,8 @@ export interface EvaluateOptions {
   /** Which split of a train/val/test layout; default test (val when there is no test folder). */
   split?: Split;
   limits?: ImageLimits;
+  /** A face model crops faces as predict does; false scores the images as they are (already face crops). */
+  faces?: boolean;
 }
 
 export interface EvaluateResult {
@@ -52,6 +54,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
     valSplit,
     seed,
     limits: options.limits,
+    faces: meta.preprocessing.faces && options.faces !== false ? 'detect' : undefined,
   });
   const recorded = split !== 'all' && found.layout === 'class-folders' ? meta.dataset?.counts[split] : undefined;
   if (recorded && Object.values(recorded).reduce((a, b) => a + b, 0) !== data.fingerprint.count) {

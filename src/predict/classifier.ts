@@ -10,27 +10,51 @@ import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
 import { ParallelPredictor } from '../workers/parallelPredictor.js';
+import { FaceCropper, type FaceDecoded } from '../data/decodeFaces.js';
 
 export interface Prediction {
   /** The file path, or `#i` for an in-memory buffer. */
   file: string;
+  /** For a face model: the most prominent face's; otherwise the whole image's. */
   label?: string;
   score?: number;
   probabilities?: Record<string, number>;
+  /** Face models: every face found, most confident first. */
+  faces?: FacePrediction[];
+  /** Face models: 'none-found' when no face was detected and the whole image was classified. */
+  face?: 'none-found';
   error?: { code: string; message: string };
+}
+
+export interface FacePrediction {
+  /** [x, y, width, height] in pixels of the (EXIF-rotated) image. */
+  box: [number, number, number, number];
+  label: string;
+  score: number;
+  detector_score: number;
+  probabilities: Record<string, number>;
 }
 
 export interface PredictOptions {
   /** Images per forward pass (default 32). */
   batch?: number;
   limits?: ImageLimits;
+  /** For a face model, false classifies whole images instead (default true). */
+  faces?: boolean;
 }
 
 export type ImageInput = string | Uint8Array;
 
 /** A loaded model ready to classify images; what `loadModel` returns. */
 export class Classifier {
+  private cropper: Promise<FaceCropper> | undefined;
+
   constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor) {}
+
+  /** Whether this model classifies faces found in images (its preprocessing says so). */
+  get expectsFaces(): boolean {
+    return Boolean(this.metadata.preprocessing.faces);
+  }
 
   get metadata(): BundleMetadata {
     return this.bundle.metadata;
@@ -50,11 +74,17 @@ export class Classifier {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const batch = options.batch ?? 32;
     const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
+    const spec = this.metadata.preprocessing;
+    const useFaces = this.expectsFaces && options.faces !== false;
+    const cropper = useFaces ? await (this.cropper ??= FaceCropper.create(spec.faces!)) : undefined;
+    type Decoded = { name: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
-      mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j) => {
+      mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
         const name = typeof input === 'string' ? input : `#${start + j}`;
         try {
-          return { name, image: await decodeImage(input, this.metadata.preprocessing, limits, name) };
+          if (!cropper) return { name, images: [await decodeImage(input, spec, limits, name)] };
+          const faces = await cropper.decode(input, spec, limits, name);
+          return { name, faces, images: faces.whole ? [faces.whole] : faces.faces.map((f) => f.image) };
         } catch (err) {
           return { name, error: await explainFailure(input, name, limits, err) };
         }
@@ -64,10 +94,26 @@ export class Classifier {
     for (let start = 0; next; start += batch) {
       const decoded = await next;
       next = start + batch < list.length ? decodeBatch(start + batch) : undefined;
-      const good = decoded.filter((d): d is { name: string; image: RawImage } => 'image' in d);
-      const decisions = await this.classifyDecoded(good.map((d) => d.image));
+      const images = decoded.flatMap((d) => ('images' in d ? d.images : []));
+      const decisions = await this.classifyDecoded(images);
       let g = 0;
-      for (const d of decoded) out.push('image' in d ? this.toPrediction(d.name, decisions[g++]) : { file: d.name, error: d.error });
+      for (const d of decoded) {
+        if (!('images' in d)) {
+          out.push({ file: d.name, error: d.error });
+          continue;
+        }
+        const mine = decisions.slice(g, g + d.images.length);
+        g += d.images.length;
+        const row = this.toPrediction(d.name, mine[0]);
+        if (d.faces?.whole) row.face = 'none-found';
+        else if (d.faces) {
+          row.faces = d.faces.faces.map((f, k) => {
+            const p = this.toPrediction(d.name, mine[k]);
+            return { box: f.box, label: p.label!, score: p.score!, detector_score: f.detectorScore, probabilities: p.probabilities! };
+          });
+        }
+        out.push(row);
+      }
     }
     return out;
   }

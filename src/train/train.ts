@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import sharp from 'sharp';
 import { tf, initEngine } from '../engine/engine.js';
 import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../data/preprocessSpec.js';
+import { DEFAULT_FACE_CROP } from '../data/decodeFaces.js';
 import { prepareDataset, type ImageRecord, type PreparedDataset } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
@@ -45,12 +46,16 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const emit = o.onEvent ?? (() => {});
   const seed = o.seed ?? randomInt(0, 2 ** 31 - 1);
   const arch = getArchitecture(o.arch);
-  const spec: PreprocessSpec = { ...defaultPreprocessSpec(o.input ?? arch.defaultInput), ...(o.testTimeFlip ? { testTimeFlip: true } : {}) };
+  const spec: PreprocessSpec = {
+    ...defaultPreprocessSpec(o.input ?? arch.defaultInput),
+    ...(o.testTimeFlip ? { testTimeFlip: true } : {}),
+    ...(o.faces ? { faces: { ...DEFAULT_FACE_CROP, ...o.faceCrop } } : {}),
+  };
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new OptionError(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new OptionError(`--epochs must be a positive integer, got ${o.epochs}`);
   if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new OptionError(`--val-split must be in [0, 1), got ${o.valSplit}`);
 
-  const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, onStage: (message) => emit({ type: 'stage', message }) });
+  const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, faces: o.faces === 'detect' ? 'detect' : undefined, onStage: (message) => emit({ type: 'stage', message }) });
   if (data.skipped.length) emit({ type: 'warning', message: `skipped ${data.skipped.length} file(s) that failed checks (run \`happysad clean ${dataDir}\` for the list)` });
   if (data.leaks.length) emit({ type: 'warning', message: `${data.leaks.length} evaluation image(s) are exact copies of training images; they were excluded from evaluation` });
   const trainSet = data.splits.train;
@@ -101,7 +106,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,

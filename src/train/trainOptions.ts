@@ -1,4 +1,4 @@
-import type { InputShape } from '../data/preprocessSpec.js';
+import type { FaceCropSpec, InputShape } from '../data/preprocessSpec.js';
 import type { ImageLimits } from '../data/imageLimits.js';
 import { DEFAULT_IMAGE_LIMITS } from '../data/imageLimits.js';
 import type { EpochRecord } from './history.js';
@@ -28,6 +28,13 @@ export interface TrainOptions {
   tuneThreshold: boolean;
   /** Average predictions on each image and its mirror image, in evaluation and serving alike. */
   testTimeFlip: boolean;
+  /**
+   * Make a face model: prediction will detect and crop faces (spec.faces). 'detect' crops the
+   * training images the same way; 'precropped' says they already are face crops (e.g. FER2013).
+   */
+  faces?: 'detect' | 'precropped';
+  /** Overrides of the face crop settings (detector, margin, align, minScore). */
+  faceCrop?: Partial<FaceCropSpec>;
   /** The class whose probability the score reports; default "happy" if present, else the second class. */
   positiveClass?: string;
   dropout?: { conv?: number; dense?: number };

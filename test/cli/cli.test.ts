@@ -58,7 +58,7 @@ test('train, then predict --json and --csv through the CLI; a bad file gives an 
   assert.equal(rows[1].error.code, 'image-not-image');
   const csv = happysad('predict', join(photos, 'a.png'), '--model', out, '--csv');
   assert.equal(csv.code, 0);
-  assert.equal(csv.stdout.split('\n')[0], 'file,label,score,p_happy,p_sad,error');
+  assert.equal(csv.stdout.split('\n')[0], 'file,face,box,label,score,p_happy,p_sad,error');
 });
 
 test('usage errors are clear and exit 2', () => {

@@ -1,0 +1,71 @@
+import { parseInputShape } from '../../src/data/preprocessSpec.js';
+import { OptionError } from '../../src/errors.js';
+import { importKerasModel } from '../../src/interop/keras/index.js';
+import { parseCommand } from '../parseCommand.js';
+
+export const importHelp = `happysad import MODEL.h5 --out MODEL_DIR [options]
+
+Converts a Keras 2.x model saved with model.save("model.h5") into a happysad model bundle that
+predict, evaluate and serve run. Supported layers: InputLayer, Conv2D, MaxPooling2D,
+AveragePooling2D, Dropout, Flatten, Dense, BatchNormalization, Activation, Rescaling, Resizing
+(at the start of the model), in a Sequential or a single-chain functional model.
+
+Classes follow Keras' image_dataset_from_directory: sorted folder names, so a single sigmoid unit
+measures the second class (p(sad) for happy/sad), and that is the score reported.
+
+  --out DIR            where to write the bundle (replaced whole)
+  --classes A,B        class names in output-unit order              [happy,sad]
+  --scale F            pixel scale before the model, e.g. 1/255
+                         [1 if the model starts with a Rescaling layer, else 1/255]
+  --input HxWxC        input size; needed when the model takes any size  [the model's]
+  --json               print the result as one JSON line`;
+
+export async function importCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, importHelp, {
+    out: { type: 'string', short: 'o' },
+    classes: { type: 'string' },
+    scale: { type: 'string' },
+    input: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new OptionError(`import takes one .h5 file\n\n${importHelp}`);
+  if (!values.out) throw new OptionError(`import needs --out MODEL_DIR: where to write the bundle\n\n${importHelp}`);
+  const result = await importKerasModel(positionals[0], {
+    out: values.out,
+    classes: values.classes?.split(',').map((c) => c.trim()),
+    scale: values.scale === undefined ? undefined : parseScale(values.scale),
+    input: values.input ? parseInputShape(values.input) : undefined,
+  });
+  const m = result.bundle.metadata;
+  const p = m.preprocessing;
+  const params = result.bundle.model.countParams();
+  result.bundle.model.dispose();
+  if (values.json) {
+    console.log(JSON.stringify({
+      out: values.out, keras: result.keras, classes: m.classes, output: m.output, positiveClass: m.positiveClass, threshold: m.threshold,
+      input: [p.height, p.width, p.channels], scale: p.scale, offset: p.offset, params, notes: result.notes,
+    }));
+    return 0;
+  }
+  const meaning = m.output === 'sigmoid' ? `one sigmoid unit = p(${m.positiveClass})` : `softmax over ${m.classes.join(', ')}`;
+  console.log(`Imported ${positionals[0]} (Keras ${result.keras.version}, ${result.keras.modelClass} '${result.keras.modelName}', ${params.toLocaleString('en-US')} parameters) to ${values.out}`);
+  console.log(`  classes   ${m.classes.join(', ')} (${meaning}; score = p(${m.positiveClass}))`);
+  console.log(`  input     ${p.height}x${p.width}x${p.channels}, pixels x ${formatScale(p.scale)}${p.offset ? ` + ${p.offset}` : ''}`);
+  for (const note of result.notes) console.log(`  note      ${note}`);
+  console.log(`\nTry: happysad predict photo.jpg --model ${values.out}`);
+  return 0;
+}
+
+/** `0.00392`, `1/255` or `1`. */
+function parseScale(text: string): number {
+  const m = /^\s*([0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+-]+))?\s*$/.exec(text);
+  const value = m ? Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2])) : NaN;
+  if (!Number.isFinite(value) || value <= 0) throw new OptionError(`--scale ${text}: expected a positive number such as 1/255 or 0.00392`);
+  return value;
+}
+
+/** 1/255 rather than 0.00392156862745098 where the scale is one over a short number. */
+function formatScale(scale: number): string {
+  const inverse = Number((1 / scale).toFixed(3));
+  return scale < 1 && Math.abs(1 / inverse - scale) < 1e-12 ? `1/${inverse}` : String(scale);
+}
