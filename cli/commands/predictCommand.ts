@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
 import { join } from 'node:path';
 import { OptionError } from '../../src/errors.js';
 import { loadModel, type Prediction } from '../../src/predict/classifier.js';
@@ -30,7 +31,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new OptionError(`predict needs at least one image file or folder\n\n${predictHelp}`);
   if (values.json && values.csv) throw new OptionError('choose one of --json and --csv');
-  const files = await expandPaths(positionals);
+  const { files, ignored } = await expandPaths(positionals);
+  if (ignored.length) process.stderr.write(`ignored ${ignored.length} file(s) in the folders given that are neither named nor encoded as images (e.g. ${ignored[0]})\n`);
   const classifier = await loadModel(resolveModelDir(values.model), { workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }) ?? availableParallelism() });
   const classes = classifier.metadata.classes;
   const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1 }) ?? 32;
@@ -61,9 +63,16 @@ export async function predictCommand(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** Files as given, folders expanded recursively in sorted order (dotfiles skipped). */
-async function expandPaths(paths: string[]): Promise<string[]> {
+const IMAGE_NAME = /\.(jpe?g|png|gif|webp|tiff?|avif|heic|heif|bmp)$/i;
+
+/**
+ * Files as given, folders expanded recursively in sorted order (dotfiles skipped). Inside a
+ * folder, a file neither named nor encoded as an image (a README, notes) is ignored rather than
+ * reported; a file named as an image that is not one still gets its error row.
+ */
+async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored: string[] }> {
   const out: string[] = [];
+  const ignored: string[] = [];
   for (const p of paths) {
     const s = await stat(p).catch(() => undefined);
     if (!s) {
@@ -72,14 +81,28 @@ async function expandPaths(paths: string[]): Promise<string[]> {
       const walk = async (d: string): Promise<void> => {
         for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
           if (e.name.startsWith('.')) continue;
-          if (e.isDirectory()) await walk(join(d, e.name));
-          else out.push(join(d, e.name));
+          const p = join(d, e.name);
+          if (e.isDirectory()) await walk(p);
+          else if (IMAGE_NAME.test(e.name) || (await looksLikeImage(p))) out.push(p);
+          else ignored.push(p);
         }
       };
       await walk(p);
     } else out.push(p);
   }
-  return out;
+  return { files: out, ignored };
+}
+
+async function looksLikeImage(file: string): Promise<boolean> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return true; // unreadable: let prediction report why
+  try {
+    const head = new Uint8Array(64);
+    await fh.read(head, 0, 64, 0);
+    return sniffImageFormat(head) !== 'unknown';
+  } finally {
+    await fh.close();
+  }
 }
 
 function csvCell(v: string | number | undefined): string {

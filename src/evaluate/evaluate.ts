@@ -74,5 +74,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
     probabilities: decisions.flatMap((d) => d.probabilities),
   });
   const rows = set.items.map((r, i) => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score }));
-  return { report, split, skipped: data.skipped, rows };
+  // Only the skipped files of the split scored concern this evaluation.
+  const inSplit = new Set(found.files.filter((f) => split === 'all' || f.split === undefined || f.split === split).map((f) => f.relPath));
+  return { report, split, skipped: data.skipped.filter((p) => inSplit.has(p.file)), rows };
 }

@@ -1,0 +1,84 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cp, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { initEngine } from '../../src/engine/engine.js';
+import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { DEFAULT_FACE_CROP, FaceCropper } from '../../src/data/decodeFaces.js';
+import { FaceCropCache } from '../../src/data/faceCropCache.js';
+import { getArchitecture } from '../../src/model/architectures.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMetadata.js';
+import { saveBundle } from '../../src/model/modelBundle.js';
+import { loadModel } from '../../src/predict/classifier.js';
+import { train } from '../../src/train/train.js';
+import { tempDir } from '../fixtures/makeImages.js';
+
+const photos = fileURLToPath(new URL('../fixtures/faces', import.meta.url));
+const happy = join(photos, 'happy/Azra_Akin_0003.jpg');
+let modelDir: string;
+
+before(async () => {
+  await initEngine();
+  modelDir = join(await tempDir(), 'face-model');
+  const spec = { ...defaultPreprocessSpec([48, 48, 1]), faces: DEFAULT_FACE_CROP };
+  const model = getArchitecture('seed-a').build({ input: [48, 48, 1], numClasses: 2, seed: 1 });
+  await saveBundle(modelDir, model, {
+    format: BUNDLE_FORMAT, formatVersion: BUNDLE_FORMAT_VERSION, name: 'face', arch: 'seed-a', classes: ['happy', 'sad'], output: 'sigmoid',
+    positiveClass: 'happy', threshold: 0.5, preprocessing: spec, seed: 1, training: null, dataset: null, metrics: null, versions: {}, createdAt: new Date(0).toISOString(),
+  });
+  model.dispose();
+});
+
+test('a face model reports each face with its box inside the image, and the image row follows the first face', async () => {
+  const classifier = await loadModel(modelDir);
+  assert.equal(classifier.expectsFaces, true);
+  const [row] = await classifier.predict(happy);
+  const { width, height } = await sharp(happy).rotate().metadata();
+  assert.ok(row.faces && row.faces.length >= 1, 'a face is found in the example photo');
+  const [x, y, w, h] = row.faces[0].box;
+  assert.ok(x >= 0 && y >= 0 && w > 20 && h > 20 && x + w <= width! && y + h <= height!, `box ${row.faces[0].box} in ${width}x${height}`);
+  assert.ok(row.faces[0].detector_score > 0.3);
+  assert.equal(row.label, row.faces[0].label);
+  assert.equal(row.score, row.faces[0].score);
+  assert.equal(row.face, undefined);
+  await classifier.close();
+});
+
+test('no face found: the whole image is classified and the row says so; faces: false classifies whole images', async () => {
+  const classifier = await loadModel(modelDir);
+  const flat = await sharp({ create: { width: 200, height: 160, channels: 3, background: '#7a8a9a' } }).png().toBuffer();
+  const [none] = await classifier.predict(flat);
+  assert.equal(none.face, 'none-found');
+  assert.equal(none.faces, undefined);
+  assert.ok(none.label === 'happy' || none.label === 'sad');
+  const [whole] = await classifier.predict(happy, { faces: false });
+  assert.equal(whole.faces, undefined);
+  assert.equal(whole.face, undefined);
+  await classifier.close();
+});
+
+test('train --faces feeds the model exactly the crop predict makes of the most prominent face', async () => {
+  const data = await tempDir();
+  await cp(photos, data, { recursive: true, filter: (src) => !src.endsWith('.md') });
+  const cacheRoot = await tempDir('happysad-cache-');
+  process.env.HAPPYSAD_CACHE = cacheRoot;
+  try {
+    const result = await train(data, { arch: 'seed-a', input: [48, 48, 1], epochs: 1, batch: 6, valSplit: 0, seed: 2, faces: 'detect', workers: 1 });
+    const spec = result.bundle.metadata.preprocessing;
+    assert.deepEqual(spec.faces, DEFAULT_FACE_CROP);
+    const cached = (await readdir(join(cacheRoot, 'face-crops'), { recursive: true })).filter((f) => /[0-9a-f]{64}$/.test(f));
+    assert.equal(cached.length, 6, 'one cached crop per training photo');
+    const cropper = await FaceCropper.create(spec.faces!);
+    const decoded = await cropper.decode(happy, spec);
+    const cache = new FaceCropCache();
+    const fromTraining = await cache.get(cache.key(createHash('sha256').update(await readFile(happy)).digest('hex'), spec), 48 * 48);
+    assert.ok(fromTraining, 'the training crop of this photo is in the cache');
+    assert.deepEqual(Array.from(fromTraining), Array.from(decoded.faces[0].image.data));
+    result.bundle.model.dispose();
+  } finally {
+    delete process.env.HAPPYSAD_CACHE;
+  }
+});
