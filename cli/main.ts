@@ -8,12 +8,14 @@ import { predictCommand } from './commands/predictCommand.js';
 import { trainCommand } from './commands/trainCommand.js';
 import { exportCommand } from './commands/exportCommand.js';
 import { importCommand } from './commands/importCommand.js';
+import { serveCommand } from './commands/serveCommand.js';
 import { HelpRequested } from './parseCommand.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   predict: { run: predictCommand, summary: 'classify images (files or folders)' },
   train: { run: trainCommand, summary: 'train a model on a folder of class folders' },
   evaluate: { run: evaluateCommand, summary: 'score a model on labelled images' },
+  serve: { run: serveCommand, summary: 'serve a model over HTTP: JSON API and a web page with live webcam' },
   clean: { run: cleanCommand, summary: 'check a dataset for corrupt, invalid and duplicate files' },
   arch: { run: archCommand, summary: 'show an architecture\'s layers and parameter count' },
   import: { run: importCommand, summary: 'convert a Keras .h5 model into a model bundle' },
@@ -29,7 +31,8 @@ ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).joi
 Examples:
   happysad train data/ --arch seed-a --out models/mine
   happysad predict photos/ --model models/mine
-  happysad evaluate data/ --model models/mine`;
+  happysad evaluate data/ --model models/mine
+  happysad serve --port 8080`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

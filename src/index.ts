@@ -23,3 +23,4 @@ export { loadModel, Classifier, type Prediction, type FacePrediction, type Predi
 export { renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
 export { importKerasModel, exportKerasModel, KerasImportError, KerasExportError, type KerasImportOptions, type KerasImportResult, type KerasExportResult } from './interop/keras/index.js';
 export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './data/decodeFaces.js';
+export { createServer, ApiError, type ServeOptions, type ServableModel, type PredictResponse } from './serve/index.js';

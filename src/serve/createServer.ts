@@ -1,0 +1,128 @@
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { ApiError, toApiError } from './apiError.js';
+import { registerPredictRoute } from './predictRoute.js';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+import { resolveServeOptions, type ServeOptions } from './serveOptions.js';
+import type { ServableModel } from './servableModel.js';
+import { ServerMetrics } from './serverMetrics.js';
+import { cutConnectionsWhenDrained } from './gracefulClose.js';
+import { defaultWebRoot, registerStaticPage } from './staticPage.js';
+import { ThreadedModel } from './threadedModel.js';
+import { warmUp } from './warmUp.js';
+import { WorkQueue } from './workQueue.js';
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/**
+ * The page only talks to its own origin and draws camera frames and uploads from blob: URLs; the
+ * policy makes an injected script or a framing page useless even if something slips through.
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'permissions-policy': 'camera=(self), microphone=()',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+/**
+ * Builds the HTTP server on a model (loaded here when given a directory) without listening, so
+ * a test can `listen({ port: 0 })` and the CLI its own port. Closing the server closes a model it
+ * loaded; a model passed in stays the caller's.
+ */
+export async function createServer(options: ServeOptions): Promise<FastifyInstance> {
+  const o = resolveServeOptions(options);
+  const owned = typeof o.model === 'string';
+  // One inference thread per concurrent prediction (each warms itself up before it is ready).
+  const model: ServableModel = typeof o.model === 'string' ? await ThreadedModel.create(o.model, { threads: o.concurrency, warmup: o.warmup }) : o.model;
+  try {
+    if (o.warmup && !owned) await warmUp(model);
+    return await build(model, owned, o);
+  } catch (err) {
+    if (owned) await model.close();
+    throw err;
+  }
+}
+
+async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof resolveServeOptions>): Promise<FastifyInstance> {
+  const queue = new WorkQueue(o.concurrency, o.queue);
+  const metrics = new ServerMetrics(queue, model.metadata);
+  let closing = false;
+
+  const app = Fastify({
+    logger: o.logger ?? false,
+    bodyLimit: o.bodyLimit,
+    // Receiving the request (slow uploads, slowloris) is bounded by Node; handling it by our timer.
+    requestTimeout: o.timeoutMs,
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
+  });
+
+  // Every body is bytes to sniff, whatever Content-Type claims (no JSON or text parsing);
+  // multipart, registered next, adds its own parser for multipart/form-data.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  await app.register(fastifyMultipart, { throwFileSizeLimit: true });
+  if (o.rateLimit > 0) await app.register(fastifyRateLimit, { global: false });
+
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ApiError('shutting-down', 'the server is shutting down; retry shortly');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+  const cutter = cutConnectionsWhenDrained(app.server, o.timeoutMs + 1000);
+  app.addHook('preClose', async () => {
+    closing = true;
+    cutter.start();
+  });
+  app.addHook('onClose', async () => {
+    if (owned) await model.close();
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const api = toApiError(err, o.bodyLimit);
+    if (api.code === 'internal') request.log.error({ err }, 'unexpected error');
+    metrics.errors.inc({ code: api.code });
+    return reply.code(api.status).headers(api.headers).send(api.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = METHODS.filter((method) => method !== request.method && app.hasRoute({ url: path, method }));
+    const api = allowed.length > 0
+      ? new ApiError('method-not-allowed', `${request.method} ${path} is not supported; use ${allowed.join(' or ')}`, { headers: { allow: allowed.join(', ') } })
+      : new ApiError('not-found', `no such page or endpoint: ${request.method} ${path} (the API is POST /v1/predict, GET /v1/model, GET /healthz, GET /metrics; the page is at /)`);
+    metrics.errors.inc({ code: api.code });
+    return reply.code(api.status).headers(api.headers).send(api.body);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', model: model.metadata.name, queue: { active: queue.active, waiting: queue.depth } }));
+  app.get('/v1/model', async () => model.metadata);
+  app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(metrics.registry.render()));
+  registerPredictRoute(app, { model, queue, metrics, options: o });
+  await registerStaticPage(app, o.webRoot ?? defaultWebRoot());
+  return app;
+}
+
+/** Malformed HTTP never reaches a route; it still gets the same JSON error shape. */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'request-timeout', 'the request was not received in time']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers-too-large', 'request headers are too large']
+      : [400, 'bad-request', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}

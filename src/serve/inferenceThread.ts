@@ -1,0 +1,34 @@
+import { parentPort } from 'node:worker_threads';
+import { messageOf } from '../data/inspectImage.js';
+import { HappysadError } from '../errors.js';
+import { loadModel, type Classifier } from '../predict/classifier.js';
+import type { ThreadReply, ThreadRequest } from './threadMessages.js';
+import { warmUp } from './warmUp.js';
+
+/**
+ * One copy of the model, face nets included, in its own thread and WASM engine: the whole of a
+ * prediction (decode, detect, crop, classify) runs here, one request at a time, so the server's
+ * own thread only parses HTTP and stays free to answer health checks and 503s at once.
+ */
+let classifier: Classifier | undefined;
+const port = parentPort!;
+const reply = (m: ThreadReply) => port.postMessage(m);
+
+port.on('message', async (m: ThreadRequest) => {
+  if (m.type === 'init') {
+    try {
+      classifier = await loadModel(m.dir, { workers: 1 });
+      if (m.warmup) await warmUp(classifier);
+      reply({ type: 'ready', metadata: classifier.metadata, expectsFaces: classifier.expectsFaces });
+    } catch (err) {
+      reply({ type: 'failed', code: err instanceof HappysadError ? err.code : undefined, message: messageOf(err) });
+    }
+    return;
+  }
+  try {
+    if (!classifier) throw new Error('inference thread used before it was ready');
+    reply({ type: 'result', id: m.id, rows: await classifier.predict(m.inputs, m.options) });
+  } catch (err) {
+    reply({ type: 'error', id: m.id, message: messageOf(err) });
+  }
+});

@@ -1,0 +1,86 @@
+import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastify';
+import type {} from '@fastify/rate-limit';
+import type { Prediction } from '../predict/classifier.js';
+import { ApiError } from './apiError.js';
+import { readUploads } from './readUploads.js';
+import type { ResolvedServeOptions } from './serveOptions.js';
+import type { ServableModel } from './servableModel.js';
+import type { ServerMetrics } from './serverMetrics.js';
+import { screenUploads } from './screenUploads.js';
+import { QueueFullError, type WorkQueue } from './workQueue.js';
+
+/** The answer to a successful POST /v1/predict: always a list, one row per image in the order sent. */
+export interface PredictResponse {
+  results: Prediction[];
+}
+
+/**
+ * POST /v1/predict. The response is `{"results": [row, ...]}` for one image as for many, each row
+ * exactly a `predict --json` line, with an image that could not be used as `{"file","error"}`
+ * (one bad photo never loses the others). Only when no image in the request could be used does
+ * the request fail as a whole: the status and `error` are the first image's, and `results` still
+ * lists every image's reason.
+ */
+export function registerPredictRoute(app: FastifyInstance, deps: { model: ServableModel; queue: WorkQueue; metrics: ServerMetrics; options: ResolvedServeOptions }): void {
+  const { model, queue, metrics, options } = deps;
+  // Off by default: on loopback the queue already bounds the work; exposed, it keeps one client from taking every slot.
+  const config: FastifyContextConfig = options.rateLimit > 0
+    ? {
+        rateLimit: {
+          max: options.rateLimit,
+          timeWindow: 60_000,
+          errorResponseBuilder: (_request, context) => new ApiError('rate-limited', `more than ${context.max} predictions a minute from this address; retry in ${context.after}`),
+        },
+      }
+    : {};
+  app.post('/v1/predict', { config }, async (request, reply): Promise<PredictResponse> => {
+    const faces = parseFacesParam((request.query as Record<string, unknown> | undefined)?.faces);
+    const signal = requestSignal(reply, options.timeoutMs);
+    const uploads = await readUploads(request, options);
+    const screened = await screenUploads(uploads, options.limits);
+    const usable = screened.flatMap((s) => (s.ok ? [s.upload] : []));
+    let predictions: Prediction[] = [];
+    if (usable.length > 0) {
+      try {
+        predictions = await queue.run(() => model.predict(usable.map((u) => u.bytes), { faces, limits: options.limits, batch: Math.min(32, usable.length) }), signal);
+      } catch (err) {
+        throw explainRefusal(err, signal, queue, options.timeoutMs);
+      }
+    }
+    let k = 0;
+    const rows = screened.map((s): Prediction => (s.ok ? { ...predictions[k++], file: s.upload.name } : { file: s.name, error: s.error }));
+    metrics.countRows(rows);
+    const firstError = rows.every((r) => r.error) ? rows[0].error : undefined;
+    if (firstError) throw new ApiError(firstError.code, firstError.message, { results: rows });
+    return { results: rows };
+  });
+}
+
+function parseFacesParam(value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ApiError('bad-request', `?faces=${String(value)}: expected true or false (false classifies whole images, like predict --no-faces)`);
+}
+
+/** Aborts when the request has taken too long or the client has gone, whichever comes first. */
+function requestSignal(reply: FastifyReply, timeoutMs: number): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort(new ApiError('bad-request', 'client closed the connection'));
+  });
+  return AbortSignal.any([AbortSignal.timeout(timeoutMs), gone.signal]);
+}
+
+function explainRefusal(err: unknown, signal: AbortSignal, queue: WorkQueue, timeoutMs: number): unknown {
+  if (err instanceof QueueFullError) {
+    return new ApiError('queue-full', `the server is busy (${queue.active} running, ${queue.depth} waiting); retry in ${err.retryAfterSeconds} s`, {
+      headers: { 'retry-after': String(err.retryAfterSeconds) },
+    });
+  }
+  if (signal.aborted && err === signal.reason && (err as Error | undefined)?.name === 'TimeoutError') {
+    const after = queue.retryAfterSeconds();
+    return new ApiError('timeout', `the prediction did not finish within ${timeoutMs / 1000} s (the server is overloaded); retry in ${after} s`, { headers: { 'retry-after': String(after) } });
+  }
+  return err;
+}

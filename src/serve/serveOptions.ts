@@ -1,0 +1,66 @@
+import { availableParallelism } from 'node:os';
+import type { FastifyServerOptions } from 'fastify';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../data/imageLimits.js';
+import { OptionError } from '../errors.js';
+import type { ServableModel } from './servableModel.js';
+
+export interface ServeOptions {
+  /** A model bundle directory (loaded, and closed with the server), or a loaded model (the caller closes it). */
+  model: string | ServableModel;
+  /** Largest request body in bytes; for multipart, all files together. */
+  bodyLimit?: number;
+  /** Most files in one multipart request. */
+  maxFiles?: number;
+  /** Pixel and side limits, checked from the image header before anything is decoded. */
+  limits?: ImageLimits;
+  /** Predictions running at once; with a model directory, also the number of inference threads. */
+  concurrency?: number;
+  /** Predictions waiting for a slot; one more is answered 503 with Retry-After. */
+  queue?: number;
+  /** Longest a prediction request may take, waiting included, before it is answered 503 `timeout`. */
+  timeoutMs?: number;
+  /** Requests per minute per client address on POST /v1/predict; 0 turns the limit off. */
+  rateLimit?: number;
+  /** Folder of the page's static files (default: web/ in the package). */
+  webRoot?: string;
+  /** Run one prediction before answering, so the first client does not pay for loading the face nets. */
+  warmup?: boolean;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'model' | 'webRoot' | 'logger'>> & Pick<ServeOptions, 'model' | 'webRoot' | 'logger'>;
+
+/**
+ * Concurrency is one inference thread per core, at most 4: a face prediction is CPU-bound, so
+ * more threads than cores only share the cores more slowly, and each thread holds its own copy
+ * of the model and face nets. 16 waiting at ~1 s each over two threads is ~8 s of queue, inside
+ * the 30 s timeout, so a request that is queued is normally answered rather than timed out.
+ */
+export const DEFAULT_SERVE_OPTIONS = {
+  bodyLimit: 10 * 1024 * 1024,
+  maxFiles: 16,
+  limits: DEFAULT_IMAGE_LIMITS,
+  concurrency: Math.max(1, Math.min(4, availableParallelism())),
+  queue: 16,
+  timeoutMs: 30_000,
+  rateLimit: 0,
+  warmup: true,
+} as const;
+
+export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
+  const o = { ...DEFAULT_SERVE_OPTIONS, ...stripUndefined(options) };
+  const positiveInt = (name: string, v: number, min = 1) => {
+    if (!Number.isInteger(v) || v < min) throw new OptionError(`serve: ${name} must be an integer >= ${min}, got ${v}`);
+  };
+  positiveInt('bodyLimit', o.bodyLimit);
+  positiveInt('maxFiles', o.maxFiles);
+  positiveInt('concurrency', o.concurrency);
+  positiveInt('queue', o.queue, 0);
+  positiveInt('timeoutMs', o.timeoutMs);
+  positiveInt('rateLimit', o.rateLimit, 0);
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

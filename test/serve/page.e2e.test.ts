@@ -1,0 +1,164 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { tempDir } from '../fixtures/makeImages.js';
+import { FACES_DIR, makeModel, startServer, webcamFrame } from './serveFixtures.js';
+import { rgbToY4m } from './y4m.js';
+
+const CHROMIUM = process.env.HAPPYSAD_CHROMIUM ?? '/usr/bin/chromium';
+/** Screenshots go here (HAPPYSAD_SCREENSHOTS=dir to keep them somewhere known). */
+let shots: string;
+let app: FastifyInstance;
+let url: string;
+let browser: Browser;
+
+before(async () => {
+  // No silent skip: a CI image without the browser must fail loudly and say how to fix it.
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: the page tests drive Debian's Chromium. Install it with \`apt-get install -y chromium\` (as root), or point HAPPYSAD_CHROMIUM at a Chromium binary.`);
+  }
+  shots = process.env.HAPPYSAD_SCREENSHOTS ? resolve(process.env.HAPPYSAD_SCREENSHOTS) : await tempDir('happysad-shots-');
+  await mkdir(shots, { recursive: true });
+  // The fake camera plays an example face on a 640x480 backdrop, so webcam mode has a real face to find.
+  const frame = await webcamFrame('raw');
+  const y4m = join(await tempDir(), 'face.y4m');
+  await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
+  ({ app, url } = await startServer({ model: await makeModel({ faces: true }) }));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** A phone-sized page that fails the test on any script error or CSP violation. */
+async function openPage(viewport = { width: 390, height: 844 }): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, hasTouch: viewport.width < 600 });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  await page.goto(`${url}/`);
+  await page.waitForFunction(() => !/Loading/.test(document.getElementById('model-info')!.textContent!));
+  return { page, problems };
+}
+
+test('upload a photo: its face is boxed and labelled as the API labels it, on a phone-sized screen', async (t) => {
+  const { page, problems } = await openPage();
+  assert.match(await page.textContent('#model-info') ?? '', /test-face.*each face/);
+  const photo = join(FACES_DIR, 'happy', 'Azra_Akin_0003.jpg');
+  await page.setInputFiles('#file-input', photo);
+  const card = page.locator('#results .card').first();
+  await page.waitForSelector('#results .card[data-state="done"] .box .tag', { timeout: 20_000 });
+
+  // The page shows what the API says for the same bytes.
+  const api = await (await fetch(`${url}/v1/predict`, { method: 'POST', body: await readFile(photo) })).json();
+  const face = api.results[0].faces[0];
+  const expected = `${face.label} ${Math.round(face.probabilities[face.label] * 100)}%`;
+  assert.equal(await card.locator('.tag').first().textContent(), `1: ${expected}`);
+  assert.equal(await card.locator('.verdict li').first().textContent(), `Face 1: ${expected}`);
+  assert.match(await page.textContent('#photo-status') ?? '', new RegExp(`Azra_Akin_0003\\.jpg: 1 face: face 1 ${expected}`));
+  assert.match(await card.locator('img').getAttribute('alt') ?? '', /Azra_Akin_0003\.jpg: 1 face/);
+
+  // The box sits where the API put it, scaled to the displayed image.
+  const geometry = await card.evaluate((el) => {
+    const img = el.querySelector('img')!.getBoundingClientRect();
+    const box = el.querySelector('.box')!.getBoundingClientRect();
+    return { img: [img.x, img.y, img.width], box: [box.x, box.y, box.width] };
+  });
+  const k = geometry.img[2] / 350;
+  assert.ok(Math.abs(geometry.box[0] - (geometry.img[0] + face.box[0] * k)) < 2, `box x ${JSON.stringify(geometry)} vs ${face.box}`);
+  assert.ok(Math.abs(geometry.box[2] - face.box[2] * k) < 2, 'box width');
+  assert.ok(geometry.img[2] <= 390, 'the photo fits a phone-width screen');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'no horizontal scrolling on a phone');
+
+  // A text file gets a readable error card, not a crash.
+  await page.setInputFiles('#file-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+  await page.waitForSelector('#results .card[data-state="error"]');
+  assert.match(await page.locator('#results .card[data-state="error"] .verdict').textContent() ?? '', /not a known image format/);
+
+  // Several at once: their cards go on top, in the order picked.
+  await page.setInputFiles('#file-input', [join(FACES_DIR, 'happy', 'Tom_Watson_0003.jpg'), join(FACES_DIR, 'sad', 'Avinash_13.jpg')]);
+  await page.waitForFunction(() => document.querySelectorAll('#results .card[data-state]').length === 4, undefined, { timeout: 20_000 });
+  assert.deepEqual(await page.locator('#results .file-name').allTextContents(), ['Tom_Watson_0003.jpg', 'Avinash_13.jpg', 'notes.txt', 'Azra_Akin_0003.jpg']);
+
+  await page.screenshot({ path: join(shots, 'upload-phone.png'), fullPage: true });
+  t.diagnostic(`screenshot: ${join(shots, 'upload-phone.png')}`);
+  // The browser logs the refused upload's 415 itself; anything else is a fault.
+  assert.deepEqual(problems.filter((p) => !/status of 415/.test(p)), []);
+  await page.context().close();
+});
+
+test('keyboard: controls are real buttons and inputs with names, reachable by Tab, with a visible focus style', async (t) => {
+  const { page, problems } = await openPage({ width: 1280, height: 800 });
+  const roles = await page.evaluate(() => ({
+    clickableDivs: [...document.querySelectorAll('div[onclick], span[onclick], [role="button"]:not(button)')].length,
+    buttons: [...document.querySelectorAll('button')].map((b) => b.textContent!.trim()),
+    fileLabel: document.querySelector('label[for="file-input"]')?.textContent,
+    live: [...document.querySelectorAll('[aria-live]')].map((e) => e.id),
+  }));
+  assert.equal(roles.clickableDivs, 0);
+  assert.deepEqual(roles.buttons, ['Photos', 'Webcam', 'Happy example', 'Sad example', 'Clear', 'Start camera', 'Stop camera']);
+  assert.equal(roles.fileLabel, 'Choose photos…');
+  assert.deepEqual(roles.live, ['photo-status', 'camera-status']);
+  const focused: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press('Tab');
+    focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || ''));
+  }
+  assert.deepEqual(focused, ['Skip to content', 'mode-photos', 'mode-camera', 'file-input', 'Happy example', 'Sad example']);
+  // Focus on the (visually hidden) file input shows on its label.
+  await page.focus('#file-input');
+  const outline = await page.evaluate(() => getComputedStyle(document.querySelector('label[for="file-input"]')!).outlineStyle);
+  assert.equal(outline, 'solid');
+  // The example button works from the keyboard.
+  await page.focus('button[data-example="examples/sad.jpg"]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#results .card[data-state="done"]', { timeout: 20_000 });
+  assert.match(await page.textContent('#photo-status') ?? '', /^sad\.jpg: /);
+  await page.focus('#file-input');
+  await page.screenshot({ path: join(shots, 'keyboard-desktop.png') });
+  t.diagnostic(`screenshot: ${join(shots, 'keyboard-desktop.png')}`);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('webcam mode: the fake camera\'s face gets a live box and label', async (t) => {
+  const { page, problems } = await openPage();
+  await page.click('#mode-camera');
+  assert.equal(await page.isVisible('#photos-panel'), false);
+  await page.click('#camera-start');
+  await page.waitForSelector('#camera-boxes .box .tag', { timeout: 20_000 });
+  // A couple more frames, so the loop is known to keep going.
+  await page.waitForFunction(() => /^([3-9]|\d\d+) frames/.test(document.getElementById('camera-stats')!.textContent!), undefined, { timeout: 20_000 });
+  const status = await page.textContent('#camera-status');
+  assert.match(status ?? '', /^Face 1: (happy|sad)$/);
+  const tag = await page.textContent('#camera-boxes .tag');
+  assert.match(tag ?? '', /^1: (happy|sad) \d+%$/);
+  const box = await page.evaluate(() => {
+    const v = document.getElementById('camera-video')!.getBoundingClientRect();
+    const b = document.querySelector('#camera-boxes .box')!.getBoundingClientRect();
+    return { x: (b.x - v.x) / v.width, w: b.width / v.width };
+  });
+  // The face was pasted at x = 145..495 of 640; the detector's box lands around there.
+  assert.ok(box.x > 0.15 && box.x < 0.45 && box.w > 0.25 && box.w < 0.7, `camera box ${JSON.stringify(box)}`);
+  await page.screenshot({ path: join(shots, 'webcam-phone.png'), fullPage: true });
+  t.diagnostic(`screenshot: ${join(shots, 'webcam-phone.png')}`);
+  await page.click('#camera-stop');
+  assert.equal(await page.textContent('#camera-status'), 'The camera is off.');
+  assert.equal(await page.locator('#camera-boxes .box').count(), 0);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
