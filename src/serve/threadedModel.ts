@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { HappysadError } from '../errors.js';
+import { spawnWorker } from '../workers/spawnWorker.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Prediction, PredictOptions } from '../predict/classifier.js';
 import type { ServableModel } from './servableModel.js';
@@ -123,15 +124,6 @@ async function startThread(dir: string, warmup: boolean): Promise<{ worker: Work
   return { worker, ready };
 }
 
-/**
- * Built code runs inferenceThread.js directly. From TypeScript sources (tests, tsx) Node 20 does
- * not carry tsx's loader into workers, so a one-line bootstrap loads the .ts through tsx's API
- * (as src/workers/modelWorkerPool.ts does for the training replicas).
- */
 function spawnThread(): Worker {
-  const jsUrl = new URL('./inferenceThread.js', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return new Worker(jsUrl);
-  const tsUrl = jsUrl.href.replace(/\.js$/, '.ts');
-  const api = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(tsUrl)}, ${JSON.stringify(import.meta.url)}))`, { eval: true });
+  return spawnWorker(new URL('./inferenceThread.js', import.meta.url), import.meta.url);
 }

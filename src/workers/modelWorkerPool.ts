@@ -3,6 +3,7 @@ import type { tf } from '../engine/engine.js';
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
 import { weightLayout, writeWeightsFrom, type WeightLayout } from './weightLayout.js';
 import type { WorkerReply, WorkerRequest } from './workerMessages.js';
+import { spawnWorker } from './spawnWorker.js';
 
 export interface ModelWorker {
   worker: Worker;
@@ -29,7 +30,7 @@ export class ModelWorkerPool {
     const weights = new Float32Array(new SharedArrayBuffer(layout.totalSize * 4));
     writeWeightsFrom(model, weights);
     const topology = model.toJSON(null, true) as string;
-    const spawn = workerSpawner(new URL('./modelWorker.js', import.meta.url));
+    const spawn = () => spawnWorker(new URL('./modelWorker.js', import.meta.url), import.meta.url);
     const workers: ModelWorker[] = [];
     try {
       for (let i = 0; i < o.count; i++) workers.push(startWorker(spawn(), o.gradients ? layout.gradsSize : 0));
@@ -80,18 +81,6 @@ function startWorker(worker: Worker, gradFloats: number): ModelWorker {
       worker.postMessage(message, transfer);
     }),
   };
-}
-
-/**
- * Built code runs modelWorker.js directly. From TypeScript sources (tests, tsx) Node 20 does not
- * carry tsx's loader into workers, so a one-line bootstrap loads the .ts through tsx's API.
- */
-function workerSpawner(jsUrl: URL): () => Worker {
-  if (!import.meta.url.endsWith('.ts')) return () => new Worker(jsUrl);
-  const tsUrl = jsUrl.href.replace(/\.js$/, '.ts');
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(tsUrl)}, ${JSON.stringify(import.meta.url)}))`;
-  return () => new Worker(code, { eval: true });
 }
 
 /** Contiguous slices of n items over `parts` workers, sizes differing by at most one. */
