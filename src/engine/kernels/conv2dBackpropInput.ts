@@ -1,17 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { padNHWC, simdConvApplies, simdConvValid } from './convSimd.js';
 import { assertFloat32, assertNHWC, heapF32, release, runShipped, type WasmBackend, type WasmKernelArgs } from './wasmBackend.js';
 
 /**
  * Conv2DBackpropInput for the wasm backend. The shipped one is a naive C loop (~4 s of a 7 s Model A
- * step); this one is the textbook identity dx = conv(dy, filter rotated 180 degrees with in/out
- * channels swapped), so the work runs in XNNPACK's forward convolution.
+ * step); this one uses the textbook identity dx = conv(dy, filter rotated 180 degrees with in/out
+ * channels swapped), so the work runs in a fast forward convolution.
  *
- * With stride 1 the "full" padding of dy is passed to XNNPACK as explicit padding, so nothing is
- * copied but the (tiny) filter. Other strides first spread dy onto a zero grid with stride-1 gaps
- * (s*s times the multiply-adds; correct but not tuned, our models never use it).
+ * With stride 1, dy is zero-padded by the filter's reach ("full" padding) and convolved on our SIMD
+ * implicit GEMM (convSimd.ts); where that does not apply (no wasm SIMD, Ci not a multiple of 8), the
+ * padding goes to XNNPACK's convolution as explicit padding instead. Other strides first spread dy
+ * onto a zero grid with stride-1 gaps (s*s times the multiply-adds; correct but not tuned, our
+ * models never use it).
  */
-export function conv2DBackpropInputImpl(args: WasmKernelArgs, options: { forceSpread?: boolean } = {}): TensorInfo {
+export type InputGradPath = 'simd' | 'xnnpack' | 'spread';
+
+export function conv2DBackpropInputImpl(args: WasmKernelArgs, options: { path?: InputGradPath } = {}): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const attrs = (args.attrs ?? {}) as {
@@ -45,15 +50,23 @@ export function conv2DBackpropInputImpl(args: WasmKernelArgs, options: { forceSp
   const rotated = rotateFilter(backend, filter, KH, KW, Ci, Co);
   const convAttrs = { strides: [1, 1], dilations: [dh, dw], dataFormat: 'NHWC', dimRoundingMode: undefined } as Record<string, unknown>;
 
-  if (sh === 1 && sw === 1 && !options.forceSpread) {
-    const padBottom = H - OH - padTop + reachH;
-    const padRight = W - OW - padLeft + reachW;
-    if (padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
-      convAttrs.pad = [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]];
-      const dx = runShipped('Conv2D', backend, { x: dy, filter: rotated }, convAttrs as never);
-      release(backend, rotated);
-      return dx;
-    }
+  const padBottom = H - OH - padTop + reachH;
+  const padRight = W - OW - padLeft + reachW;
+  const direct = sh === 1 && sw === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0;
+  const simdOk = direct && simdConvApplies(backend, Ci, W);
+  const path = options.path ?? (!direct ? 'spread' : simdOk ? 'simd' : 'xnnpack');
+  if ((path === 'simd' && !simdOk) || (path === 'xnnpack' && !direct)) throw new Error(`happysad: the '${path}' input-gradient path does not apply here`);
+  if (path === 'simd') {
+    const dyFull = padNHWC(backend, dy, padTop, padBottom, padLeft, padRight);
+    const dx = simdConvValid(backend, dyFull, rotated, dh, dw);
+    release(backend, dyFull, rotated);
+    return dx;
+  }
+  if (path === 'xnnpack') {
+    convAttrs.pad = [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]];
+    const dx = runShipped('Conv2D', backend, { x: dy, filter: rotated }, convAttrs as never);
+    release(backend, rotated);
+    return dx;
   }
 
   // Spread dy onto the grid the rotated filter slides over with stride 1. Positions that fall
@@ -77,7 +90,9 @@ export function conv2DBackpropInputImpl(args: WasmKernelArgs, options: { forceSp
     }
   }
   convAttrs.pad = 'valid';
-  const dx = runShipped('Conv2D', backend, { x: spread, filter: rotated }, convAttrs as never);
+  const dx = simdConvApplies(backend, Ci, W)
+    ? simdConvValid(backend, spread, rotated, dh, dw)
+    : runShipped('Conv2D', backend, { x: spread, filter: rotated }, convAttrs as never);
   release(backend, rotated, spread);
   return dx;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { simdFor } from './simd.js';
 import { assertFloat32, heapF32, type WasmBackend, type WasmKernelArgs } from './wasmBackend.js';
 
 /**
@@ -11,6 +12,8 @@ import { assertFloat32, heapF32, type WasmBackend, type WasmKernelArgs } from '.
  * Ties go to the first maximum in row-major window order with a strict '>', as the CPU backend (and
  * TensorFlow) do. After a ReLU whole windows are often exactly 0, so this choice is visible; the
  * shipped wasm kernel picks the last maximum instead and disagrees with the CPU backend there.
+ * (One deliberate gap: a window whose first element is NaN routes to that NaN on the SIMD path,
+ * where the cpu backend skips NaNs. A NaN activation has already ruined the step either way.)
  */
 export function maxPoolGradImpl(args: WasmKernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
@@ -38,6 +41,15 @@ export function maxPoolGradImpl(args: WasmKernelArgs): TensorInfo {
   const left = info.padInfo.left;
 
   const out = backend.makeOutput(input.shape, 'float32');
+  const simd = simdFor(backend);
+  const tiles2x2 = FH === 2 && FW === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && OH === H >> 1 && OW === W >> 1;
+  if (simd && tiles2x2 && C % 4 === 0) {
+    // The common Keras pool: disjoint 2x2 tiles, so every covered dx element is written exactly once.
+    const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    simd.maxPoolGrad2x2(offset(input), offset(dy), offset(out), N, H, W, C, OH, OW);
+    zeroUncoveredEdges(heapF32(backend, out), N, H, W, C);
+    return out;
+  }
   const xs = heapF32(backend, input);
   const gs = heapF32(backend, dy);
   const dx = heapF32(backend, out);
@@ -78,6 +90,18 @@ export function maxPoolGradImpl(args: WasmKernelArgs): TensorInfo {
     }
   }
   return out;
+}
+
+/** An odd trailing row / column lies in no 2x2 tile, so it gets no gradient. */
+function zeroUncoveredEdges(dx: Float32Array, N: number, H: number, W: number, C: number): void {
+  const rowLen = W * C;
+  for (let n = 0; n < N; n++) {
+    const image = n * H * rowLen;
+    if (W % 2 === 1) {
+      for (let h = 0; h < H - (H % 2); h++) dx.fill(0, image + h * rowLen + (W - 1) * C, image + (h + 1) * rowLen);
+    }
+    if (H % 2 === 1) dx.fill(0, image + (H - 1) * rowLen, image + H * rowLen);
+  }
 }
 
 export const maxPoolGradConfig: KernelConfig = {

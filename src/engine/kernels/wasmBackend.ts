@@ -17,6 +17,7 @@ export interface WasmBackend {
   };
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
 }
 
 export type WasmKernelArgs = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
@@ -47,6 +48,12 @@ export function runShipped(kernelName: string, backend: WasmBackend, inputs: Nam
 /** Releases intermediates the kernel made itself; the engine never sees them, so nothing else would. */
 export function release(backend: WasmBackend, ...infos: (TensorInfo | undefined)[]): void {
   for (const info of infos) if (info) backend.disposeData(info.dataId);
+}
+
+/** A second reference to the same buffer: the engine counts references, so the result is an ordinary tensor. */
+export function shareBuffer(backend: WasmBackend, x: TensorInfo): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 /**

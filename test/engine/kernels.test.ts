@@ -1,0 +1,464 @@
+/**
+ * The wasm training kernels (src/engine/kernels) against the cpu backend, which is the reference
+ * implementation of every tfjs kernel. Each case builds the same random inputs on both backends,
+ * runs the same ops (forward and tf.grads), and compares within a relative tolerance of 1e-4 of
+ * the largest reference magnitude.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { initEngine, tf } from '../../src/engine/engine.js';
+import { conv2DBackpropFilterImpl, type FilterGradPath } from '../../src/engine/kernels/conv2dBackpropFilter.js';
+import { conv2DBackpropInputImpl, type InputGradPath } from '../../src/engine/kernels/conv2dBackpropInput.js';
+import { setSimdEnabled, simdFlavour, simdFor } from '../../src/engine/kernels/simd.js';
+import { Random } from '../../src/random.js';
+
+type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Pair = [number, number];
+
+const RTOL = 1e-4;
+const rng = new Random(20240611);
+
+before(async () => {
+  await initEngine();
+});
+
+test('wasm SIMD routines are available (their fallbacks are tested below as well)', (t) => {
+  assert.ok(simdFor(tf.backend() as never), 'no wasm SIMD: every kernel would take its slow fallback');
+  // 'fma' under Node >= 22 or node --experimental-wasm-relaxed-simd; run the suite both ways.
+  t.diagnostic(`SIMD flavour: ${simdFlavour()}`);
+});
+
+/** Gaussian-ish values, identical on both backends because they are made here, not by a backend RNG. */
+function values(shape: number[], kind: 'normal' | 'relu' | 'integers' = 'normal'): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = (rng.next() + rng.next() + rng.next() - 1.5) * 2;
+    out[i] = kind === 'relu' ? Math.max(0, v) : kind === 'integers' ? Math.round(v) : v;
+  }
+  return out;
+}
+
+function zeros4(shape: number[]): tf.Tensor4D {
+  const t: tf.Tensor = tf.zeros(shape);
+  return t as tf.Tensor4D;
+}
+
+function wasmDataIds(): number {
+  return (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+}
+
+/**
+ * Runs f on wasm, then on cpu, and returns both results as flat arrays. On wasm it also checks
+ * that f leaves no tensor and no heap buffer behind (an intermediate leaked inside a kernel never
+ * becomes a tensor, so only the backend's own count shows it).
+ */
+async function onBothBackends(f: () => tf.Tensor | tf.Tensor[]): Promise<{ wasm: Float32Array[]; cpu: Float32Array[] }> {
+  const run = (): Float32Array[] =>
+    tf.tidy(() => {
+      const r = f();
+      return (Array.isArray(r) ? r : [r]).map((t) => Float32Array.from(t.dataSync()));
+    });
+  await tf.setBackend('wasm');
+  const tensorsBefore = tf.memory().numTensors;
+  const idsBefore = wasmDataIds();
+  const wasm = run();
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'wasm run leaked tensors');
+  assert.equal(wasmDataIds(), idsBefore, 'wasm run leaked heap buffers');
+  await tf.setBackend('cpu');
+  const cpu = run();
+  await tf.setBackend('wasm');
+  return { wasm, cpu };
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = RTOL): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  assert.ok(
+    worst <= rtol * Math.max(scale, 1e-6),
+    `${what}: max |wasm - cpu| = ${worst} at ${at} (wasm ${actual[at]}, cpu ${expected[at]}) exceeds ${rtol} x ${scale}`,
+  );
+}
+
+async function assertBackendsAgree(what: string, f: () => tf.Tensor | tf.Tensor[], rtol = RTOL): Promise<void> {
+  const { wasm, cpu } = await onBothBackends(f);
+  assert.equal(wasm.length, cpu.length);
+  wasm.forEach((w, i) => assertClose(w, cpu[i], `${what} [output ${i}]`, rtol));
+}
+
+interface ConvCase {
+  x: number[];
+  k: Pair;
+  co: number;
+  strides: number | Pair;
+  pad: Pad;
+}
+
+const convCases: ConvCase[] = [
+  { x: [2, 9, 7, 3], k: [3, 3], co: 8, strides: 1, pad: 'valid' },
+  { x: [2, 9, 7, 16], k: [3, 3], co: 5, strides: 1, pad: 'same' },
+  { x: [3, 11, 10, 1], k: [3, 3], co: 16, strides: 2, pad: 'valid' },
+  { x: [2, 10, 9, 5], k: [3, 3], co: 8, strides: 2, pad: 'same' },
+  { x: [2, 8, 13, 16], k: [2, 3], co: 16, strides: [2, 1], pad: 'same' },
+  { x: [1, 12, 12, 8], k: [5, 5], co: 8, strides: 1, pad: 1 },
+  { x: [2, 7, 9, 3], k: [3, 3], co: 16, strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { x: [2, 6, 6, 16], k: [1, 1], co: 16, strides: 1, pad: 'valid' },
+  { x: [2, 13, 11, 16], k: [3, 3], co: 32, strides: 1, pad: 'valid' },
+  { x: [2, 5, 5, 5], k: [3, 3], co: 1, strides: 2, pad: 'same' },
+  // Output only 3 wide: the SIMD convolution needs 4, so the forward pass falls back to XNNPACK.
+  { x: [2, 6, 5, 8], k: [3, 3], co: 8, strides: 1, pad: 'valid' },
+];
+
+function label(c: ConvCase, extra = ''): string {
+  return `x ${c.x.join('x')}, filter ${c.k.join('x')}x${c.x[3]}x${c.co}, strides ${JSON.stringify(c.strides)}, pad ${JSON.stringify(c.pad)}${extra}`;
+}
+
+describe('Conv2D and its gradients (Conv2DBackpropFilter, Conv2DBackpropInput) match the cpu backend', () => {
+  for (const c of convCases) {
+    test(label(c), async () => {
+      const filterShape = [...c.k, c.x[3], c.co];
+      const xv = values(c.x);
+      const wv = values(filterShape);
+      const outShape = tf.tidy(() => tf.conv2d(zeros4(c.x), zeros4(filterShape), c.strides, c.pad).shape);
+      const dyv = values(outShape);
+      await assertBackendsAgree('conv2d forward, dx, dw', () => {
+        const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+        const w = tf.tensor4d(wv, filterShape as [number, number, number, number]);
+        const dy = tf.tensor(dyv, outShape);
+        const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).mul(dy).sum();
+        return [tf.conv2d(x, w, c.strides, c.pad), ...tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, w])];
+      });
+    });
+  }
+
+  test('with wasm SIMD disabled (XNNPACK and plain-JS fallbacks)', async () => {
+    setSimdEnabled(false);
+    try {
+      for (const c of [convCases[0], convCases[1], convCases[8]]) {
+        const filterShape = [...c.k, c.x[3], c.co];
+        const xv = values(c.x);
+        const wv = values(filterShape);
+        await assertBackendsAgree(label(c, ', no SIMD'), () => {
+          const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+          const w = tf.tensor4d(wv, filterShape as [number, number, number, number]);
+          const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).square().sum();
+          return [tf.conv2d(x, w, c.strides, c.pad), ...tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, w])];
+        });
+      }
+    } finally {
+      setSimdEnabled(true);
+    }
+  });
+});
+
+/** Reads a kernel result that was produced outside the engine and frees it. */
+function take(info: tf.TensorInfo): Float32Array {
+  const be = tf.backend() as unknown as { readSync(id: object): Float32Array; disposeData(id: object): boolean };
+  const out = Float32Array.from(be.readSync(info.dataId));
+  be.disposeData(info.dataId);
+  return out;
+}
+
+/** The cpu backend's answer for a kernel, from the same input values. */
+async function cpuKernel(name: string, inputs: Record<string, { v: Float32Array; shape: number[] }>, attrs: object): Promise<Float32Array> {
+  await tf.setBackend('cpu');
+  const out = tf.tidy(() => {
+    const ins = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, tf.tensor(t.v, t.shape)]));
+    return Float32Array.from((tf.engine().runKernel(name, ins, attrs as never) as tf.Tensor).dataSync());
+  });
+  await tf.setBackend('wasm');
+  return out;
+}
+
+describe('every implementation path of the convolution gradients matches the cpu backend', () => {
+  const shapes: ConvCase[] = [
+    { x: [3, 9, 8, 3], k: [3, 3], co: 16, strides: 1, pad: 'valid' },
+    { x: [2, 8, 7, 8], k: [3, 2], co: 8, strides: 1, pad: 'same' },
+    { x: [2, 6, 9, 16], k: [3, 3], co: 8, strides: 1, pad: 2 },
+  ];
+  for (const c of shapes) {
+    test(label(c), async () => {
+      const filterShape = [...c.k, c.x[3], c.co] as [number, number, number, number];
+      const outShape = tf.tidy(() => tf.conv2d(zeros4(c.x), zeros4(filterShape), c.strides, c.pad).shape);
+      const x = { v: values(c.x), shape: c.x };
+      const dy = { v: values(outShape), shape: outShape };
+      const w = { v: values(filterShape), shape: filterShape };
+      const filterAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape };
+      const inputAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
+      const wantDw = await cpuKernel('Conv2DBackpropFilter', { x, dy }, filterAttrs);
+      const wantDx = await cpuKernel('Conv2DBackpropInput', { dy, filter: w }, inputAttrs);
+
+      const idsBefore = wasmDataIds();
+      const xt = tf.tensor(x.v, x.shape);
+      const dyt = tf.tensor(dy.v, dy.shape);
+      const wt = tf.tensor(w.v, w.shape);
+      const backend = tf.backend();
+      for (const path of ['simd', 'xnnpack', 'gather'] as FilterGradPath[]) {
+        for (const chunkFloats of [undefined, 1]) {
+          const got = take(conv2DBackpropFilterImpl({ inputs: { x: xt, dy: dyt }, backend, attrs: filterAttrs as never }, { path, chunkFloats }));
+          assertClose(got, wantDw, `dW via ${path}${chunkFloats ? ', one image per chunk' : ''}`);
+        }
+      }
+      for (const path of ['simd', 'xnnpack', 'spread'] as InputGradPath[]) {
+        // The SIMD convolution writes 8 output channels at a time; dx has Ci of them.
+        if (path === 'simd' && c.x[3] % 8 !== 0) continue;
+        const got = take(conv2DBackpropInputImpl({ inputs: { dy: dyt, filter: wt }, backend, attrs: inputAttrs as never }, { path }));
+        assertClose(got, wantDx, `dx via ${path}`);
+      }
+      tf.dispose([xt, dyt, wt]);
+      assert.equal(wasmDataIds(), idsBefore, 'kernel paths leaked heap buffers');
+    });
+  }
+});
+
+describe('dilation 2 (tf.grads refuses dilated convs on every backend, so the kernels are called directly)', () => {
+  // The gradient of a dilated conv equals that of an undilated conv whose filter has zeros
+  // between the taps, which the cpu backend can compute.
+  const N = 2;
+  const H = 11;
+  const W = 10;
+  const Ci = 5;
+  const Co = 8;
+  const KH = 3;
+  const KW = 2;
+  const d = 2;
+  const EH = (KH - 1) * d + 1;
+  const EW = (KW - 1) * d + 1;
+
+  for (const pad of ['valid', 'same'] as const) {
+    test(`forward, dx and dW, pad ${pad}`, async () => {
+      const xv = values([N, H, W, Ci]);
+      const wv = values([KH, KW, Ci, Co]);
+      const wide = new Float32Array(EH * EW * Ci * Co);
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const src = (kh * KW + kw) * Ci * Co;
+          wide.set(wv.subarray(src, src + Ci * Co), (kh * d * EW + kw * d) * Ci * Co);
+        }
+      }
+      await assertBackendsAgree('forward', () => tf.conv2d(tf.tensor4d(xv, [N, H, W, Ci]), tf.tensor4d(wv, [KH, KW, Ci, Co]), 1, pad, 'NHWC', d));
+      const outShape = tf.tidy(() => tf.conv2d(zeros4([N, H, W, Ci]), zeros4([KH, KW, Ci, Co]), 1, pad, 'NHWC', d).shape);
+      const x = { v: xv, shape: [N, H, W, Ci] };
+      const dy = { v: values(outShape), shape: outShape };
+      const wideDw = await cpuKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad, dataFormat: 'NHWC', filterShape: [EH, EW, Ci, Co] });
+      const wantDw = new Float32Array(KH * KW * Ci * Co);
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const src = (kh * d * EW + kw * d) * Ci * Co;
+          wantDw.set(wideDw.subarray(src, src + Ci * Co), (kh * KW + kw) * Ci * Co);
+        }
+      }
+      const wantDx = await cpuKernel('Conv2DBackpropInput', { dy, filter: { v: wide, shape: [EH, EW, Ci, Co] } }, {
+        strides: 1,
+        pad,
+        dataFormat: 'NHWC',
+        inputShape: [N, H, W, Ci],
+      });
+      const got = tf.tidy(() => {
+        const xt = tf.tensor(xv, x.shape);
+        const dyt = tf.tensor(dy.v, dy.shape);
+        const wt = tf.tensor(wv, [KH, KW, Ci, Co]);
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, {
+          strides: 1, pad, dataFormat: 'NHWC', filterShape: [KH, KW, Ci, Co], dilations: d,
+        } as never) as tf.Tensor;
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: wt }, {
+          strides: 1, pad, dataFormat: 'NHWC', inputShape: [N, H, W, Ci], dilations: d,
+        } as never) as tf.Tensor;
+        return [dw.dataSync(), dx.dataSync()];
+      });
+      assertClose(got[0], wantDw, 'dilated dW');
+      assertClose(got[1], wantDx, 'dilated dx');
+    });
+  }
+});
+
+describe('MaxPoolGrad matches the cpu backend, ties included', () => {
+  const cases: { x: number[]; f: number | Pair; s: number | Pair; pad: 'valid' | 'same'; kind: 'relu' | 'integers' | 'normal' }[] = [
+    { x: [2, 9, 7, 8], f: 2, s: 2, pad: 'valid', kind: 'relu' },
+    { x: [2, 10, 6, 16], f: 2, s: 2, pad: 'same', kind: 'integers' },
+    { x: [2, 9, 9, 3], f: 2, s: 2, pad: 'valid', kind: 'relu' },
+    { x: [2, 9, 8, 5], f: 3, s: 2, pad: 'same', kind: 'integers' },
+    { x: [1, 7, 7, 4], f: 3, s: 1, pad: 'valid', kind: 'normal' },
+    { x: [2, 8, 9, 4], f: [2, 3], s: [1, 2], pad: 'same', kind: 'relu' },
+  ];
+  for (const simd of [true, false]) {
+    for (const c of cases) {
+      test(`x ${c.x.join('x')}, pool ${JSON.stringify(c.f)}, strides ${JSON.stringify(c.s)}, ${c.pad}, ${c.kind} values${simd ? '' : ', no SIMD'}`, async () => {
+        const xv = values(c.x, c.kind);
+        const outShape = tf.tidy(() => tf.maxPool(zeros4(c.x), c.f, c.s, c.pad).shape);
+        const dyv = values(outShape);
+        setSimdEnabled(simd);
+        try {
+          await assertBackendsAgree('maxPool grad', () => {
+            const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+            const dy = tf.tensor(dyv, outShape);
+            return tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad).mul(dy).sum())(x);
+          });
+        } finally {
+          setSimdEnabled(true);
+        }
+      });
+    }
+  }
+});
+
+describe('Sum matches the cpu backend', () => {
+  const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
+    { shape: [5, 7, 3, 12], axis: [0, 1, 2] },
+    { shape: [5, 7, 3, 12], axis: [0, 1] },
+    { shape: [5, 7, 3, 12], axis: 0, keepDims: true },
+    { shape: [40, 5], axis: 0 },
+    { shape: [6, 4, 8], axis: [-3, -2] },
+    { shape: [6, 4, 8], axis: [1, 2] },
+    { shape: [3000, 16], axis: 0 },
+  ];
+  for (const simd of [true, false]) {
+    for (const c of cases) {
+      test(`shape ${c.shape.join('x')}, axis ${JSON.stringify(c.axis)}${c.keepDims ? ', keepDims' : ''}${simd ? '' : ', no SIMD'}`, async () => {
+        const xv = values(c.shape);
+        setSimdEnabled(simd);
+        try {
+          await assertBackendsAgree('sum', () => tf.sum(tf.tensor(xv, c.shape), c.axis, c.keepDims));
+        } finally {
+          setSimdEnabled(true);
+        }
+      });
+    }
+  }
+});
+
+describe('BatchMatMul matches the cpu backend', () => {
+  const shapes: [number, number, number][] = [
+    [6, 300, 16],
+    [40, 300, 5],
+    [16, 64, 24],
+    [5, 33, 7],
+    [3, 200, 8],
+  ];
+  for (const simd of [true, false]) {
+    for (const [M, K, N] of shapes) {
+      test(`${M}x${K} by ${K}x${N}, all transpose combinations and the gradients${simd ? '' : ', no SIMD'}`, async () => {
+        const av = values([M, K]);
+        const bv = values([K, N]);
+        const dyv = values([M, N]);
+        setSimdEnabled(simd);
+        try {
+          await assertBackendsAgree('matMul', () => {
+            const a = tf.tensor2d(av, [M, K]);
+            const b = tf.tensor2d(bv, [K, N]);
+            const aT = a.transpose();
+            const bT = b.transpose();
+            const dy = tf.tensor2d(dyv, [M, N]);
+            return [
+              tf.matMul(a, b),
+              tf.matMul(aT, b, true, false),
+              tf.matMul(a, bT, false, true),
+              tf.matMul(aT, bT, true, true),
+              tf.matMul(a.reshape([1, M, K]), b.reshape([1, K, N])),
+              ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D).mul(dy).sum())([a, b]),
+            ];
+          });
+        } finally {
+          setSimdEnabled(true);
+        }
+      });
+    }
+  }
+
+  test('batched products still go to the shipped kernel', async () => {
+    const av = values([2, 4, 6]);
+    const bv = values([2, 6, 3]);
+    await assertBackendsAgree('batched matMul', () => tf.matMul(tf.tensor3d(av, [2, 4, 6]), tf.tensor3d(bv, [2, 6, 3]), false, false));
+  });
+});
+
+describe('Identity and Cast share buffers safely', () => {
+  test('a clone outlives its source', () => {
+    const a = tf.tensor([1.5, -2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    assert.deepEqual(Array.from(b.dataSync()), [1.5, -2, 3]);
+    b.dispose();
+  });
+
+  test('same-dtype cast shares; other casts convert', () => {
+    const a = tf.tensor([1.7, -2.2, 3]);
+    const same = tf.cast(a, 'float32');
+    const ints = tf.cast(a, 'int32');
+    a.dispose();
+    assert.deepEqual(Array.from(same.dataSync()), [1.7000000476837158, -2.200000047683716, 3]);
+    assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+    assert.equal(ints.dtype, 'int32');
+    tf.dispose([same, ints]);
+  });
+});
+
+describe('data formats', () => {
+  test('NCHW is rejected with a clear error', () => {
+    const x = tf.zeros([1, 3, 6, 6]);
+    const dy = tf.zeros([1, 4, 4, 4]);
+    const filter = tf.zeros([3, 3, 3, 4]);
+    assert.throws(
+      () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4] } as never),
+      /supports only dataFormat 'NHWC'/,
+    );
+    assert.throws(
+      () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
+        strides: 1, pad: 'valid', dataFormat: 'NCHW', inputShape: [1, 3, 6, 6],
+      } as never),
+      /supports only dataFormat 'NHWC'/,
+    );
+    tf.dispose([x, dy, filter]);
+  });
+});
+
+describe('training a small conv net on wasm', () => {
+  test('Adam steps leak no tensors or heap buffers and the loss falls', async () => {
+    await tf.setBackend('wasm');
+    const n = 16;
+    const side = 12;
+    const xv = values([n, side, side, 2]);
+    const yv = new Float32Array(n);
+    // Learnable label: which channel is brighter on average.
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let p = 0; p < side * side; p++) s += xv[(i * side * side + p) * 2] - xv[(i * side * side + p) * 2 + 1];
+      yv[i] = s > 0 ? 1 : 0;
+    }
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [side, side, 2], filters: 8, kernelSize: 3, activation: 'relu', seed: 1 } as never),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1, activation: 'sigmoid' }),
+      ],
+    });
+    const optimizer = tf.train.adam(0.01);
+    const x = tf.tensor4d(xv, [n, side, side, 2]);
+    const y = tf.tensor2d(yv, [n, 1]);
+    const losses: number[] = [];
+    const counts: [number, number][] = [];
+    for (let step = 0; step < 25; step++) {
+      const loss = optimizer.minimize(() => tf.mean(tf.metrics.binaryCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true)!;
+      losses.push(loss.dataSync()[0]);
+      loss.dispose();
+      counts.push([tf.memory().numTensors, wasmDataIds()]);
+    }
+    // Adam creates its moment variables during the first step; from then on nothing may accumulate.
+    for (let i = 2; i < counts.length; i++) assert.deepEqual(counts[i], counts[1], `step ${i}: [tensors, heap buffers] changed`);
+    assert.ok(losses[losses.length - 1] < 0.7 * losses[0], `loss did not fall: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  });
+});
