@@ -2,6 +2,7 @@ import { tf } from '../engine/engine.js';
 import { OptionError } from '../errors.js';
 import { Random } from '../random.js';
 import type { InputShape } from '../data/preprocessSpec.js';
+import { faceNet } from './faceNet.js';
 
 export interface BuildOptions {
   input: InputShape;
@@ -60,6 +61,7 @@ const ARCHITECTURES: Record<string, Architecture> = {
     defaultInput: [256, 256, 3],
     build: convNet('seed-b', [16, 32, 16], 256, 0.25, 0.5, 'relu'),
   },
+  [faceNet.name]: faceNet,
 };
 
 export function registerArchitecture(arch: Architecture): void {
