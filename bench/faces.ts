@@ -59,7 +59,7 @@ function table(header: string[], rows: string[][]): string {
 
 async function examples(): Promise<void> {
   const loadBefore = os.loadavg()[0]!.toFixed(1);
-  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'faces');
+  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'examples');
   const files = ['happy', 'sad'].flatMap((label) => readdirSync(path.join(root, label)).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(root, label, f)));
   const photos = await Promise.all(files.map(async (f) => ({ name: path.basename(f, '.jpg'), image: await decodeRgbImage(f) })));
 

@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face] [--workers 1,2] [--steps 10]
+ * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
+ *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
  *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
@@ -18,11 +19,12 @@ import { loadImages } from '../src/data/loadImages.js';
 import { toInputTensor } from '../src/data/toInputTensor.js';
 import { DataParallelTrainer } from '../src/workers/dataParallelTrainer.js';
 import { ParallelPredictor } from '../src/workers/parallelPredictor.js';
+import { loadModel } from '../src/predict/classifier.js';
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
-    cases: { type: 'string', default: 'seed-a,seed-b,seed-a-48' },
+    cases: { type: 'string', default: 'seed-a,seed-b,seed-a-48,face' },
     workers: { type: 'string' },
     steps: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
@@ -93,6 +95,29 @@ for (const name of values.cases.split(',').filter(Boolean)) {
       row.infer_ratio = round(inferMs / median(ref.infer), 3);
     }
     emit(row);
+  }
+}
+
+// The default face model end to end: decode, detect, crop and classify every face of each example photo.
+const defaultModel = resolve('models/default');
+if (values.cases.split(',').includes('face') && existsSync(join(defaultModel, 'happysad.json'))) {
+  const photos = listFiles(resolve('examples')).filter((f) => /\.jpe?g$/i.test(f));
+  if (photos.length) {
+    const classifier = await loadModel(defaultModel, { workers: 1 });
+    await classifier.predict(photos); // warm-up: loads the detector nets
+    const perPhoto: number[] = [];
+    let faces = 0;
+    for (let r = 0; r < rounds * 2; r++) {
+      for (const photo of photos) {
+        const t = performance.now();
+        const [row] = await classifier.predict(photo);
+        perPhoto.push(performance.now() - t);
+        if (r === 0) faces += row.faces?.length ?? 0;
+      }
+    }
+    const ms = median(perPhoto);
+    emit({ case: 'face-pipeline', model: 'models/default', detector: classifier.metadata.preprocessing.faces?.detector ?? 'none', photos: photos.length, faces, ms_per_photo: round(ms), faces_per_s: round((faces / photos.length) * (1000 / ms), 2) });
+    await classifier.close();
   }
 }
 
@@ -190,5 +215,6 @@ function printTable(rs: Record<string, unknown>[]): void {
     const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
     for (const line of [head, w.map((n) => '-'.repeat(n)), ...body]) console.log(line.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
   }
+  for (const r of rs.filter((x) => x.case === 'face-pipeline')) console.log(`\nface pipeline (${r.model}, ${r.detector} detector): ${r.ms_per_photo} ms per photo (decode, detect, crop, classify), ${r.faces} faces in ${r.photos} photos, ${r.faces_per_s} faces/s`);
   for (const r of rs.filter((x) => 'images_per_s' in x)) console.log(`\n${r.case}: ${r.files} files to ready ${(r.input as number[]).join('x')} batches in ${r.seconds}s = ${r.images_per_s} images/s`);
 }

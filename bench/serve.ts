@@ -276,7 +276,7 @@ async function untrainedFaceModel(): Promise<string> {
 }
 
 async function webcamSizedPhoto(): Promise<Buffer> {
-  const face = await readFile(join(root, 'test/fixtures/faces/happy/Kristanna_Loken_0001.jpg'));
+  const face = await readFile(join(root, 'examples/happy/Kristanna_Loken_0001.jpg'));
   return sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 118, g: 124, b: 130 } } })
     .composite([{ input: face, left: 145, top: 65 }])
     .jpeg({ quality: 90 })

@@ -12,7 +12,7 @@ import { createFaceExpressionModel, FACE_EXPRESSIONS } from '../../src/faces/fac
 import { eyeLineAngle } from '../../src/faces/geometry.js';
 import type { DetectedFace, RgbImage } from '../../src/faces/types.js';
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'faces');
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
 const PHOTOS = ['happy', 'sad'].flatMap((label) => readdirSync(path.join(FIXTURES, label)).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(FIXTURES, label, f)));
 
 function assertPlausibleFace(face: DetectedFace, image: RgbImage, name: string): void {

@@ -16,7 +16,7 @@ import { loadModel } from '../../src/predict/classifier.js';
 import { train } from '../../src/train/train.js';
 import { tempDir } from '../fixtures/makeImages.js';
 
-const photos = fileURLToPath(new URL('../fixtures/faces', import.meta.url));
+const photos = fileURLToPath(new URL('../../examples', import.meta.url));
 const happy = join(photos, 'happy/Azra_Akin_0003.jpg');
 let modelDir: string;
 

@@ -12,7 +12,7 @@ import { createServer } from '../../src/serve/createServer.js';
 import type { ServeOptions } from '../../src/serve/serveOptions.js';
 import { tempDir } from '../fixtures/makeImages.js';
 
-export const FACES_DIR = fileURLToPath(new URL('../fixtures/faces/', import.meta.url));
+export const FACES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
 
 /**
  * An untrained seed-a bundle at 32x32x3: serving does not care whether the weights are any good,
