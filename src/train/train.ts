@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { tf, initEngine } from '../engine/engine.js';
 import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../data/preprocessSpec.js';
 import { DEFAULT_FACE_CROP } from '../data/decodeFaces.js';
-import { prepareDataset, type ImageRecord, type PreparedDataset } from '../data/prepareDataset.js';
+import { prepareDataset, type ImageRecord } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
 import { OptionError } from '../errors.js';
@@ -265,4 +265,3 @@ function gather<T extends Uint8Array | Float32Array>(src: T, idx: number[], size
   return out;
 }
 
-export type { PreparedDataset };
