@@ -20,7 +20,7 @@ out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and
   --batch N            batch size                                                   [${D.batch}]
   --seed N             seed of every random choice                  [random, recorded]
   --val-split F        validation fraction for the class-folders layout             [${D.valSplit}]
-  --augment            random flips, shifts and brightness
+  --augment            random flips, shifts, rotation, zoom, brightness and contrast
   --lr F               Adam learning rate                                           [${D.learningRate}]
   --positive CLASS     class whose probability is the score        [happy, if present]
   --workers N          threads per batch (same model for any N)          [all cores]
