@@ -54,7 +54,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
     const table = rows.flatMap(lines).map((l) => [l.file, l.face, l.box, l.label || '-', r4(l.score), ...classes.map((c) => r4(l.probabilities?.[c])), l.error]);
     const faceModel = classifier.expectsFaces && !values['no-faces'];
     const head = ['file', 'face', 'box', 'label', 'score', ...classes, 'error'];
-    const keep = head.map((_, i) => faceModel || (i !== 1 && i !== 2));
+    const anyError = rows.some((r) => r.error);
+    const keep = head.map((h, i) => (faceModel || (i !== 1 && i !== 2)) && (h !== 'error' || anyError));
     console.log(formatTable(head.filter((_, i) => keep[i]), table.map((r) => r.filter((_, i) => keep[i]))));
   }
   await classifier.close();
