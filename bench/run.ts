@@ -1,12 +1,13 @@
 /**
  * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
  *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
- *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300]
+ *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300] [--no-decode] [--no-serve]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
  * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
  * installed (../shared/peers/setup.sh), and reports the ratio of medians. Then measures decode
- * throughput, files on disk to a ready input batch, on the web and FER datasets when present.
+ * throughput, files on disk to a ready input batch, on the web and FER datasets when present, and
+ * finally the HTTP server's load benchmark (bench/serve.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     data: { type: 'string', default: resolve('../shared/datasets') },
     'decode-files': { type: 'string', default: '300' },
     'no-decode': { type: 'boolean', default: false },
+    'no-serve': { type: 'boolean', default: false },
   },
 });
 
@@ -143,6 +145,13 @@ if (!values['no-decode']) {
 }
 
 if (!values.json) printTable(rows);
+
+// Last, the HTTP server under load (bench/serve.ts, ~90 s): requests/s and latency at 1, 8 and 64
+// connections, then 4x the sustainable rate to show it sheds load and recovers.
+if (!values['no-serve'] && existsSync(resolve('models/default/happysad.json'))) {
+  if (!values.json) console.log('\nserver load (bench/serve.ts):');
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/serve.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
 
 async function measureOurs(c: Case, workers: number): Promise<{ train: number[]; infer: number[]; peakRssMb: number }> {
   const spec = defaultPreprocessSpec(c.input);
