@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { conv2DInfo, type ConvAttrs } from './convAttrs.js';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { padNHWC, simdConvApplies, simdConvValid } from './convSimd.js';
 import { captureShippedKernel, release, runShipped, type WasmBackend, type WasmKernelArgs } from './wasmBackend.js';
@@ -11,25 +11,10 @@ import { captureShippedKernel, release, runShipped, type WasmBackend, type WasmK
 function conv2d(args: WasmKernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-  const attrs = (args.attrs ?? {}) as {
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat?: 'NHWC' | 'NCHW';
-    dilations?: number | [number, number];
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
+  const attrs = (args.attrs ?? {}) as unknown as ConvAttrs;
   const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC';
   if (!nhwc || x.dtype !== 'float32' || filter.dtype !== 'float32') return runShipped('Conv2D', backend, args.inputs, args.attrs);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = conv2DInfo(x.shape, filter.shape, attrs);
   const { top, bottom, left, right } = info.padInfo;
   const padded = top > 0 || bottom > 0 || left > 0 || right > 0;
   const consistent =

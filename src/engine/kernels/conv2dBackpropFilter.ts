@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2DInfo, type ConvAttrs } from './convAttrs.js';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdFor } from './simd.js';
 import {
@@ -55,26 +56,10 @@ export interface FilterGradOptions {
 export function conv2DBackpropFilterImpl(args: WasmKernelArgs, options: FilterGradOptions = {}): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const attrs = (args.attrs ?? {}) as {
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat?: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-    dilations?: number | [number, number];
-  };
+  const attrs = (args.attrs ?? {}) as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   assertNHWC('Conv2DBackpropFilter', attrs.dataFormat);
   assertFloat32('Conv2DBackpropFilter', x, dy);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = conv2DInfo(x.shape, attrs.filterShape, attrs);
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
   const simdOk = simdFor(backend) !== null && info.outChannels % 8 === 0;
   const path = options.path ?? (!unitStride ? 'gather' : simdOk ? 'simd' : 'xnnpack');

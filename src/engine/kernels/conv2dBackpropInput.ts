@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2DInfo, type ConvAttrs } from './convAttrs.js';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { padNHWC, simdConvApplies, simdConvValid } from './convSimd.js';
 import { assertFloat32, assertNHWC, heapF32, release, runShipped, type WasmBackend, type WasmKernelArgs } from './wasmBackend.js';
@@ -19,26 +20,10 @@ export type InputGradPath = 'simd' | 'xnnpack' | 'spread';
 export function conv2DBackpropInputImpl(args: WasmKernelArgs, options: { path?: InputGradPath } = {}): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-  const attrs = (args.attrs ?? {}) as {
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat?: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-    dilations?: number | [number, number];
-  };
+  const attrs = (args.attrs ?? {}) as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   assertNHWC('Conv2DBackpropInput', attrs.dataFormat);
   assertFloat32('Conv2DBackpropInput', dy, filter);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = conv2DInfo(attrs.inputShape, filter.shape, attrs);
   const [N, H, W, Ci] = attrs.inputShape;
   const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW, outChannels: Co } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
