@@ -20,7 +20,7 @@ export type { TrainingHistory, EpochRecord } from './train/history.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './evaluate/evaluate.js';
 export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';
 export { loadModel, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
-export { renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
+export { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
 export { importKerasModel, exportKerasModel, KerasImportError, KerasExportError, type KerasImportOptions, type KerasImportResult, type KerasExportResult } from './interop/keras/index.js';
 export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './data/decodeFaces.js';
 export { createServer, ApiError, type ServeOptions, type ServableModel, type PredictResponse } from './serve/index.js';

@@ -133,14 +133,20 @@ export function renderTrainingCurvesSvg(history: TrainingHistory, options: Train
  * Writes `training-curves.svg` and `training-curves.png` into `dir`. The PNG is rendered before
  * either file is written, so a rendering failure never leaves a new SVG beside a stale PNG.
  */
+/** The curves as SVG text and as a PNG rendered from it: what a bundle stores beside the model. */
+export async function renderTrainingCurves(history: TrainingHistory, options: TrainingCurvesOptions = {}): Promise<{ svg: string; png: Buffer }> {
+  const svg = renderTrainingCurvesSvg(history, options);
+  // 144 dpi is twice the SVG's 72 dpi user space, so the PNG stays crisp when a report scales it.
+  const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+  return { svg, png };
+}
+
 export async function writeTrainingCurves(
   dir: string,
   history: TrainingHistory,
   options: TrainingCurvesOptions = {},
 ): Promise<{ svg: string; png: string }> {
-  const svg = renderTrainingCurvesSvg(history, options);
-  // 144 dpi is twice the SVG's 72 dpi user space, so the PNG stays crisp when a report scales it.
-  const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+  const { svg, png } = await renderTrainingCurves(history, options);
   const paths = { svg: join(dir, 'training-curves.svg'), png: join(dir, 'training-curves.png') };
   await writeFileAtomic(paths.svg, svg);
   await writeFileAtomic(paths.png, png);

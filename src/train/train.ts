@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import sharp from 'sharp';
 import { tf, initEngine } from '../engine/engine.js';
 import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../data/preprocessSpec.js';
 import { DEFAULT_FACE_CROP } from '../data/decodeFaces.js';
@@ -13,7 +12,7 @@ import { libraryVersions } from '../model/libraryVersions.js';
 import { saveBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput } from '../predict/interpretOutput.js';
 import { computeMetrics, type EvaluationReport } from '../evaluate/computeMetrics.js';
-import { renderTrainingCurvesSvg } from '../report/trainingCurves.js';
+import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../random.js';
 import { augmentBatch } from './augmentBatch.js';
 import { EarlyStopping } from './earlyStopping.js';
@@ -197,8 +196,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     const metadata = metadataFor(true, { ...(validation ? { validation } : {}), ...(test ? { test } : {}) });
     const bundle: ModelBundle = { dir: o.out ?? '', model, metadata };
     if (o.out) {
-      const svg = renderTrainingCurvesSvg(history, { title: `${metadata.name}: ${o.arch} on ${basename(dataDir)}` });
-      const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+      const { svg, png } = await renderTrainingCurves(history, { title: `${metadata.name}: ${o.arch} on ${basename(dataDir)}` });
       await saveBundle(o.out, model, metadata, {
         'history.json': `${JSON.stringify(history, null, 2)}\n`,
         'training-curves.svg': svg,
