@@ -22,8 +22,8 @@
  *   --threads 1 (the wasm backend is single-threaded in Node), run twice per round (its own wall
  *   clock, then with its timer swapped for process CPU time), and prints the ratios of medians.
  *
- * Our SIMD GEMM uses fused multiply-add where the engine validates relaxed SIMD: Node >= 22, or
- * Node 20 started with --experimental-wasm-relaxed-simd. The header line says which ran.
+ * Our SIMD GEMM uses fused multiply-add (relaxed SIMD: standard from Node 22, switched on at run
+ * time on Node 20) unless HAPPYSAD_FMA=0. The header line says which ran.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

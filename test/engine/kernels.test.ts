@@ -161,6 +161,68 @@ describe('Conv2D and its gradients (Conv2DBackpropFilter, Conv2DBackpropInput) m
   });
 });
 
+describe('FusedConv2D (bias and activation fused into the convolution) matches the cpu backend', () => {
+  const activations = ['relu', 'linear', 'elu'] as const; // elu: not fused by us, the shipped kernel runs it
+  for (const [i, c] of convCases.entries()) {
+    const activation = activations[i % activations.length];
+    for (const withBias of [true, false]) {
+      test(label(c, `, ${activation}${withBias ? ', bias' : ''}`), async () => {
+        const filterShape = [...c.k, c.x[3], c.co];
+        const xv = values(c.x);
+        const wv = values(filterShape);
+        const bv = values([c.co]);
+        const outShape = tf.tidy(() => tf.conv2d(zeros4(c.x), zeros4(filterShape), c.strides, c.pad).shape);
+        const dyv = values(outShape);
+        await assertBackendsAgree('fused conv2d forward, dx, dw, db', () => {
+          const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+          const w = tf.tensor4d(wv, filterShape as [number, number, number, number]);
+          const b = tf.tensor1d(bv);
+          const dy = tf.tensor(dyv, outShape);
+          const conv = (a: tf.Tensor4D, f: tf.Tensor4D, bias?: tf.Tensor1D) =>
+            tf.fused.conv2d({ x: a, filter: f, strides: c.strides, pad: c.pad, bias, activation });
+          if (!withBias) return [conv(x, w), ...tf.grads(((a: tf.Tensor4D, f: tf.Tensor4D) => conv(a, f).mul(dy).sum()) as (...t: tf.Tensor[]) => tf.Tensor)([x, w])];
+          const loss = (a: tf.Tensor4D, f: tf.Tensor4D, bias: tf.Tensor1D) => conv(a, f, bias).mul(dy).sum();
+          return [conv(x, w, b), ...tf.grads(loss as (...t: tf.Tensor[]) => tf.Tensor)([x, w, b])];
+        });
+      });
+    }
+  }
+
+  test('relu clamps exactly at zero and keeps NaN (as the cpu backend does)', async () => {
+    const xv = values([1, 6, 6, 8]);
+    xv[0] = Number.NaN;
+    const wv = values([1, 1, 8, 8]);
+    const { wasm, cpu } = await onBothBackends(() =>
+      tf.fused.conv2d({ x: tf.tensor4d(xv, [1, 6, 6, 8]), filter: tf.tensor4d(wv, [1, 1, 8, 8]), strides: 1, pad: 'valid', activation: 'relu' }),
+    );
+    const nanAt = (a: Float32Array) => [...a.keys()].filter((k) => Number.isNaN(a[k]));
+    assert.deepEqual(nanAt(wasm[0]), nanAt(cpu[0]));
+    assert.ok(nanAt(cpu[0]).length > 0, 'the NaN input should reach the output');
+    assert.ok(wasm[0].every((v) => Number.isNaN(v) || v >= 0), 'relu output has a negative value');
+    assertClose(wasm[0].map((v) => (Number.isNaN(v) ? 0 : v)), cpu[0].map((v) => (Number.isNaN(v) ? 0 : v)), 'relu with NaN');
+  });
+
+  test('with wasm SIMD disabled (shipped kernel)', async () => {
+    setSimdEnabled(false);
+    try {
+      const c = convCases[8];
+      const filterShape = [...c.k, c.x[3], c.co];
+      const xv = values(c.x);
+      const wv = values(filterShape);
+      const bv = values([c.co]);
+      await assertBackendsAgree(label(c, ', relu, bias, no SIMD'), () =>
+        tf.fused.conv2d({
+          x: tf.tensor4d(xv, c.x as [number, number, number, number]),
+          filter: tf.tensor4d(wv, filterShape as [number, number, number, number]),
+          strides: c.strides, pad: c.pad, bias: tf.tensor1d(bv), activation: 'relu',
+        }),
+      );
+    } finally {
+      setSimdEnabled(true);
+    }
+  });
+});
+
 /** Reads a kernel result that was produced outside the engine and frees it. */
 function take(info: tf.TensorInfo): Float32Array {
   const be = tf.backend() as unknown as { readSync(id: object): Float32Array; disposeData(id: object): boolean };

@@ -15,11 +15,19 @@ export function simdConvApplies(backend: WasmBackend, outChannels: number, outWi
   return simdFor(backend) !== null && outChannels % 8 === 0 && outWidth >= 4;
 }
 
+/** What the convolution applies to its accumulators before storing them: the fused part of FusedConv2D. */
+export interface ConvEpilogue {
+  /** [Co], added to every output pixel. */
+  bias?: TensorInfo;
+  /** Then max(., 0). */
+  relu?: boolean;
+}
+
 /**
  * out = valid, stride-1 convolution of `x` [N,H,W,Ci] with `filter` [KH,KW,Ci,Co], dilations
- * (dh, dw). Callers pad x beforehand (padNHWC) when the convolution is padded.
+ * (dh, dw), then the epilogue. Callers pad x beforehand (padNHWC) when the convolution is padded.
  */
-export function simdConvValid(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, dh: number, dw: number): TensorInfo {
+export function simdConvValid(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, dh: number, dw: number, epilogue: ConvEpilogue = {}): TensorInfo {
   const [N, H, W, Ci] = x.shape;
   const [KH, KW, , Co] = filter.shape;
   const OH = H - (KH - 1) * dh;
@@ -30,7 +38,9 @@ export function simdConvValid(backend: WasmBackend, x: TensorInfo, filter: Tenso
   // With dw == 1 a filter row's taps read KW*Ci consecutive floats; with dilation, KW runs of Ci.
   const S = dw === 1 ? 1 : KW;
   const segLen = dw === 1 ? KW * Ci : Ci;
-  simdFor(backend)!.convValidS1(offset(x), H, W, Ci, offset(filter), Co, KH, S, segLen, dw * Ci * 4, dh * W * Ci * 4, offset(out), N, OH, OW, Co / 8);
+  simdFor(backend)!.convValidS1(offset(x), H, W, Ci, offset(filter), Co, KH, S, segLen, dw * Ci * 4, dh * W * Ci * 4, offset(out), N, OH, OW, Co / 8,
+    epilogue.bias ? offset(epilogue.bias) : 0, epilogue.relu ? 1 : 0,
+  );
   return out;
 }
 

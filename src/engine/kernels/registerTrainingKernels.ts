@@ -3,7 +3,7 @@ import type { KernelConfig } from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchMatMulConfig } from './batchMatMul.js';
 import { castConfig } from './cast.js';
-import { conv2DConfig } from './conv2d.js';
+import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
 import { identityConfig } from './identity.js';
@@ -12,7 +12,7 @@ import { sumConfig } from './sum.js';
 import { captureShippedKernel } from './wasmBackend.js';
 
 /** Kernels we build on; captured before any replacement so our kernels can still reach the originals. */
-const FOUNDATIONS = ['Conv2D', 'BatchMatMul', 'Transpose', 'Identity', 'Cast', 'Sum'];
+const FOUNDATIONS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', 'Transpose', 'Identity', 'Cast', 'Sum'];
 
 let registered = false;
 
@@ -21,7 +21,8 @@ let registered = false;
  * CPU per step with the shipped kernels, ~0.95 s with these):
  *   Conv2DBackpropFilter  missing from the backend; SIMD GEMM over a shifted-grid view of x
  *   Conv2DBackpropInput   shipped one is a naive loop; convolution of padded dy with the rotated filter
- *   Conv2D                stride-1 convolutions on our SIMD implicit GEMM, faster than XNNPACK here
+ *   Conv2D, FusedConv2D   stride-1 convolutions on our SIMD implicit GEMM, faster than XNNPACK here;
+ *                         the fused bias and ReLU applied before the store
  *   MaxPoolGrad           shipped one rescans every window per pixel; one SIMD pass for 2x2 pools
  *   BatchMatMul           shipped one is naive when transposed (Dense backward); SIMD GEMM
  *   Sum                   shipped one transposes to reduce leading axes (bias gradients); one pass
@@ -37,6 +38,7 @@ export function registerTrainingKernels(): void {
   for (const name of FOUNDATIONS) captureShippedKernel(name);
   const configs: KernelConfig[] = [
     conv2DConfig(),
+    fusedConv2DConfig(),
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
     maxPoolGradConfig,

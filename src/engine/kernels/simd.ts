@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { WasmBackend } from './wasmBackend.js';
 
 /**
@@ -45,10 +46,13 @@ export interface SimdRoutines {
    * sum over (kh, kw, ci) of x[n, oh + kh*dh, ow + kw*dw, ci] * w[kh, kw, ci, :]. The caller pads x.
    * Taps are walked as KH rows (rowStep bytes apart) of S contiguous segments of segLen floats
    * (segStride bytes apart): S = 1, segLen = KW*Ci when dw == 1. Needs Co % 8 == 0 and OW >= 4.
+   * Epilogue, applied to the accumulators before they are stored (so it costs no extra pass over the
+   * output): bias != 0 adds the float32 vector at that address ([Co]); relu != 0 then clamps at 0.
    */
   convValidS1(
     x: number, H: number, W: number, Ci: number, w: number, Co: number, KH: number, S: number, segLen: number,
     segStride: number, rowStep: number, out: number, N: number, OH: number, OW: number, colTiles: number,
+    bias: number, relu: number,
   ): void;
 }
 
@@ -83,9 +87,16 @@ function instantiate(backend: WasmBackend): SimdRoutines | null {
   if (!(memory instanceof WebAssembly.Memory)) return null;
   try {
     // Fused multiply-add (relaxed SIMD) makes the GEMM ~25% faster. It is standard from Node 22
-    // (V8 11.4); Node 20 has it only behind --experimental-wasm-relaxed-simd, so we use it exactly
-    // when this engine validates it. HAPPYSAD_FMA=0 opts out (bit-for-bit comparisons with XNNPACK).
-    let bytes = assemble(process.env.HAPPYSAD_FMA !== '0');
+    // (V8 11.4); Node 20 has it behind --experimental-wasm-relaxed-simd, which V8 reads when it
+    // validates a module, so setting it here, before our module is compiled, is enough. Where the
+    // engine still refuses it we assemble the plain module. HAPPYSAD_FMA=0 opts out (bit-for-bit
+    // comparisons with XNNPACK).
+    const fma = process.env.HAPPYSAD_FMA !== '0';
+    let bytes = assemble(fma);
+    if (fma && !WebAssembly.validate(bytes)) {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+      bytes = assemble(true);
+    }
     if (!WebAssembly.validate(bytes)) bytes = assemble(false);
     if (!WebAssembly.validate(bytes)) return null;
     flavour = fusedMultiplyAdd ? 'fma' : 'plain';
@@ -154,6 +165,7 @@ const op = {
   f32x4Add: [0xfd, ...uleb(0xe4)],
   v128Zero: [0xfd, ...uleb(0x0c), ...Array(16).fill(0)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Max: [0xfd, ...uleb(0xe9)],
   relaxedMadd: [0xfd, ...uleb(0x105)],
   shuffleHighToLow: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
   f32x4Gt: [0xfd, ...uleb(0x44)],
@@ -399,12 +411,12 @@ function mac4x8(aRows: number[], q: number, pB: number, ldb: number, b0: number,
 }
 
 function convValidS1Body(): { locals: number[]; code: number[] } {
-  const [x, H, W, Ci, w, Co, KH, S, segLen, segStride, rowStep, out, N, OH, OW, colTiles] =
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [x, H, W, Ci, w, Co, KH, S, segLen, segStride, rowStep, out, N, OH, OW, colTiles, bias, relu] =
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
   const [pixBytes, outPixBytes, segBytes, n, oh, ow0, owS, ct, kh, sg, q, xRow, outRow, aRow, aSeg, pB, a0, a1, a2, a3, ldb, cPtr] =
-    [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37];
-  const acc = [38, 39, 40, 41, 42, 43, 44, 45];
-  const [b0, b1, sp] = [46, 47, 48];
+    [18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39];
+  const acc = [40, 41, 42, 43, 44, 45, 46, 47];
+  const [b0, b1, sp] = [48, 49, 50];
   const aRows = [a0, a1, a2, a3];
   const segment = [
     // a_i = aSeg + i * pixBytes
@@ -425,6 +437,16 @@ function convValidS1Body(): { locals: number[]; code: number[] } {
       ...forLoop(sg, S, op.i32(1), segment),
       ...op.get(aRow), ...op.get(rowStep), ...op.add, ...op.set(aRow),
     ]),
+    // Epilogue: + bias[ct*8 .. ct*8+8] (b0, b1 are free again), then max(., 0).
+    ...op.get(bias), ...op.if,
+    ...op.get(bias), ...op.get(ct), ...op.i32(32), ...op.mul, ...op.add, ...op.load(0), ...op.set(b0),
+    ...op.get(bias), ...op.get(ct), ...op.i32(32), ...op.mul, ...op.add, ...op.load(16), ...op.set(b1),
+    ...acc.flatMap((v, k) => [...op.get(v), ...op.get(k % 2 ? b1 : b0), ...op.f32x4Add, ...op.set(v)]),
+    ...op.end,
+    ...op.get(relu), ...op.if,
+    ...op.v128Zero, ...op.set(sp),
+    ...acc.flatMap((v) => [...op.get(v), ...op.get(sp), ...op.f32x4Max, ...op.set(v)]),
+    ...op.end,
     // cPtr = outRow + owS * outPixBytes + ct * 32; row i at + i * outPixBytes
     ...op.get(outRow), ...op.get(owS), ...op.get(outPixBytes), ...op.mul, ...op.add, ...op.get(ct), ...op.i32(32), ...op.mul, ...op.add, ...op.set(cPtr),
     ...[0, 1, 2, 3].flatMap((i) => {
@@ -475,7 +497,7 @@ function assemble(fma: boolean): Uint8Array<ArrayBuffer> {
     { name: 'maxPoolGrad2x2', params: 9, body: maxPoolGrad2x2Body() },
     { name: 'columnSumsF64', params: 4, body: columnSumsBody() },
     { name: 'gemmRowsTimesB', params: 9, body: gemmRowsTimesBBody() },
-    { name: 'convValidS1', params: 16, body: convValidS1Body() },
+    { name: 'convValidS1', params: 18, body: convValidS1Body() },
     { name: 'gemmSegmentsTimesB', params: 11, body: gemmSegmentsTimesBBody() },
   ];
   const types = funcs.map((f) => [0x60, ...uleb(f.params), ...Array(f.params).fill(I32), 0x00]);
