@@ -10,118 +10,17 @@ import { initEngine, tf } from '../../src/engine/engine.js';
 import { conv2DBackpropFilterImpl, type FilterGradPath } from '../../src/engine/kernels/conv2dBackpropFilter.js';
 import { conv2DBackpropInputImpl, type InputGradPath } from '../../src/engine/kernels/conv2dBackpropInput.js';
 import { setSimdEnabled, simdFlavour, simdFor } from '../../src/engine/kernels/simd.js';
-import { Random } from '../../src/random.js';
-
-type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-type Pair = [number, number];
-
-const RTOL = 1e-4;
-const rng = new Random(20240611);
+import { assertBackendsAgree, assertClose, convCases, label, onBothBackends, RTOL, values, wasmDataIds, zeros4, type ConvCase, type Pad, type Pair } from './backendParity.js';
 
 before(async () => {
   await initEngine();
 });
 
-test('wasm SIMD routines are available (their fallbacks are tested below as well)', (t) => {
+test('wasm SIMD routines are available, with fused multiply-add (their fallbacks are tested below and in kernelsPlainSimd)', () => {
   assert.ok(simdFor(tf.backend() as never), 'no wasm SIMD: every kernel would take its slow fallback');
-  // 'fma' under Node >= 22 or node --experimental-wasm-relaxed-simd; run the suite both ways.
-  t.diagnostic(`SIMD flavour: ${simdFlavour()}`);
+  // Node 20 validates relaxed SIMD only once simd.ts has switched it on; Node >= 22 always does.
+  assert.equal(simdFlavour(), 'fma');
 });
-
-/** Gaussian-ish values, identical on both backends because they are made here, not by a backend RNG. */
-function values(shape: number[], kind: 'normal' | 'relu' | 'integers' = 'normal'): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = (rng.next() + rng.next() + rng.next() - 1.5) * 2;
-    out[i] = kind === 'relu' ? Math.max(0, v) : kind === 'integers' ? Math.round(v) : v;
-  }
-  return out;
-}
-
-function zeros4(shape: number[]): tf.Tensor4D {
-  const t: tf.Tensor = tf.zeros(shape);
-  return t as tf.Tensor4D;
-}
-
-function wasmDataIds(): number {
-  return (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
-}
-
-/**
- * Runs f on wasm, then on cpu, and returns both results as flat arrays. On wasm it also checks
- * that f leaves no tensor and no heap buffer behind (an intermediate leaked inside a kernel never
- * becomes a tensor, so only the backend's own count shows it).
- */
-async function onBothBackends(f: () => tf.Tensor | tf.Tensor[]): Promise<{ wasm: Float32Array[]; cpu: Float32Array[] }> {
-  const run = (): Float32Array[] =>
-    tf.tidy(() => {
-      const r = f();
-      return (Array.isArray(r) ? r : [r]).map((t) => Float32Array.from(t.dataSync()));
-    });
-  await tf.setBackend('wasm');
-  const tensorsBefore = tf.memory().numTensors;
-  const idsBefore = wasmDataIds();
-  const wasm = run();
-  assert.equal(tf.memory().numTensors, tensorsBefore, 'wasm run leaked tensors');
-  assert.equal(wasmDataIds(), idsBefore, 'wasm run leaked heap buffers');
-  await tf.setBackend('cpu');
-  const cpu = run();
-  await tf.setBackend('wasm');
-  return { wasm, cpu };
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = RTOL): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) {
-      worst = d;
-      at = i;
-    }
-  }
-  assert.ok(
-    worst <= rtol * Math.max(scale, 1e-6),
-    `${what}: max |wasm - cpu| = ${worst} at ${at} (wasm ${actual[at]}, cpu ${expected[at]}) exceeds ${rtol} x ${scale}`,
-  );
-}
-
-async function assertBackendsAgree(what: string, f: () => tf.Tensor | tf.Tensor[], rtol = RTOL): Promise<void> {
-  const { wasm, cpu } = await onBothBackends(f);
-  assert.equal(wasm.length, cpu.length);
-  wasm.forEach((w, i) => assertClose(w, cpu[i], `${what} [output ${i}]`, rtol));
-}
-
-interface ConvCase {
-  x: number[];
-  k: Pair;
-  co: number;
-  strides: number | Pair;
-  pad: Pad;
-}
-
-const convCases: ConvCase[] = [
-  { x: [2, 9, 7, 3], k: [3, 3], co: 8, strides: 1, pad: 'valid' },
-  { x: [2, 9, 7, 16], k: [3, 3], co: 5, strides: 1, pad: 'same' },
-  { x: [3, 11, 10, 1], k: [3, 3], co: 16, strides: 2, pad: 'valid' },
-  { x: [2, 10, 9, 5], k: [3, 3], co: 8, strides: 2, pad: 'same' },
-  { x: [2, 8, 13, 16], k: [2, 3], co: 16, strides: [2, 1], pad: 'same' },
-  { x: [1, 12, 12, 8], k: [5, 5], co: 8, strides: 1, pad: 1 },
-  { x: [2, 7, 9, 3], k: [3, 3], co: 16, strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { x: [2, 6, 6, 16], k: [1, 1], co: 16, strides: 1, pad: 'valid' },
-  { x: [2, 13, 11, 16], k: [3, 3], co: 32, strides: 1, pad: 'valid' },
-  { x: [2, 5, 5, 5], k: [3, 3], co: 1, strides: 2, pad: 'same' },
-  // Output only 3 wide: the SIMD convolution needs 4, so the forward pass falls back to XNNPACK.
-  { x: [2, 6, 5, 8], k: [3, 3], co: 8, strides: 1, pad: 'valid' },
-];
-
-function label(c: ConvCase, extra = ''): string {
-  return `x ${c.x.join('x')}, filter ${c.k.join('x')}x${c.x[3]}x${c.co}, strides ${JSON.stringify(c.strides)}, pad ${JSON.stringify(c.pad)}${extra}`;
-}
 
 describe('Conv2D and its gradients (Conv2DBackpropFilter, Conv2DBackpropInput) match the cpu backend', () => {
   for (const c of convCases) {
