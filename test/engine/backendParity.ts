@@ -106,3 +106,30 @@ export const convCases: ConvCase[] = [
 export function label(c: ConvCase, extra = ''): string {
   return `x ${c.x.join('x')}, filter ${c.k.join('x')}x${c.x[3]}x${c.co}, strides ${JSON.stringify(c.strides)}, pad ${JSON.stringify(c.pad)}${extra}`;
 }
+
+/**
+ * Random values for a convolution case (input, filter, bias, output gradient), drawn once so both
+ * backends see the same; `tensors()` makes them into tensors inside the function under comparison.
+ */
+export function convInputs(c: ConvCase) {
+  const filterShape = [...c.k, c.x[3], c.co] as [number, number, number, number];
+  const xv = values(c.x);
+  const wv = values(filterShape);
+  const bv = values([c.co]);
+  const outShape = tf.tidy(() => tf.conv2d(zeros4(c.x), zeros4(filterShape), c.strides, c.pad).shape);
+  const dyv = values(outShape);
+  return {
+    filterShape,
+    tensors: () => ({
+      x: tf.tensor4d(xv, c.x as [number, number, number, number]),
+      w: tf.tensor4d(wv, filterShape),
+      b: tf.tensor1d(bv),
+      dy: tf.tensor(dyv, outShape),
+    }),
+  };
+}
+
+/** tf.grads for a loss of 4-D tensors (and a bias), without the cast at every call site. */
+export function gradsOf(loss: (...t: never[]) => tf.Tensor, args: tf.Tensor[]): tf.Tensor[] {
+  return tf.grads(loss as unknown as (...t: tf.Tensor[]) => tf.Tensor)(args);
+}

@@ -10,7 +10,7 @@ import { initEngine, tf } from '../../src/engine/engine.js';
 import { conv2DBackpropFilterImpl, type FilterGradPath } from '../../src/engine/kernels/conv2dBackpropFilter.js';
 import { conv2DBackpropInputImpl, type InputGradPath } from '../../src/engine/kernels/conv2dBackpropInput.js';
 import { setSimdEnabled, simdFlavour, simdFor } from '../../src/engine/kernels/simd.js';
-import { assertBackendsAgree, assertClose, convCases, label, onBothBackends, RTOL, values, wasmDataIds, zeros4, type ConvCase, type Pad, type Pair } from './backendParity.js';
+import { assertBackendsAgree, assertClose, convCases, convInputs, gradsOf, label, onBothBackends, RTOL, values, wasmDataIds, zeros4, type ConvCase, type Pad, type Pair } from './backendParity.js';
 
 before(async () => {
   await initEngine();
@@ -25,17 +25,11 @@ test('wasm SIMD routines are available, with fused multiply-add (their fallbacks
 describe('Conv2D and its gradients (Conv2DBackpropFilter, Conv2DBackpropInput) match the cpu backend', () => {
   for (const c of convCases) {
     test(label(c), async () => {
-      const filterShape = [...c.k, c.x[3], c.co];
-      const xv = values(c.x);
-      const wv = values(filterShape);
-      const outShape = tf.tidy(() => tf.conv2d(zeros4(c.x), zeros4(filterShape), c.strides, c.pad).shape);
-      const dyv = values(outShape);
+      const { tensors } = convInputs(c);
       await assertBackendsAgree('conv2d forward, dx, dw', () => {
-        const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
-        const w = tf.tensor4d(wv, filterShape as [number, number, number, number]);
-        const dy = tf.tensor(dyv, outShape);
+        const { x, w, dy } = tensors();
         const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).mul(dy).sum();
-        return [tf.conv2d(x, w, c.strides, c.pad), ...tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, w])];
+        return [tf.conv2d(x, w, c.strides, c.pad), ...gradsOf(f, [x, w])];
       });
     });
   }
@@ -66,22 +60,13 @@ describe('FusedConv2D (bias and activation fused into the convolution) matches t
     const activation = activations[i % activations.length];
     for (const withBias of [true, false]) {
       test(label(c, `, ${activation}${withBias ? ', bias' : ''}`), async () => {
-        const filterShape = [...c.k, c.x[3], c.co];
-        const xv = values(c.x);
-        const wv = values(filterShape);
-        const bv = values([c.co]);
-        const outShape = tf.tidy(() => tf.conv2d(zeros4(c.x), zeros4(filterShape), c.strides, c.pad).shape);
-        const dyv = values(outShape);
+        const { tensors } = convInputs(c);
         await assertBackendsAgree('fused conv2d forward, dx, dw, db', () => {
-          const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
-          const w = tf.tensor4d(wv, filterShape as [number, number, number, number]);
-          const b = tf.tensor1d(bv);
-          const dy = tf.tensor(dyv, outShape);
+          const { x, w, b, dy } = tensors();
           const conv = (a: tf.Tensor4D, f: tf.Tensor4D, bias?: tf.Tensor1D) =>
             tf.fused.conv2d({ x: a, filter: f, strides: c.strides, pad: c.pad, bias, activation });
-          if (!withBias) return [conv(x, w), ...tf.grads(((a: tf.Tensor4D, f: tf.Tensor4D) => conv(a, f).mul(dy).sum()) as (...t: tf.Tensor[]) => tf.Tensor)([x, w])];
-          const loss = (a: tf.Tensor4D, f: tf.Tensor4D, bias: tf.Tensor1D) => conv(a, f, bias).mul(dy).sum();
-          return [conv(x, w, b), ...tf.grads(loss as (...t: tf.Tensor[]) => tf.Tensor)([x, w, b])];
+          if (!withBias) return [conv(x, w), ...gradsOf((a: tf.Tensor4D, f: tf.Tensor4D) => conv(a, f).mul(dy).sum(), [x, w])];
+          return [conv(x, w, b), ...gradsOf((a: tf.Tensor4D, f: tf.Tensor4D, bias: tf.Tensor1D) => conv(a, f, bias).mul(dy).sum(), [x, w, b])];
         });
       });
     }

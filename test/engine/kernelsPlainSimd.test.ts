@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initEngine, tf } from '../../src/engine/engine.js';
 import { simdFlavour, simdFor } from '../../src/engine/kernels/simd.js';
-import { assertBackendsAgree, convCases, label, values, zeros4 } from './backendParity.js';
+import { assertBackendsAgree, convCases, convInputs, gradsOf, label } from './backendParity.js';
 
 process.env.HAPPYSAD_FMA = '0';
 
@@ -23,19 +23,12 @@ test('HAPPYSAD_FMA=0 assembles the plain SIMD module', () => {
 
 for (const c of convCases) {
   test(`Conv2D, FusedConv2D (relu, bias) and both gradients without FMA: ${label(c)}`, async () => {
-    const filterShape = [...c.k, c.x[3], c.co];
-    const xv = values(c.x);
-    const wv = values(filterShape);
-    const bv = values([c.co]);
-    const outShape = tf.tidy(() => tf.conv2d(zeros4(c.x), zeros4(filterShape), c.strides, c.pad).shape);
-    const dyv = values(outShape);
+    const { tensors } = convInputs(c);
     await assertBackendsAgree('conv2d forward, dx, dw; fused forward', () => {
-      const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
-      const w = tf.tensor4d(wv, filterShape as [number, number, number, number]);
-      const dy = tf.tensor(dyv, outShape);
-      const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).mul(dy).sum();
-      const fused = tf.fused.conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias: tf.tensor1d(bv), activation: 'relu' });
-      return [tf.conv2d(x, w, c.strides, c.pad), ...tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, w]), fused];
+      const { x, w, b, dy } = tensors();
+      const f = (a: tf.Tensor4D, k: tf.Tensor4D) => tf.conv2d(a, k, c.strides, c.pad).mul(dy).sum();
+      const fused = tf.fused.conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias: b, activation: 'relu' });
+      return [tf.conv2d(x, w, c.strides, c.pad), ...gradsOf(f, [x, w]), fused];
     });
   });
 }
