@@ -328,6 +328,41 @@ describe('BatchMatMul matches the cpu backend', () => {
   });
 });
 
+describe('Tile matches the cpu backend', () => {
+  const cases: { shape: number[]; reps: number[]; dtype?: 'int32' | 'bool' }[] = [
+    { shape: [1, 1, 1, 8], reps: [4, 5, 6, 1] }, // batch norm's backward: one block repeated
+    { shape: [3], reps: [5] },
+    { shape: [2, 3], reps: [3, 1] },
+    { shape: [1, 3], reps: [2, 2] },
+    { shape: [1, 4], reps: [0, 1] },
+    { shape: [1, 1, 6], reps: [3, 2, 1], dtype: 'int32' },
+    { shape: [2, 3], reps: [1, 2] }, // interleaved: the shipped kernel
+    { shape: [2, 1, 3], reps: [1, 4, 1] },
+    { shape: [1, 5], reps: [3, 1], dtype: 'bool' },
+  ];
+  for (const c of cases) {
+    test(`${c.dtype ?? 'float32'} ${c.shape.join('x')} by ${c.reps.join('x')}`, async () => {
+      const v = values(c.shape, 'integers');
+      await assertBackendsAgree('tile', () => {
+        const x = c.dtype ? tf.tensor(v, c.shape).cast(c.dtype) : tf.tensor(v, c.shape);
+        return tf.tile(x, c.reps).cast('float32');
+      });
+    });
+  }
+
+  test("batch norm's gradients (which tile its statistics)", async () => {
+    const shape = [4, 5, 6, 8];
+    const [xv, dyv, mv, vv, sv, ov] = [values(shape), values(shape), values([8]), values([8], 'relu'), values([8]), values([8])];
+    await assertBackendsAgree('batchNorm dx, dmean, dvariance, dscale, doffset', () => {
+      const x = tf.tensor4d(xv, shape as [number, number, number, number]);
+      const dy = tf.tensor4d(dyv, shape as [number, number, number, number]);
+      const [mean, variance, scale, offset] = [mv, vv.map((a) => a + 0.5), sv, ov].map((a) => tf.tensor1d(a));
+      const f = (a: tf.Tensor4D, m: tf.Tensor1D, s2: tf.Tensor1D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.batchNorm(a, m, s2, b, g, 1e-3).mul(dy).sum();
+      return gradsOf(f, [x, mean, variance, scale, offset]);
+    });
+  });
+});
+
 describe('Identity and Cast share buffers safely', () => {
   test('a clone outlives its source', () => {
     const a = tf.tensor([1.5, -2, 3]);
@@ -346,6 +381,12 @@ describe('Identity and Cast share buffers safely', () => {
     assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
     assert.equal(ints.dtype, 'int32');
     tf.dispose([same, ints]);
+  });
+
+  test('a cast to bool is x != 0, as on the cpu backend (the shipped kernel truncates to a byte)', async () => {
+    const v = new Float32Array([1, 0, -2, 0.5, -0.25, 300, Number.NaN, -0]);
+    await assertBackendsAgree('float32 -> bool', () => tf.tensor(v).cast('bool').cast('float32'));
+    await assertBackendsAgree('int32 -> bool', () => tf.tensor([1, 0, -2, 256, 512, -256], undefined, 'int32').cast('bool').cast('float32'));
   });
 });
 

@@ -9,10 +9,11 @@ import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './maxPoolGrad.js';
 import { sumConfig } from './sum.js';
+import { tileConfig } from './tile.js';
 import { captureShippedKernel } from './wasmBackend.js';
 
 /** Kernels we build on; captured before any replacement so our kernels can still reach the originals. */
-const FOUNDATIONS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', 'Transpose', 'Identity', 'Cast', 'Sum'];
+const FOUNDATIONS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', 'Transpose', 'Identity', 'Cast', 'Sum', 'Tile'];
 
 let registered = false;
 
@@ -26,6 +27,7 @@ let registered = false;
  *   MaxPoolGrad           shipped one rescans every window per pixel; one SIMD pass for 2x2 pools
  *   BatchMatMul           shipped one is naive when transposed (Dense backward); SIMD GEMM
  *   Sum                   shipped one transposes to reduce leading axes (bias gradients); one pass
+ *   Tile                  shipped one indexes per element; batch norm's backward tiles whole blocks: memcpy
  *   Identity, Cast        shipped ones copy; share the buffer as the other backends do
  * Each replacement falls back to the shipped kernel for shapes or dtypes it does not handle.
  *
@@ -46,6 +48,7 @@ export function registerTrainingKernels(): void {
     identityConfig(),
     castConfig(),
     sumConfig(),
+    tileConfig(),
   ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
