@@ -10,7 +10,7 @@
  * finally the HTTP server's load benchmark (bench/serve.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initEngine, tf } from '../src/engine/engine.js';
@@ -43,7 +43,15 @@ const CASES: Record<string, Case> = {
   'seed-b': { case: 'seed-b', arch: 'seed-b', input: [256, 256, 3], refArch: 'B' },
   'seed-a-48': { case: 'seed-a-48', arch: 'seed-a', input: [48, 48, 1], refArch: 'A' },
 };
-const faceArch = listArchitectures().find((a) => a !== 'seed-a' && a !== 'seed-b');
+// 'face' is the default model's architecture (the one `predict` runs out of the box).
+const shippedArch = (() => {
+  try {
+    return (JSON.parse(readFileSync(resolve('models/default/happysad.json'), 'utf8')) as { arch: string }).arch;
+  } catch {
+    return undefined;
+  }
+})();
+const faceArch = shippedArch && listArchitectures().includes(shippedArch) ? shippedArch : listArchitectures().find((a) => a !== 'seed-a' && a !== 'seed-b');
 if (faceArch) CASES.face = { case: 'face', arch: faceArch, input: getArchitecture(faceArch).defaultInput };
 
 const BATCH = 32;
