@@ -10,7 +10,7 @@ import { initEngine, tf } from '../../src/engine/engine.js';
 import { conv2DBackpropFilterImpl, type FilterGradPath } from '../../src/engine/kernels/conv2dBackpropFilter.js';
 import { conv2DBackpropInputImpl, type InputGradPath } from '../../src/engine/kernels/conv2dBackpropInput.js';
 import { setSimdEnabled, simdFlavour, simdFor } from '../../src/engine/kernels/simd.js';
-import { assertBackendsAgree, assertClose, convCases, convInputs, gradsOf, label, onBothBackends, RTOL, values, wasmDataIds, zeros4, type ConvCase, type Pad, type Pair } from './backendParity.js';
+import { assertBackendsAgree, assertClose, convCases, convInputs, gradsOf, label, onBothBackends, values, wasmDataIds, zeros4, type ConvCase, type Pair } from './backendParity.js';
 
 before(async () => {
   await initEngine();

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { conv2DInfo, type ConvAttrs } from './convAttrs.js';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { padNHWC, simdConvApplies, simdConvValid } from './convSimd.js';
