@@ -4,9 +4,9 @@ import { captureShippedKernel, runShipped, sizeOf, type WasmBackend, type WasmKe
 /**
  * Tile for the wasm backend when the result is the input repeated end to end: no tiled axis comes
  * after an axis of size > 1 (tiling [2,3] by [2,1] or [1,3] by [2,2] repeats the data whole;
- * tiling [2,3] by [1,2] interleaves it). Batch norm's backward pass
- * tiles its [1,1,1,C] statistics to [N,H,W,C] this way; the shipped kernel computes a source index
- * per output element (~17% of a face-48 training step), a doubling memcpy does it at memory speed.
+ * tiling [2,3] by [1,2] interleaves it). Batch norm's backward pass tiles its [1,1,1,C] statistics
+ * to [N,H,W,C] this way; the shipped kernel computes a source index per output element (~17% of a
+ * face-48 training step), a doubling memcpy does it at memory speed.
  * Other tilings, and dtypes that are not 4 bytes wide, go to the shipped kernel.
  */
 function tile(args: WasmKernelArgs): TensorInfo {
