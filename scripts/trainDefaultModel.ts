@@ -34,7 +34,9 @@ import { createProgressRenderer } from '../cli/progressBar.js';
 const USAGE = `usage: node --import tsx scripts/trainDefaultModel.ts DATA_DIR [options]
   --out DIR          bundle to write (default models/default)
   --holdout F        fraction of DATA_DIR/train per class kept out of training and scored at the end (default 0.1; 0 = train on all)
-  --seed N           seed of the holdout, initialisation, shuffling, augmentation, dropout (default 2026; stage 2 uses N + 1)
+  --seed N           seed of the initialisation, shuffling, augmentation, dropout (default 2026; stage 2 uses N + 1)
+  --holdout-seed N   seed of the holdout draw (default: --seed). Models meant to be averaged (happysad ensemble) must
+                     share it, or one member's training data is another's holdout
   --epochs N         most epochs (default 40)
   --patience N       epochs without validation-loss improvement before stopping (default 6)
   --batch N          (default 64)
@@ -87,6 +89,7 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: 'models/default' },
     holdout: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '2026' },
+    'holdout-seed': { type: 'string' },
     epochs: { type: 'string' },
     patience: { type: 'string' },
     batch: { type: 'string' },
@@ -114,6 +117,7 @@ const num = (s: string | undefined) => (s === undefined ? undefined : Number(s))
 const dataDir = resolve(positionals[0]);
 const holdout = Number(values.holdout);
 const seed = Number(values.seed);
+const holdoutSeed = num(values['holdout-seed']) ?? seed;
 const subset = num(values.subset);
 if (!(holdout >= 0 && holdout < 1)) throw new Error(`--holdout must be in [0, 1), got ${values.holdout}`);
 
@@ -136,11 +140,11 @@ async function linkDataset(root: string): Promise<{ dir: string; held: Record<st
   for (const cls of classes) {
     if (!(await stat(join(trainRoot, cls))).isDirectory()) continue;
     const files = await listImages(join(trainRoot, cls));
-    const order = new Random(seed).derive(`holdout:${cls}`).shuffle(files.slice());
+    const order = new Random(holdoutSeed).derive(`holdout:${cls}`).shuffle(files.slice());
     const nHeld = Math.round(files.length * holdout);
     const heldSet = new Set(order.slice(0, nHeld));
     let trainFiles = files.filter((f) => !heldSet.has(f));
-    if (subset !== undefined) trainFiles = new Random(seed).derive(`subset:${cls}`).shuffle(trainFiles).slice(0, subset);
+    if (subset !== undefined) trainFiles = new Random(holdoutSeed).derive(`subset:${cls}`).shuffle(trainFiles).slice(0, subset);
     held[cls] = nHeld;
     for (const [split, list] of [['train', trainFiles], ['test', [...heldSet]]] as const) {
       if (list.length === 0) continue;
@@ -236,10 +240,11 @@ try {
   if (from) {
     // Carry the given bundle's stages over (its recipe.json, else its own record as stage 1), so
     // recipe.json still describes the whole run.
-    const earlier = await readFile(join(from, 'recipe.json'), 'utf8').then((t) => JSON.parse(t) as { stages?: StageRecord[]; holdout?: number; seed?: number }, () => undefined);
+    const earlier = await readFile(join(from, 'recipe.json'), 'utf8').then((t) => JSON.parse(t) as { stages?: StageRecord[]; holdout?: number; seed?: number; holdoutSeed?: number }, () => undefined);
     if (earlier?.stages?.length) {
-      if (earlier.holdout !== holdout || earlier.seed !== seed) {
-        throw new Error(`${values.from} was trained with --holdout ${earlier.holdout} --seed ${earlier.seed}; fine-tune it with the same ones, or its holdout would leak into training`);
+      const earlierHoldoutSeed = earlier.holdoutSeed ?? earlier.seed;
+      if (earlier.holdout !== holdout || earlierHoldoutSeed !== holdoutSeed) {
+        throw new Error(`${values.from} was trained with --holdout ${earlier.holdout} --holdout-seed ${earlierHoldoutSeed}; fine-tune it with the same ones, or its holdout would leak into training`);
       }
       stages.push(...earlier.stages);
     } else {
@@ -303,12 +308,12 @@ if (meta.dataset) meta.dataset.root = dataName;
 meta.name = 'default';
 meta.source =
   `scripts/trainDefaultModel.ts on ${basename(dataDir)} (FER2013 happy/sad face crops): trained on ${subset !== undefined ? `at most ${subset} per class of ` : ''}` +
-  `DATA/train minus a seeded (seed ${seed}) class-stratified ${holdout * 100}% holdout, in ${stages.length} stage(s) (see recipe.json; ` +
+  `DATA/train minus a seeded (seed ${holdoutSeed}) class-stratified ${holdout * 100}% holdout, in ${stages.length} stage(s) (see recipe.json; ` +
   `"training" here is the last stage); DATA/validation used for early stopping, best-epoch selection and threshold tuning ` +
   `(its metrics are optimistic); metrics.test is the untouched train holdout (exact duplicates of training images excluded), ` +
   `not FER2013's own test set.`;
 await writeFile(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
-await writeFile(join(out, 'recipe.json'), `${JSON.stringify({ script: 'scripts/trainDefaultModel.ts', data: dataName, holdout, heldOut: held, seed, subset: subset ?? null, workers: workerCount, stages }, null, 2)}\n`);
+await writeFile(join(out, 'recipe.json'), `${JSON.stringify({ script: 'scripts/trainDefaultModel.ts', data: dataName, holdout, heldOut: held, holdoutSeed, seed, subset: subset ?? null, workers: workerCount, stages }, null, 2)}\n`);
 
 for (const st of stages) {
   console.log(`\nstage ${st.stage}: best epoch ${st.bestEpoch} of ${st.epochsRun}${st.interrupted ? ' (interrupted)' : ''}, ${st.seconds} s`);
