@@ -3,6 +3,7 @@ import { HappysadError } from '../src/errors.js';
 import { packageRoot } from '../src/packageRoot.js';
 import { archCommand } from './commands/archCommand.js';
 import { cleanCommand } from './commands/cleanCommand.js';
+import { ensembleCommand } from './commands/ensembleCommand.js';
 import { evaluateCommand } from './commands/evaluateCommand.js';
 import { predictCommand } from './commands/predictCommand.js';
 import { trainCommand } from './commands/trainCommand.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   evaluate: { run: evaluateCommand, summary: 'score a model on labelled images' },
   serve: { run: serveCommand, summary: 'serve a model over HTTP: JSON API and a web page with live webcam' },
   clean: { run: cleanCommand, summary: 'check a dataset for corrupt, invalid and duplicate files' },
+  ensemble: { run: ensembleCommand, summary: 'average several models into one (more accurate, same interface)' },
   arch: { run: archCommand, summary: 'show an architecture\'s layers and parameter count' },
   import: { run: importCommand, summary: 'convert a Keras .h5 model into a model bundle' },
   export: { run: exportCommand, summary: 'write a model bundle as a Keras .h5 file' },

@@ -13,12 +13,14 @@ export { parseInputShape, defaultPreprocessSpec, type PreprocessSpec, type Input
 export { getArchitecture, listArchitectures, type Architecture } from './model/architectures.js';
 export { summarizeModel, formatModelSummary, type ModelSummary } from './model/summarizeModel.js';
 export { saveBundle, readBundle, type ModelBundle } from './model/modelBundle.js';
-export type { BundleMetadata } from './model/bundleMetadata.js';
+export type { BundleMetadata, EnsembleMember } from './model/bundleMetadata.js';
+export { ensembleBundles, type EnsembleOptions } from './model/ensembleBundles.js';
 export { train, type TrainResult } from './train/train.js';
 export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent } from './train/trainOptions.js';
 export type { TrainingHistory, EpochRecord } from './train/history.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './evaluate/evaluate.js';
 export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';
+export { bestThreshold } from './evaluate/bestThreshold.js';
 export { loadModel, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
 export { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
 export { importKerasModel, exportKerasModel, KerasImportError, KerasExportError, type KerasImportOptions, type KerasImportResult, type KerasExportResult } from './interop/keras/index.js';

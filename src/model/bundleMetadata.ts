@@ -27,6 +27,23 @@ export interface BundleMetadata {
   createdAt: string;
   /** Free-form provenance (e.g. "imported from model.h5"). */
   source?: string;
+  /** Present when the model averages several trained models (happysad ensemble): what each one was. */
+  members?: EnsembleMember[];
+}
+
+/** One model of an ensemble: its own provenance, seed and metrics as they were before averaging. */
+export interface EnsembleMember {
+  name: string;
+  arch: string;
+  seed: number | null;
+  threshold: number;
+  createdAt: string;
+  params: number;
+  training: TrainingRecord | null;
+  dataset: DatasetRecord | null;
+  metrics: BundleMetadata['metrics'];
+  source?: string;
+  members?: EnsembleMember[];
 }
 
 export interface TrainingRecord {

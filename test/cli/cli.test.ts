@@ -3,6 +3,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { initEngine } from '../../src/engine/engine.js';
+import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
+import { getArchitecture } from '../../src/model/architectures.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
+import { saveBundle } from '../../src/model/modelBundle.js';
 import { faceLikeImage, makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -71,4 +78,56 @@ test('usage errors are clear and exit 2', () => {
   const bad = happysad('arch', 'seed-a', '--input', '48x48x2');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /channels must be 1/);
+});
+
+test('ensemble averages two models into a bundle whose threshold is tuned on the given images', async () => {
+  await initEngine();
+  const models = await tempDir();
+  const dirs = [];
+  for (const seed of [1, 2]) {
+    const model = getArchitecture('seed-a').build({ input: [32, 32, 1], numClasses: 2, seed });
+    const metadata: BundleMetadata = {
+      format: BUNDLE_FORMAT, formatVersion: BUNDLE_FORMAT_VERSION, name: `m${seed}`, arch: 'seed-a', classes: ['happy', 'sad'], output: 'sigmoid',
+      positiveClass: 'happy', threshold: 0.5, preprocessing: defaultPreprocessSpec([32, 32, 1]), seed, training: null, dataset: null, metrics: null,
+      versions: {}, createdAt: new Date(0).toISOString(),
+    };
+    dirs.push(join(models, `m${seed}`));
+    await saveBundle(dirs.at(-1)!, model, metadata);
+    model.dispose();
+  }
+  const data = await tempDir();
+  await makeClassFolders(data, 6, { size: 40 });
+  const out = join(models, 'ens');
+  const r = happysad('ensemble', ...dirs, '--out', out, '--tune', data, '--test', data, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.arch, 'ensemble(seed-a, seed-a)');
+  assert.equal(summary.validation.n, 12);
+  const meta = JSON.parse(await readFile(join(out, 'happysad.json'), 'utf8')) as BundleMetadata;
+  assert.equal(meta.threshold, summary.threshold);
+  assert.deepEqual(meta.members!.map((m) => m.seed), [1, 2]);
+  assert.equal(meta.metrics!.test!.n, 12);
+  // The threshold is the balanced-accuracy cut of the ensemble's own scores on those images.
+  const scores: number[] = [];
+  const truth: boolean[] = [];
+  for (const cls of ['happy', 'sad']) {
+    const p = happysad('predict', join(data, cls), '--model', out, '--json');
+    assert.equal(p.code, 0, p.stderr);
+    for (const line of p.stdout.trim().split('\n')) {
+      scores.push(JSON.parse(line).score);
+      truth.push(cls === 'happy');
+    }
+  }
+  assert.ok(Math.abs(meta.threshold - bestThreshold(scores, truth)) < 1e-6, `${meta.threshold} vs ${bestThreshold(scores, truth)}`);
+  assert.equal(meta.metrics!.validation!.balancedAccuracy, meta.metrics!.test!.balancedAccuracy);
+
+  // A member that reads its input differently is refused, naming it, and nothing is written.
+  const other = join(models, 'rgb');
+  const rgb = getArchitecture('seed-a').build({ input: [32, 32, 3], numClasses: 2, seed: 3 });
+  await saveBundle(other, rgb, { ...meta, members: undefined, arch: 'seed-a', preprocessing: defaultPreprocessSpec([32, 32, 3]) });
+  rgb.dispose();
+  const bad = happysad('ensemble', dirs[0], other, '--out', join(models, 'never'));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /rgb: its preprocessing .* differs from .*m1's/);
+  await assert.rejects(readFile(join(models, 'never', 'happysad.json')));
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestThreshold } from '../../src/train/train.js';
+import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
 
 test('bestThreshold maximises balanced accuracy and prefers cuts near 0.5 on ties', () => {
   // Positives score .6 .7 .8 .9; negatives .1 .2 .3 .65: any cut in (.3, .6) separates all but the .65 negative.

@@ -39,6 +39,9 @@ export async function exportKerasModel(bundleDirOrBundle: string | ModelBundle, 
   try {
     const m = bundle.metadata;
     const where = bundle.dir || m.name;
+    if (m.members?.length) {
+      throw new KerasExportError(`${where}: this model averages ${m.members.length} models (${m.arch}); Keras export supports one chain of layers, so export the bundles it was made from one by one`);
+    }
     const chain = specsFromModel(bundle.model, where);
     const rename = kerasNames([chain.inputName, ...chain.layers.map((l) => l.spec.name)]);
     const specs: LayerSpec[] = chain.layers.map((l) => ({ ...l.spec, name: rename(l.spec.name) }));

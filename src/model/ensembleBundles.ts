@@ -1,0 +1,138 @@
+import { tf } from '../engine/engine.js';
+import { BundleError } from '../errors.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata, type EnsembleMember } from './bundleMetadata.js';
+import { libraryVersions } from './libraryVersions.js';
+import type { ModelBundle } from './modelBundle.js';
+
+export interface EnsembleOptions {
+  /** Name recorded in the bundle (default "ensemble"). */
+  name?: string;
+  /**
+   * Decision threshold of a sigmoid ensemble. Default: the mean of the members' thresholds, a
+   * stopgap; tune it on labelled data none of the members trained on (`happysad ensemble --tune`).
+   */
+  threshold?: number;
+  /** Free-form provenance. */
+  source?: string;
+}
+
+/**
+ * Averages the probabilities of several bundles that read the same input the same way, as one
+ * ordinary TensorFlow.js layers model: the shared input feeds every member, an Average layer
+ * joins their outputs. Each member's layers are renamed `m<k>_<name>` (two copies of one
+ * architecture would otherwise save weights under the same names, which no reader accepts), so
+ * the result saves, loads and runs wherever a single model does (CLI, server, browser) and
+ * goes through the same preprocessing and test-time flip.
+ *
+ * Why an ensemble: independently initialised nets make partly independent mistakes; averaging
+ * them is the cheapest reliable gain in accuracy and calibration once one net has plateaued.
+ */
+export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions = {}): Promise<{ model: tf.LayersModel; metadata: BundleMetadata }> {
+  if (members.length < 2) throw new BundleError(`an ensemble needs at least 2 models, got ${members.length}`);
+  const first = members[0];
+  const where = (b: ModelBundle) => b.dir || b.metadata.name;
+  for (const b of members.slice(1)) checkCompatible(first, b, where);
+  const shape = first.model.inputs[0].shape.slice(1) as number[];
+  const input = tf.input({ shape, name: 'image' });
+  const outputs: tf.SymbolicTensor[] = [];
+  const renamed: tf.LayersModel[] = [];
+  for (const [k, b] of members.entries()) {
+    const copy = await renamedCopy(b.model, `m${k + 1}_`);
+    renamed.push(copy);
+    outputs.push(copy.apply(input) as tf.SymbolicTensor);
+  }
+  const model = tf.model({ inputs: input, outputs: tf.layers.average({ name: 'mean_probability' }).apply(outputs) as tf.SymbolicTensor, name: o.name ?? 'ensemble' });
+  const m = first.metadata;
+  const threshold = o.threshold ?? members.reduce((s, b) => s + b.metadata.threshold, 0) / members.length;
+  if (m.output === 'sigmoid' && !(threshold > 0 && threshold < 1)) throw new BundleError(`ensemble threshold must be in (0, 1), got ${threshold}`);
+  const fingerprints = new Set(members.map((b) => b.metadata.dataset?.fingerprint.sha256 ?? null));
+  const metadata: BundleMetadata = {
+    format: BUNDLE_FORMAT,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    name: o.name ?? 'ensemble',
+    arch: `ensemble(${members.map((b) => b.metadata.arch).join(', ')})`,
+    classes: m.classes,
+    output: m.output,
+    positiveClass: m.positiveClass,
+    threshold,
+    preprocessing: m.preprocessing,
+    // The ensemble adds no random choice of its own; each member records its seed.
+    seed: null,
+    training: null,
+    // One dataset record when every member trained on the same data (same fingerprint).
+    dataset: fingerprints.size === 1 && !fingerprints.has(null) ? m.dataset : null,
+    metrics: null,
+    versions: libraryVersions(),
+    createdAt: new Date().toISOString(),
+    ...(o.source ? { source: o.source } : {}),
+    members: members.map((b) => memberRecord(b)),
+  };
+  return { model, metadata };
+}
+
+function memberRecord(b: ModelBundle): EnsembleMember {
+  const m = b.metadata;
+  return {
+    name: m.name, arch: m.arch, seed: m.seed, threshold: m.threshold, createdAt: m.createdAt, params: b.model.countParams(),
+    training: m.training, dataset: m.dataset, metrics: m.metrics, ...(m.source ? { source: m.source } : {}), ...(m.members ? { members: m.members } : {}),
+  };
+}
+
+function checkCompatible(a: ModelBundle, b: ModelBundle, where: (b: ModelBundle) => string): void {
+  const fix = 'only models trained for the same classes on the same input can be averaged';
+  const ma = a.metadata;
+  const mb = b.metadata;
+  if (ma.classes.join('\n') !== mb.classes.join('\n')) throw new BundleError(`${where(b)}: classes ${mb.classes.join(', ')} differ from ${where(a)}'s ${ma.classes.join(', ')}; ${fix}`);
+  if (ma.output !== mb.output || ma.positiveClass !== mb.positiveClass) throw new BundleError(`${where(b)}: output ${mb.output} (positive class ${mb.positiveClass}) differs from ${where(a)}'s ${ma.output} (${ma.positiveClass}); ${fix}`);
+  const pa = canonicalJson(ma.preprocessing);
+  const pb = canonicalJson(mb.preprocessing);
+  if (pa !== pb) {
+    throw new BundleError(`${where(b)}: its preprocessing ${pb} differs from ${where(a)}'s ${pa}; every member must see exactly the same pixels (size, colour, scaling, face crop, test-time flip), ${fix}`);
+  }
+}
+
+/** JSON with sorted keys, so that two specs compare equal whatever order their fields were written in. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+}
+
+type Json = { [key: string]: unknown };
+
+/**
+ * The same model with every layer name (and the model's own) prefixed, weights copied. Works on
+ * the saved topology, so it handles Sequential and functional members and members that are
+ * themselves ensembles (nested models are renamed recursively).
+ */
+async function renamedCopy(model: tf.LayersModel, prefix: string): Promise<tf.LayersModel> {
+  const topology = model.toJSON(null, false) as Json;
+  renameTopology(topology, prefix);
+  // (The cast: tfjs types a topology as PyJsonDict, which a plain object type does not satisfy.)
+  const copy = await tf.models.modelFromJSON({ modelTopology: topology as never });
+  const weights = model.getWeights();
+  const fresh = copy.getWeights();
+  if (fresh.length !== weights.length || fresh.some((w, i) => w.shape.join() !== weights[i].shape.join())) {
+    throw new BundleError(`cannot copy the weights of model ${model.name}: its topology did not round-trip`);
+  }
+  // (getWeights hands out the variables themselves: nothing to dispose.)
+  copy.setWeights(weights);
+  return copy;
+}
+
+function renameTopology(node: Json, prefix: string): void {
+  const config = node.config as Json;
+  if (typeof config.name === 'string') config.name = prefix + config.name;
+  const layers = config.layers as Json[] | undefined;
+  if (!Array.isArray(layers)) return;
+  const rename = (n: unknown) => (typeof n === 'string' ? prefix + n : n);
+  for (const layer of layers) {
+    if (typeof layer.name === 'string') layer.name = prefix + layer.name;
+    // inbound_nodes: [[[layerName, nodeIndex, tensorIndex, kwargs], ...], ...]
+    if (Array.isArray(layer.inbound_nodes)) for (const node of layer.inbound_nodes as unknown[][][]) for (const ref of node) ref[0] = rename(ref[0]);
+    // A nested model renames its own layers: its inner names are what its weights are saved under.
+    renameTopology(layer, prefix);
+  }
+  for (const key of ['input_layers', 'output_layers']) {
+    const refs = config[key] as unknown[][] | undefined;
+    if (Array.isArray(refs)) for (const ref of refs) ref[0] = rename(ref[0]);
+  }
+}

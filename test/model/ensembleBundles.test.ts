@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { initEngine, tf } from '../../src/engine/engine.js';
+import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { getArchitecture } from '../../src/model/architectures.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
+import { ensembleBundles } from '../../src/model/ensembleBundles.js';
+import { readBundle, saveBundle, type ModelBundle } from '../../src/model/modelBundle.js';
+import { BundleError } from '../../src/errors.js';
+import { exportKerasModel, KerasExportError } from '../../src/interop/keras/index.js';
+import { tempDir } from '../fixtures/makeImages.js';
+
+function member(name: string, seed: number, threshold: number, arch = 'face-48'): ModelBundle {
+  const model = getArchitecture(arch).build({ input: [48, 48, 1], numClasses: 2, seed });
+  const metadata: BundleMetadata = {
+    format: BUNDLE_FORMAT, formatVersion: BUNDLE_FORMAT_VERSION, name, arch, classes: ['happy', 'sad'], output: 'sigmoid',
+    positiveClass: 'happy', threshold, preprocessing: { ...defaultPreprocessSpec([48, 48, 1]), testTimeFlip: true }, seed, training: null,
+    dataset: null, metrics: null, versions: {}, createdAt: new Date(0).toISOString(),
+  };
+  return { dir: `models/${name}`, model, metadata };
+}
+
+const predict = (m: tf.LayersModel, x: tf.Tensor) => Array.from((m.predict(x) as tf.Tensor).dataSync());
+
+test('an ensemble predicts the mean of its members, and saves and loads as one plain model', async () => {
+  await initEngine();
+  const a = member('a', 1, 0.4);
+  // A different architecture at the same input: the members need not share a topology.
+  const c = member('b', 2, 0.6, 'seed-b');
+  const x = tf.randomUniform([5, 48, 48, 1], 0, 1, 'float32', 3);
+  const pa = predict(a.model, x);
+  const pc = predict(c.model, x);
+  // Two copies of one model too: identical layer names must not collide in the saved weights.
+  const { model, metadata } = await ensembleBundles([a, c, a]);
+  const want = pa.map((v, i) => (2 * v + pc[i]) / 3);
+  const got = predict(model, x);
+  got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-6, `example ${i}: ${v} vs ${want[i]}`));
+  assert.notDeepEqual(pa, pc, 'members must differ for the mean to be a check');
+  assert.equal(metadata.arch, 'ensemble(face-48, seed-b, face-48)');
+  assert.ok(Math.abs(metadata.threshold - (0.4 + 0.6 + 0.4) / 3) < 1e-12);
+  assert.deepEqual(metadata.members!.map((m) => [m.name, m.seed, m.threshold]), [['a', 1, 0.4], ['b', 2, 0.6], ['a', 1, 0.4]]);
+  assert.equal(metadata.members![0].params, a.model.countParams());
+  assert.equal(metadata.seed, null);
+  assert.deepEqual(metadata.preprocessing, a.metadata.preprocessing);
+
+  const dir = join(await tempDir(), 'ens');
+  await saveBundle(dir, model, metadata);
+  const loaded = await readBundle(dir);
+  assert.deepEqual(predict(loaded.model, x), got);
+  assert.equal(loaded.metadata.members!.length, 3);
+  // Keras .h5 holds one chain of layers: an ensemble says so rather than failing on its topology.
+  await assert.rejects(exportKerasModel(loaded, join(dir, 'x.h5')), (e: Error) => e instanceof KerasExportError && /averages 3 models .*export the bundles it was made from/.test(e.message));
+
+  // An ensemble is itself a member like any other (its layers are renamed again, recursively).
+  const nested = await ensembleBundles([loaded, a], { threshold: 0.5, name: 'outer' });
+  const pn = predict(nested.model, x);
+  pn.forEach((v, i) => assert.ok(Math.abs(v - (got[i] + pa[i]) / 2) < 1e-6));
+  assert.equal(nested.metadata.threshold, 0.5);
+  assert.equal(nested.metadata.name, 'outer');
+  assert.equal(nested.metadata.members![0].members!.length, 3);
+  const dir2 = join(await tempDir(), 'outer');
+  await saveBundle(dir2, nested.model, nested.metadata);
+  assert.deepEqual(predict((await readBundle(dir2)).model, x), pn);
+  for (const m of [a.model, c.model, model, loaded.model, nested.model]) m.dispose();
+  x.dispose();
+});
+
+test('members that would see different pixels, or answer different questions, are refused by name', async () => {
+  await initEngine();
+  const a = member('a', 1, 0.5);
+  const noFlip = member('b', 2, 0.5);
+  noFlip.metadata.preprocessing = { ...noFlip.metadata.preprocessing, testTimeFlip: false };
+  await assert.rejects(ensembleBundles([a, noFlip]), (e: Error) => e instanceof BundleError && /models\/b: its preprocessing .*testTimeFlip":false.* differs from models\/a's/.test(e.message));
+  const other = member('c', 3, 0.5);
+  other.metadata.classes = ['happy', 'neutral'];
+  await assert.rejects(ensembleBundles([a, other]), (e: Error) => e instanceof BundleError && /models\/c: classes happy, neutral differ/.test(e.message));
+  const flipped = member('d', 4, 0.5);
+  flipped.metadata.positiveClass = 'sad';
+  await assert.rejects(ensembleBundles([a, flipped]), /models\/d: output sigmoid \(positive class sad\) differs/);
+  await assert.rejects(ensembleBundles([a]), /at least 2 models, got 1/);
+  // Key order in a spec is not a difference.
+  const reordered = member('e', 5, 0.5);
+  reordered.metadata.preprocessing = Object.fromEntries(Object.entries(reordered.metadata.preprocessing).reverse()) as typeof a.metadata.preprocessing;
+  const ok = await ensembleBundles([a, reordered]);
+  for (const m of [a.model, noFlip.model, other.model, flipped.model, reordered.model, ok.model]) m.dispose();
+});
