@@ -43,10 +43,12 @@ const CASES: Record<string, Case> = {
   'seed-b': { case: 'seed-b', arch: 'seed-b', input: [256, 256, 3], refArch: 'B' },
   'seed-a-48': { case: 'seed-a-48', arch: 'seed-a', input: [48, 48, 1], refArch: 'A' },
 };
-// 'face' is the default model's architecture (the one `predict` runs out of the box).
+// 'face' is the default model's architecture (the one `predict` runs out of the box); for an
+// ensemble, its first member's.
 const shippedArch = (() => {
   try {
-    return (JSON.parse(readFileSync(resolve('models/default/happysad.json'), 'utf8')) as { arch: string }).arch;
+    const m = JSON.parse(readFileSync(resolve('models/default/happysad.json'), 'utf8')) as { arch: string; members?: { arch: string }[] };
+    return m.members?.[0]?.arch ?? m.arch;
   } catch {
     return undefined;
   }
