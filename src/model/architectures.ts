@@ -2,7 +2,7 @@ import { tf } from '../engine/engine.js';
 import { OptionError } from '../errors.js';
 import { Random } from '../random.js';
 import type { InputShape } from '../data/preprocessSpec.js';
-import { faceNet, faceNetWide } from './faceNet.js';
+import { faceNet } from './faceNet.js';
 
 export interface BuildOptions {
   input: InputShape;
@@ -62,7 +62,6 @@ const ARCHITECTURES: Record<string, Architecture> = {
     build: convNet('seed-b', [16, 32, 16], 256, 0.25, 0.5, 'relu'),
   },
   [faceNet.name]: faceNet,
-  [faceNetWide.name]: faceNetWide,
 };
 
 export function registerArchitecture(arch: Architecture): void {

@@ -71,15 +71,3 @@ export const faceNet: Architecture = {
   defaultInput: [48, 48, 1],
   build: faceNetBuilder('face-48', FACE_NET_CONFIG),
 };
-
-/**
- * face-48 at 1.5x width: about 2.2x the parameters and 2x the time per step. On its own it scored
- * no better than face-48 on FER2013; it is here as a second, differently shaped member of the
- * default model's ensemble.
- */
-export const faceNetWide: Architecture = {
-  name: 'face-48-wide',
-  description: 'face-48 at 1.5x width: Conv-ReLU 24 | 48-48, Conv-BN-ReLU 96-96 | 192-192, global average pooling, Dropout 0.4',
-  defaultInput: [48, 48, 1],
-  build: faceNetBuilder('face-48-wide', { ...FACE_NET_CONFIG, stages: [[24], [48, 48], [96, 96], [192, 192]] }),
-};
