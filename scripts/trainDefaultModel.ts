@@ -1,8 +1,9 @@
 /**
- * Trains the default model shipped in models/default/ (used by `happysad predict` without
- * --model), with one fixed recipe so anyone can rerun it:
+ * Trains one member of the default model shipped in models/default/ (used by `happysad predict`
+ * without --model), with one fixed recipe so anyone can rerun it; scripts/trainDefaultEnsemble.ts
+ * (`npm run train:default`) runs it once per member and averages the results.
  *
- *   npm run train:default -- DATA_DIR [--out models/default] [--holdout 0.1] [--seed 2026] ...
+ *   npm run train:default-member -- DATA_DIR [--out DIR] [--holdout 0.1] [--seed 2026] ...
  *   (= node --import tsx scripts/trainDefaultModel.ts DATA_DIR ...)
  *
  * Two stages, because train() has no learning-rate schedule: stage 1 trains from scratch at Adam's
@@ -32,7 +33,8 @@ import { Random } from '../src/random.js';
 import { createProgressRenderer } from '../cli/progressBar.js';
 
 const USAGE = `usage: node --import tsx scripts/trainDefaultModel.ts DATA_DIR [options]
-  --out DIR          bundle to write (default models/default)
+  --out DIR          bundle to write (default models/default: a single model in place of the shipped ensemble)
+  --name NAME        name recorded in the bundle (default "default")
   --holdout F        fraction of DATA_DIR/train per class kept out of training and scored at the end (default 0.1; 0 = train on all)
   --seed N           seed of the initialisation, shuffling, augmentation, dropout (default 2026; stage 2 uses N + 1)
   --holdout-seed N   seed of the holdout draw (default: --seed). Models meant to be averaged (happysad ensemble) must
@@ -87,6 +89,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     out: { type: 'string', default: 'models/default' },
+    name: { type: 'string', default: 'default' },
     holdout: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '2026' },
     'holdout-seed': { type: 'string' },
@@ -305,7 +308,7 @@ const metaFile = join(out, METADATA_FILE);
 const meta = JSON.parse(await readFile(metaFile, 'utf8')) as BundleMetadata;
 const dataName = relative(process.cwd(), dataDir).startsWith('..') ? basename(dataDir) : relative(process.cwd(), dataDir);
 if (meta.dataset) meta.dataset.root = dataName;
-meta.name = 'default';
+meta.name = values.name!;
 meta.source =
   `scripts/trainDefaultModel.ts on ${basename(dataDir)} (FER2013 happy/sad face crops): trained on ${subset !== undefined ? `at most ${subset} per class of ` : ''}` +
   `DATA/train minus a seeded (seed ${holdoutSeed}) class-stratified ${holdout * 100}% holdout, in ${stages.length} stage(s) (see recipe.json; ` +
