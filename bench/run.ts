@@ -128,6 +128,16 @@ if (values.cases.split(',').includes('face') && existsSync(join(defaultModel, 'h
       }
     }
     const ms = median(perPhoto);
+    // The classifier alone on 32 face crops (test-time flip included): what each face costs after detection.
+    const { height, width, channels } = classifier.metadata.preprocessing;
+    const crops = Uint8Array.from({ length: BATCH * height * width * channels }, (_, i) => (i * 2654435761) >>> 24);
+    const perBatch: number[] = [];
+    for (let i = 0; i < steps + 2; i++) {
+      const t = performance.now();
+      await classifier.classifyPixels(crops, BATCH, BATCH);
+      if (i >= 2) perBatch.push(performance.now() - t);
+    }
+    emit({ case: 'face-classify', model: 'models/default', arch: classifier.metadata.arch, ms_per_32_crops: round(median(perBatch)), ms_per_face: round(median(perBatch) / BATCH, 2) });
     emit({ case: 'face-pipeline', model: 'models/default', detector: classifier.metadata.preprocessing.faces?.detector ?? 'none', photos: photos.length, faces, ms_per_photo: round(ms), faces_per_s: round((faces / photos.length) * (1000 / ms), 2) });
     await classifier.close();
   }
@@ -234,6 +244,7 @@ function printTable(rs: Record<string, unknown>[]): void {
     const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
     for (const line of [head, w.map((n) => '-'.repeat(n)), ...body]) console.log(line.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
   }
+  for (const r of rs.filter((x) => x.case === 'face-classify')) console.log(`\nface classifier (${r.model}, ${r.arch}): ${r.ms_per_32_crops} ms per 32 crops, ${r.ms_per_face} ms per face`);
   for (const r of rs.filter((x) => x.case === 'face-pipeline')) console.log(`\nface pipeline (${r.model}, ${r.detector} detector): ${r.ms_per_photo} ms per photo (decode, detect, crop, classify), ${r.faces} faces in ${r.photos} photos, ${r.faces_per_s} faces/s`);
   for (const r of rs.filter((x) => 'images_per_s' in x)) console.log(`\n${r.case}: ${r.files} files to ready ${(r.input as number[]).join('x')} batches in ${r.seconds}s = ${r.images_per_s} images/s`);
 }
