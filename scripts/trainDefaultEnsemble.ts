@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
 
@@ -51,7 +52,8 @@ const node = (args: string[], capture = false) => {
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited with ${r.status ?? r.signal}`);
   return r.stdout ?? '';
 };
-const memberScript = resolve('scripts/trainDefaultModel.ts');
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const memberScript = join(repo, 'scripts/trainDefaultModel.ts');
 const memberDirs: string[] = [];
 for (const m of DEFAULT_MEMBERS) {
   const dir = resolve(values.work!, m.name);
@@ -66,7 +68,7 @@ for (const m of DEFAULT_MEMBERS) {
 
 const holdout = node([memberScript, data, '--links-only', '--holdout-seed', String(HOLDOUT_SEED)], true).trim();
 try {
-  node([resolve('cli/main.ts'), 'ensemble', ...memberDirs, '--out', values.out!, '--name', 'default', '--tune', data, '--test', holdout, '--no-faces']);
+  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', values.out!, '--name', 'default', '--tune', data, '--test', holdout, '--no-faces']);
 } finally {
   await rm(holdout, { recursive: true, force: true });
 }
