@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { initEngine } from '../../src/engine/engine.js';
 import { OptionError } from '../../src/errors.js';
 import { discoverDataset, type Split } from '../../src/data/discoverDataset.js';
@@ -75,6 +75,9 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
       try {
         const tuned = values.tune ? await score(values.tune, await tuneSplit(values.tune, values['tune-split'] as Split | undefined)) : undefined;
         const tested = values.test ? await score(values.test, values['test-split'] as Split | undefined) : undefined;
+        if (tuned && tested && resolve(values.tune!) === resolve(values.test!) && tuned.split === tested.split) {
+          throw new OptionError(`--test ${values.test} (${tested.split}) is the data the threshold is tuned on, so its figures would not be a test; give held-out images, or another split with --test-split`);
+        }
         if (tuned && metadata.output === 'sigmoid') {
           metadata.threshold = bestThreshold(tuned.rows.map((r) => r.score), tuned.rows.map((r) => r.truth === metadata.positiveClass));
         }

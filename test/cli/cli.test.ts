@@ -97,8 +97,15 @@ test('ensemble averages two models into a bundle whose threshold is tuned on the
   }
   const data = await tempDir();
   await makeClassFolders(data, 6, { size: 40 });
+  const heldOut = await tempDir();
+  await makeClassFolders(heldOut, 4, { size: 40, seedBase: 500 });
   const out = join(models, 'ens');
-  const r = happysad('ensemble', ...dirs, '--out', out, '--tune', data, '--test', data, '--json');
+  // Test figures on the tuning data would not be a test.
+  const same = happysad('ensemble', ...dirs, '--out', out, '--tune', data, '--test', data);
+  assert.equal(same.code, 2);
+  assert.match(same.stderr, /is the data the threshold is tuned on/);
+  await assert.rejects(readFile(join(out, 'happysad.json')));
+  const r = happysad('ensemble', ...dirs, '--out', out, '--tune', data, '--test', heldOut, '--json');
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.arch, 'ensemble(seed-a, seed-a)');
@@ -106,7 +113,10 @@ test('ensemble averages two models into a bundle whose threshold is tuned on the
   const meta = JSON.parse(await readFile(join(out, 'happysad.json'), 'utf8')) as BundleMetadata;
   assert.equal(meta.threshold, summary.threshold);
   assert.deepEqual(meta.members!.map((m) => m.seed), [1, 2]);
-  assert.equal(meta.metrics!.test!.n, 12);
+  assert.equal(meta.metrics!.test!.n, 8);
+  // Both reports are at the final, tuned threshold, not the members' mean it started from.
+  assert.equal(meta.metrics!.validation!.threshold, meta.threshold);
+  assert.equal(meta.metrics!.test!.threshold, meta.threshold);
   // The threshold is the balanced-accuracy cut of the ensemble's own scores on those images.
   const scores: number[] = [];
   const truth: boolean[] = [];
@@ -119,7 +129,6 @@ test('ensemble averages two models into a bundle whose threshold is tuned on the
     }
   }
   assert.ok(Math.abs(meta.threshold - bestThreshold(scores, truth)) < 1e-6, `${meta.threshold} vs ${bestThreshold(scores, truth)}`);
-  assert.equal(meta.metrics!.validation!.balancedAccuracy, meta.metrics!.test!.balancedAccuracy);
 
   // A member that reads its input differently is refused, naming it, and nothing is written.
   const other = join(models, 'rgb');
