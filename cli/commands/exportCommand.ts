@@ -11,7 +11,7 @@ preprocessed as the bundle's happysad.json says (e.g. resized, pixels x 1/255).
 Keras code reads a single sigmoid unit as p(second class in sorted order). A happysad model whose
 score is p(first class), e.g. p(happy), is written with its last layer negated so the unit is
 p(sad) = 1 - p(happy), exactly. Importing the file again restores the bundle as it was.
-An ensemble (happysad ensemble, the default model) is not one chain of layers: export its members.
+An ensemble (happysad ensemble) is not one chain of layers: export the models it was made from.
 
   --out FILE.h5        the file to write (replaced only once complete)
   --format keras-h5    the only format so far                                [keras-h5]
