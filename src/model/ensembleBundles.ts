@@ -35,10 +35,8 @@ export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions
   const shape = first.model.inputs[0].shape.slice(1) as number[];
   const input = tf.input({ shape, name: 'image' });
   const outputs: tf.SymbolicTensor[] = [];
-  const renamed: tf.LayersModel[] = [];
   for (const [k, b] of members.entries()) {
     const copy = await renamedCopy(b.model, `m${k + 1}_`);
-    renamed.push(copy);
     outputs.push(copy.apply(input) as tf.SymbolicTensor);
   }
   const model = tf.model({ inputs: input, outputs: tf.layers.average({ name: 'mean_probability' }).apply(outputs) as tf.SymbolicTensor, name: o.name ?? 'ensemble' });
