@@ -68,7 +68,7 @@ for (const m of DEFAULT_MEMBERS) {
 
 const holdout = node([memberScript, data, '--links-only', '--holdout-seed', String(HOLDOUT_SEED)], true).trim();
 try {
-  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', values.out!, '--name', 'default', '--tune', data, '--test', holdout, '--no-faces']);
+  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', values.out!, '--name', 'default', '--tune', data, '--test', holdout, '--no-faces', '--overwrite']);
 } finally {
   await rm(holdout, { recursive: true, force: true });
 }

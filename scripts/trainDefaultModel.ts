@@ -260,7 +260,7 @@ try {
     stage1Dir = finetuneEpochs > 0 ? await mkdtemp(join(tmpdir(), 'happysad-default-stage1-')) : out;
     if (stage1Dir !== out) tempDirs.push(stage1Dir);
     console.error(`stage 1: Adam lr ${stage1.learningRate}, up to ${stage1.epochs} epochs, patience ${stage1.patience}`);
-    result = await train(linked, { ...stage1, out: stage1Dir, signal: stopSignal() });
+    result = await train(linked, { ...stage1, out: stage1Dir, overwrite: true, signal: stopSignal() });
     stages.push(record(1, stage1, result));
     from = stage1Dir;
   }
@@ -269,7 +269,7 @@ try {
     const stage = finetune(n);
     console.error(`stage ${n}: fine-tuning the best stage-${n - 1} weights (${from}) with Adam lr ${stage.learningRate}, up to ${stage.epochs} epochs, patience ${stage.patience}, seed ${stage.seed}`);
     await warmStart(String(stage.arch), from);
-    result = await train(linked, { ...stage, out, signal: stopSignal() });
+    result = await train(linked, { ...stage, out, overwrite: true, signal: stopSignal() });
     stages.push(record(n, stage, result, `stage ${n - 1}`));
   }
 } finally {

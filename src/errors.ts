@@ -44,3 +44,10 @@ export class OptionError extends HappysadError {
     super('option', message);
   }
 }
+
+/** An output path would overwrite or mix with something the user made (a file, their data, another model). */
+export class OutputError extends HappysadError {
+  constructor(message: string) {
+    super('output', message);
+  }
+}

@@ -9,6 +9,7 @@ import { computeMetrics, formatEvaluationReport, type EvaluationReport } from '.
 import { evaluate, type EvaluateResult } from '../../src/evaluate/evaluate.js';
 import { ensembleBundles } from '../../src/model/ensembleBundles.js';
 import { readBundle, saveBundle } from '../../src/model/modelBundle.js';
+import { claimBundleOutput, writeClaimedBundle } from '../../src/model/bundleOutput.js';
 import type { BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { interpretOutput } from '../../src/predict/interpretOutput.js';
@@ -20,7 +21,8 @@ Averages the probabilities of several models into one model bundle that predict,
 and the browser run like any other. The models must share classes and preprocessing (input size,
 colour, scaling, face crop); train them with different --seed values for the average to help.
 
-  --out DIR            where to write the ensemble (replaced whole)
+  --out DIR            where to write the ensemble: a new or empty folder
+  --overwrite          replace a model already at --out (kept as DIR.previous)
   --tune DIR           labelled images none of the models trained on: the decision threshold is set
                        for the best balanced accuracy there, and the figures recorded as validation
                        metrics (without it: the mean of the members' thresholds)
@@ -45,6 +47,7 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
     'no-faces': { type: 'boolean', default: false },
     name: { type: 'string' },
     workers: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length < 2) throw new OptionError(`ensemble takes two or more model folders\n\n${ensembleHelp}`);
@@ -55,6 +58,7 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
   const fixed = parseNumber(values.threshold, 'threshold', { min: 0, max: 1 });
   if (fixed !== undefined && values.tune) throw new OptionError('give --threshold or --tune, not both');
   const workers = parseNumber(values.workers, 'workers', { integer: true, min: 1 }) ?? availableParallelism();
+  const out = await claimBundleOutput(values.out, { overwrite: values.overwrite, inputs: positionals });
 
   await initEngine();
   const members = [];
@@ -92,7 +96,8 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
       await rm(scratch, { recursive: true, force: true });
     }
   }
-  await saveBundle(values.out, built.model, metadata);
+  const previous = await writeClaimedBundle(out, (dir) => saveBundle(dir, built.model, metadata));
+  if (previous) process.stderr.write(`the model that was in ${values.out} is kept as ${previous}\n`);
   for (const m of [...members.map((b) => b.model), built.model]) m.dispose();
 
   const { validation, test } = metadata.metrics ?? {};

@@ -13,7 +13,8 @@ score is p(first class), e.g. p(happy), is written with its last layer negated s
 p(sad) = 1 - p(happy), exactly. Importing the file again restores the bundle as it was.
 An ensemble (happysad ensemble) is not one chain of layers: export the models it was made from.
 
-  --out FILE.h5        the file to write (replaced only once complete)
+  --out FILE.h5        the file to write (written whole, or not at all)
+  --overwrite          replace an existing FILE.h5 (a copy is kept as FILE.h5.previous)
   --format keras-h5    the only format so far                                [keras-h5]
   --json               print the result as one JSON line`;
 
@@ -21,12 +22,13 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, exportHelp, {
     out: { type: 'string', short: 'o' },
     format: { type: 'string', default: 'keras-h5' },
+    overwrite: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new OptionError(`export takes one model folder\n\n${exportHelp}`);
   if (values.format !== 'keras-h5') throw new OptionError(`--format ${values.format}: the only export format is keras-h5`);
   if (!values.out) throw new OptionError(`export needs --out FILE.h5: where to write the Keras model\n\n${exportHelp}`);
-  const result = await exportKerasModel(positionals[0], values.out);
+  const result = await exportKerasModel(positionals[0], values.out, { overwrite: values.overwrite });
   if (values.json) {
     console.log(JSON.stringify(result));
     return 0;

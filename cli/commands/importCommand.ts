@@ -13,7 +13,8 @@ AveragePooling2D, Dropout, Flatten, Dense, BatchNormalization, Activation, Resca
 Classes follow Keras' image_dataset_from_directory: sorted folder names, so a single sigmoid unit
 measures the second class (p(sad) for happy/sad), and that is the score reported.
 
-  --out DIR            where to write the bundle (replaced whole)
+  --out DIR            where to write the bundle: a new or empty folder
+  --overwrite          replace a model already at --out (kept as DIR.previous)
   --classes A,B        class names in output-unit order              [happy,sad]
   --scale F            pixel scale before the model, e.g. 1/255
                          [1 if the model starts with a Rescaling layer, else 1/255]
@@ -26,12 +27,14 @@ export async function importCommand(argv: string[]): Promise<number> {
     classes: { type: 'string' },
     scale: { type: 'string' },
     input: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new OptionError(`import takes one .h5 file\n\n${importHelp}`);
   if (!values.out) throw new OptionError(`import needs --out MODEL_DIR: where to write the bundle\n\n${importHelp}`);
   const result = await importKerasModel(positionals[0], {
     out: values.out,
+    overwrite: values.overwrite,
     classes: values.classes?.split(',').map((c) => c.trim()),
     scale: values.scale === undefined ? undefined : parseScale(values.scale),
     input: values.input ? parseInputShape(values.input) : undefined,

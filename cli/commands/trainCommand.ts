@@ -11,11 +11,14 @@ export const trainHelp = `happysad train DIR --out MODEL_DIR [options]
 Trains a classifier on DIR, either DIR/<class>/ (a seeded, stratified validation split is held
 out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and training curves
 (PNG, SVG) to MODEL_DIR; the best epoch so far is saved as it is found, so Ctrl-C keeps it.
+MODEL_DIR must be new or empty, outside DIR; --overwrite replaces a model already there, which
+is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, not before).
 
   --arch NAME          seed-a (Model A, 128x128x3) or seed-b (Model B, 256x256x3)   [${D.arch}]
   --input HxWxC        input size, e.g. 48x48x1                         [the arch's own]
   --epochs N           most epochs                                                  [${D.epochs}]
   --patience N         early stopping: epochs without val-loss improvement          [${D.patience}]
+  --overwrite          replace a model already at --out (kept as MODEL_DIR.previous)
   --no-restore-best    keep the last epoch's weights, not the best
   --batch N            batch size                                                   [${D.batch}]
   --seed N             seed of every random choice                  [random, recorded]
@@ -60,6 +63,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     positive: { type: 'string' },
     'min-side': { type: 'string' },
     'max-pixels': { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new OptionError(`train takes one dataset folder\n\n${trainHelp}`);
@@ -75,6 +79,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     const result = await train(positionals[0], {
       out: values.out,
+      overwrite: values.overwrite,
       arch: values.arch,
       input: values.input ? parseInputShape(values.input) : undefined,
       epochs: parseNumber(values.epochs, 'epochs', { integer: true, min: 1 }),
@@ -107,13 +112,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const e = process.stdout;
     if (values.json) {
       e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, validation: result.validation, test: result.test })}\n`);
-      return 0;
+      return t.interrupted ? 130 : 0;
     }
     e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
     if (result.validation) e.write(`\nValidation\n${formatEvaluationReport(result.validation)}\n`);
     if (result.test) e.write(`\nTest\n${formatEvaluationReport(result.test)}\n`);
     e.write(`\ncurves: ${values.out}/training-curves.png\n`);
-    return 0;
+    // Interrupted is not success, even though the best model so far was saved: a script must not
+    // carry on as if training had finished (128 + SIGINT, as a second Ctrl-C gives).
+    return t.interrupted ? 130 : 0;
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -1,5 +1,5 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -24,6 +24,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
  * an interrupted save leaves the last good model on disk.
  */
 export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  dir = resolve(dir); // rename('.') is EBUSY; the absolute path names the same folder
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   const tag = randomBytes(6).toString('hex');
@@ -43,12 +44,16 @@ export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Pr
     await rename(dir, old);
     hadOld = true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
   }
   try {
     await rename(tmp, dir);
   } catch (err) {
     if (hadOld) await rename(old, dir);
+    await rm(tmp, { recursive: true, force: true });
     throw err;
   }
   if (hadOld) await rm(old, { recursive: true, force: true });

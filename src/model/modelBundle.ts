@@ -5,10 +5,12 @@ import { BundleError } from '../errors.js';
 import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
 import { packageRoot } from '../packageRoot.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from './bundleMetadata.js';
+import { assertReplaceable, METADATA_FILE } from './bundleOutput.js';
+
+export { METADATA_FILE };
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
-export const METADATA_FILE = 'happysad.json';
 
 /** A trained model and what it needs to be used honestly: one directory on disk. */
 export interface ModelBundle {
@@ -21,7 +23,8 @@ export interface ModelBundle {
  * Writes model.json + weights.bin (TensorFlow.js layers format, so a browser can
  * tf.loadLayersModel the same files) and happysad.json. The directory is replaced as a whole, so
  * an interrupted save leaves the previous model in place. `extraFiles` (history, plots) go into
- * the same swap.
+ * the same swap. Only an absent or empty folder, or a bundle, is replaced: anything else at `dir`
+ * is a user's and makes this throw (see claimBundleOutput for the checks a command makes first).
  */
 export async function saveBundle(dir: string, model: tf.LayersModel, metadata: BundleMetadata, extraFiles: Record<string, string | Uint8Array> = {}): Promise<void> {
   const artifacts = await captureArtifacts(model);
@@ -33,6 +36,7 @@ export async function saveBundle(dir: string, model: tf.LayersModel, metadata: B
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
   };
+  await assertReplaceable(dir);
   await replaceDirAtomic(dir, async (tmp) => {
     await writeFileAtomic(join(tmp, WEIGHTS_FILE), new Uint8Array(weightData));
     await writeFileAtomic(join(tmp, MODEL_FILE), JSON.stringify(modelJson));
@@ -59,6 +63,8 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
   const weightData = Buffer.concat(chunks);
   const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * bytesPerElement(w.dtype), 0);
   if (weightData.length !== expected) throw new BundleError(`${dir}: weights are ${weightData.length} bytes but model.json describes ${expected}; the files do not belong together`);
+  const bad = firstNonFinite(weightData, weightSpecs);
+  if (bad) throw new BundleError(`${dir}: weight "${bad}" holds NaN or infinite values, so every prediction would be meaningless (training diverged or the file is damaged); retrain, e.g. with a lower --lr, or restore the bundle from a copy`);
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.length) }));
@@ -67,6 +73,22 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
   }
   checkConsistency(dir, model, metadata);
   return { dir, model, metadata };
+}
+
+/** Name of the first float32 weight with a NaN or infinity in it, if any. */
+function firstNonFinite(data: Buffer, specs: tf.io.WeightsManifestEntry[]): string | undefined {
+  let at = data.byteOffset;
+  for (const w of specs) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    const bytes = n * bytesPerElement(w.dtype);
+    if ((w.dtype ?? 'float32') === 'float32' && !w.quantization) {
+      // Copy when unaligned: a Float32Array view needs a 4-byte offset.
+      const values = at % 4 === 0 ? new Float32Array(data.buffer, at, n) : new Float32Array(data.buffer.slice(at, at + bytes));
+      for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) return w.name;
+    }
+    at += bytes;
+  }
+  return undefined;
 }
 
 function checkConsistency(dir: string, model: tf.LayersModel, m: BundleMetadata): void {

@@ -5,12 +5,14 @@ import { DEFAULT_FACE_CROP } from '../data/decodeFaces.js';
 import { prepareDataset, type ImageRecord } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
-import { OptionError } from '../errors.js';
-import { getArchitecture } from '../model/architectures.js';
+import { DatasetError, OptionError } from '../errors.js';
+import { assertInputFits, getArchitecture } from '../model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../model/bundleMetadata.js';
 import { libraryVersions } from '../model/libraryVersions.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
 import { saveBundle, type ModelBundle } from '../model/modelBundle.js';
+import { claimBundleOutput } from '../model/bundleOutput.js';
+import { setAside } from '../io/outputPaths.js';
 import { interpretOutput } from '../predict/interpretOutput.js';
 import { computeMetrics, type EvaluationReport } from '../evaluate/computeMetrics.js';
 import { renderTrainingCurves } from '../report/trainingCurves.js';
@@ -51,15 +53,28 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     ...(o.testTimeFlip ? { testTimeFlip: true } : {}),
     ...(o.faces ? { faces: { ...DEFAULT_FACE_CROP, ...o.faceCrop } } : {}),
   };
+  assertInputFits(arch, inputShapeOf(spec));
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new OptionError(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new OptionError(`--epochs must be a positive integer, got ${o.epochs}`);
   if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new OptionError(`--val-split must be in [0, 1), got ${o.valSplit}`);
+
+  // Checked before any work: a refused --out costs the user nothing.
+  const outDir = o.out ? await claimBundleOutput(o.out, { overwrite: o.overwrite, inputs: [dataDir] }) : undefined;
+  let previousKept: string | undefined;
 
   const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, faces: o.faces === 'detect' ? 'detect' : undefined, onStage: (message) => emit({ type: 'stage', message }) });
   if (data.skipped.length) emit({ type: 'warning', message: `skipped ${data.skipped.length} file(s) that failed checks (run \`happysad clean ${dataDir}\` for the list)` });
   if (data.leaks.length) emit({ type: 'warning', message: `${data.leaks.length} evaluation image(s) are exact copies of training images; they were excluded from evaluation` });
   const trainSet = data.splits.train;
-  if (!trainSet || trainSet.items.length === 0) throw new OptionError(`${dataDir}: no usable training images`);
+  if (!trainSet || trainSet.items.length === 0) throw new DatasetError(`${dataDir}: no usable training images (run \`happysad clean ${dataDir}\` to see why each file was skipped)`);
+  // Counted after the checks, not from the folder listing: a class whose every file was rejected
+  // would otherwise train a model that never predicts it and scores 100% on what is left.
+  for (const cls of data.classes) {
+    if ((data.counts.train?.[cls] ?? 0) > 0) continue;
+    const rejected = data.skipped.filter((p) => data.dataset.files.some((f) => f.relPath === p.file && f.label === cls));
+    const example = rejected[0] ? ` e.g. ${rejected[0].file}: ${rejected[0].detail}` : '';
+    throw new DatasetError(`${dataDir}: class "${cls}" has no usable training images (${rejected.length} of its file(s) failed the checks;${example}). Fix or replace them (\`happysad clean ${dataDir}\` lists every problem), or remove the class folder`);
+  }
   const valSet = data.splits.val;
   if (!valSet) emit({ type: 'warning', message: 'no validation images: early stopping and best-epoch selection use the training loss' });
 
@@ -158,6 +173,11 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
         bestWeights?.forEach((t) => t.dispose());
         bestWeights = model.getWeights().map((w) => w.clone());
         if (o.out) {
+          if (outDir?.replaces && previousKept === undefined) {
+            // The old model stays whole until this run has something better than nothing to put there.
+            previousKept = await setAside(outDir.dir);
+            emit({ type: 'warning', message: `the model that was in ${o.out} is kept as ${previousKept}` });
+          }
           await saveBundle(o.out, model, metadataFor(false, null), { 'history.json': `${JSON.stringify(history, null, 2)}\n` });
           emit({ type: 'checkpoint', dir: o.out, epoch });
         }

@@ -43,6 +43,12 @@ export interface TrainOptions {
   workers?: number;
   /** Where to write the bundle; checkpoints of the best epoch land there during training. */
   out?: string;
+  /**
+   * Allow `out` to hold an existing bundle. It is kept, renamed to OUT.previous, at the new run's
+   * first checkpoint. Without it an existing bundle is an error; a file, a non-empty folder that is
+   * not a bundle, or a path inside the dataset is refused either way.
+   */
+  overwrite?: boolean;
   /** Aborting stops after the current batch and saves the best model so far. */
   signal?: AbortSignal;
   onEvent?: (event: TrainEvent) => void;

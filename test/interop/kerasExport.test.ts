@@ -108,9 +108,13 @@ test('export replaces the file whole, leaves no temporary files, and refuses lay
   await writeFile(h5, 'previous');
   const model = getArchitecture('seed-b').build({ input: [32, 32, 1], numClasses: 2, seed: 1 });
   const metadata = { ...trainedMetadata('seed-b', [32, 32, 3]), preprocessing: defaultPreprocessSpec([32, 32, 1]) };
-  await exportKerasModel({ dir: '', model, metadata }, h5);
+  // An existing file is the user's: refused without --overwrite, kept as a copy with it.
+  await assert.rejects(exportKerasModel({ dir: '', model, metadata }, h5), /already exists; pass --overwrite/);
+  assert.equal(await readFile(h5, 'utf8'), 'previous');
+  await exportKerasModel({ dir: '', model, metadata }, h5, { overwrite: true });
   assert.notEqual((await readFile(h5)).subarray(0, 8).toString('latin1'), 'previous');
-  assert.deepEqual(await readdir(dir), ['model.h5']);
+  assert.equal(await readFile(`${h5}.previous`, 'utf8'), 'previous');
+  assert.deepEqual((await readdir(dir)).sort(), ['model.h5', 'model.h5.previous']);
   model.dispose();
 
   const pooled = tf.sequential({ name: 'gap' });
@@ -120,7 +124,7 @@ test('export replaces the file whole, leaves no temporary files, and refuses lay
   const gapMeta = { ...trainedMetadata('gap', [16, 16, 3]), positiveClass: 'sad' };
   await assert.rejects(exportKerasModel({ dir: 'models/gap', model: pooled, metadata: gapMeta }, join(dir, 'gap.h5')),
     (e: unknown) => e instanceof KerasExportError && e.code === 'keras-export' && /layer 'gap_pool' \(GlobalAveragePooling2D\): GlobalAveragePooling2D layers cannot be exported/.test(e.message));
-  assert.deepEqual(await readdir(dir), ['model.h5']);
+  assert.deepEqual((await readdir(dir)).sort(), ['model.h5', 'model.h5.previous']);
   pooled.dispose();
 });
 

@@ -5,6 +5,7 @@ import { HAPPYSAD_METADATA_ATTR, type EmbeddedMetadata } from './embeddedMetadat
 import { writeHdf5Atomic, writeNameListAttr } from './hdf5.js';
 import { toKerasSequentialConfig, weightSuffixes, type LayerSpec } from './kerasConfig.js';
 import { specsFromModel } from './tfjsLayers.js';
+import { claimFileOutput, keepCopy } from '../../io/outputPaths.js';
 
 /** The Keras version the written file claims: its model_config has the fields this release wrote. */
 export const KERAS_EXPORT_VERSION = '2.12.0';
@@ -32,8 +33,9 @@ export interface KerasExportResult {
  * turns p(happy) into exactly p(sad) = 1 - p(happy). The bundle's own metadata rides along in
  * a root attribute that Keras ignores, so importing the file again restores the bundle exactly.
  */
-export async function exportKerasModel(bundleDirOrBundle: string | ModelBundle, outFile: string): Promise<KerasExportResult> {
+export async function exportKerasModel(bundleDirOrBundle: string | ModelBundle, outFile: string, options: { overwrite?: boolean } = {}): Promise<KerasExportResult> {
   await initEngine();
+  const claim = await claimFileOutput(outFile, { overwrite: options.overwrite, inputs: typeof bundleDirOrBundle === 'string' ? [bundleDirOrBundle] : [] });
   const owned = typeof bundleDirOrBundle === 'string';
   const bundle = owned ? await readBundle(bundleDirOrBundle) : bundleDirOrBundle;
   try {
@@ -73,6 +75,7 @@ export async function exportKerasModel(bundleDirOrBundle: string | ModelBundle, 
     } : undefined;
     const embedded: EmbeddedMetadata = { bundle: m, outputNegated: negated !== undefined };
 
+    if (claim.replaces) await keepCopy(claim.file);
     await writeHdf5Atomic(outFile, (f) => {
       f.create_attribute('keras_version', KERAS_EXPORT_VERSION);
       f.create_attribute('backend', 'tensorflow');

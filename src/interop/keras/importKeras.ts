@@ -4,6 +4,7 @@ import { defaultPreprocessSpec, type InputShape, type PreprocessSpec } from '../
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../model/bundleMetadata.js';
 import { libraryVersions } from '../../model/libraryVersions.js';
 import { saveBundle, type ModelBundle } from '../../model/modelBundle.js';
+import { claimBundleOutput, writeClaimedBundle } from '../../model/bundleOutput.js';
 import { OptionError } from '../../errors.js';
 import { KerasImportError } from './errors.js';
 import { childDataset, childGroup, datasetPaths, openHdf5ForRead, readFloatDataset, readNameListAttr, readTextAttr, type H5File } from './hdf5.js';
@@ -12,8 +13,10 @@ import { HAPPYSAD_METADATA_ATTR, type EmbeddedMetadata } from './embeddedMetadat
 import { buildSequential } from './tfjsLayers.js';
 
 export interface KerasImportOptions {
-  /** Bundle folder to write (replaced whole). Without it the bundle is only returned. */
+  /** Bundle folder to write: new or empty. Without it the bundle is only returned. */
   out?: string;
+  /** Allow `out` to hold a bundle already; it is kept as OUT.previous. */
+  overwrite?: boolean;
   /** Class names in output-unit order. Default happy, sad: Keras' sorted folder order, so a single sigmoid unit is p(sad). */
   classes?: string[];
   /** Pixel scale before the model. Default 1 when the model starts with Rescaling, else 1/255. */
@@ -41,6 +44,7 @@ export async function importKerasModel(h5Path: string, options: KerasImportOptio
   await initEngine();
   const where = basename(h5Path);
   validateOptions(options);
+  const claim = options.out ? await claimBundleOutput(options.out, { overwrite: options.overwrite, inputs: [h5Path] }) : undefined;
   const file = await openHdf5ForRead(h5Path);
   let model: tf.Sequential | undefined;
   try {
@@ -78,7 +82,7 @@ export async function importKerasModel(h5Path: string, options: KerasImportOptio
       createdAt: new Date().toISOString(),
       source: `imported from ${where} (keras ${header.version}${embedded ? `, exported by happysad ${embedded.bundle.versions?.happysad ?? ''}`.trimEnd() : ''})`,
     };
-    if (options.out) await saveBundle(options.out, model, metadata);
+    if (claim) await writeClaimedBundle(claim, (dir) => saveBundle(dir, model!, metadata));
     const bundle: ModelBundle = { dir: options.out ?? '', model, metadata };
     model = undefined;
     return { bundle, keras: { version: header.version, backend: header.backend, modelClass: parsed.kind, modelName: parsed.name }, notes };

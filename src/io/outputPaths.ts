@@ -1,0 +1,70 @@
+import { copyFile, constants, lstat, realpath, rename, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { OutputError } from '../errors.js';
+
+/**
+ * A file output (e.g. an exported .h5): refused where a folder or an input stands, and an existing
+ * file only with `overwrite`, in which case the caller sets it aside first.
+ */
+export async function claimFileOutput(out: string, options: { overwrite?: boolean; inputs?: string[]; flag?: string } = {}): Promise<{ file: string; replaces: boolean }> {
+  const flag = options.flag ?? '--out';
+  const file = resolve(out);
+  for (const input of options.inputs ?? []) {
+    if (await isInside(file, input)) throw new OutputError(`${flag} ${out} is inside ${input}, which is read as input; choose a path outside it`);
+  }
+  const s = await stat(file).catch(() => undefined);
+  if (!s) return { file, replaces: false };
+  if (s.isDirectory()) throw new OutputError(`${flag} ${out} is a folder; give a file name, e.g. ${join(out, 'model.h5')}`);
+  if (!options.overwrite) throw new OutputError(`${flag} ${out} already exists; pass --overwrite to replace it (the old file is kept as ${basename(file)}.previous) or choose another name`);
+  return { file, replaces: true };
+}
+
+/**
+ * Moves `path` to the first free `PATH.previous`, `PATH.previous-2`, ... beside it and returns
+ * where it went: an older model is kept, never deleted, however many times one retrains.
+ */
+export async function setAside(path: string): Promise<string> {
+  for (let k = 1; ; k++) {
+    const to = `${path}.previous${k === 1 ? '' : `-${k}`}`;
+    if (await lstat(to).then(() => true, () => false)) continue;
+    await rename(path, to);
+    return to;
+  }
+}
+
+/** Copies a file to the first free `FILE.previous` name before it is replaced in place; returns that name. */
+export async function keepCopy(file: string): Promise<string> {
+  for (let k = 1; ; k++) {
+    const to = `${file}.previous${k === 1 ? '' : `-${k}`}`;
+    try {
+      await copyFile(file, to, constants.COPYFILE_EXCL);
+      return to;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** Whether `child` is `parent` or below it, after resolving symbolic links of what exists. */
+export async function isInside(child: string, parent: string): Promise<boolean> {
+  const [c, p] = await Promise.all([canonical(child), canonical(parent)]);
+  const rel = relative(p, c);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** realpath of the longest existing prefix, with the rest appended: works for paths not made yet. */
+async function canonical(path: string): Promise<string> {
+  const abs = resolve(path);
+  const tail: string[] = [];
+  let head = abs;
+  for (;;) {
+    try {
+      return join(await realpath(head), ...tail.reverse());
+    } catch {
+      const up = dirname(head);
+      if (up === head) return abs;
+      tail.push(basename(head));
+      head = up;
+    }
+  }
+}
