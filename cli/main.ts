@@ -66,6 +66,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `happysad predict ... | head -1`: the reader is gone, so stop quietly rather than with a stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => {

@@ -29,10 +29,10 @@ export async function cleanCommand(argv: string[]): Promise<number> {
     limits,
     onProgress: tty ? (d, t) => { if (d % 50 === 0 || d === t) process.stderr.write(`\rchecking ${d}/${t}\x1b[K${d === t ? '\n' : ''}`); } : undefined,
   });
-  let moved: string[] = [];
-  if (values.quarantine && report.problems.length) moved = await quarantineFiles(dataset.root, report.problems, values.quarantine);
+  const q = values.quarantine && report.problems.length ? await quarantineFiles(dataset.root, report.problems, values.quarantine) : { moved: [], failed: [] };
+  const moved = q.moved;
   if (values.json) {
-    console.log(JSON.stringify({ total: report.total, ok: report.ok, problems: report.problems, ...(values.quarantine ? { quarantined: moved.length, quarantine: values.quarantine } : {}) }));
+    console.log(JSON.stringify({ total: report.total, ok: report.ok, problems: report.problems, ...(values.quarantine ? { quarantined: moved.length, quarantine: values.quarantine, notMoved: q.failed } : {}) }));
   } else {
     const counts = new Map<string, number>();
     for (const p of report.problems) counts.set(p.problem, (counts.get(p.problem) ?? 0) + 1);
@@ -45,6 +45,10 @@ export async function cleanCommand(argv: string[]): Promise<number> {
     }
     if (report.leaks.length) console.log(`\nWARNING: ${report.leaks.length} evaluation image(s) duplicate training images (train/test leak): metrics on those splits would be inflated.`);
     if (moved.length) console.log(`\nmoved ${moved.length} file(s) to ${values.quarantine}`);
+    if (q.failed.length) {
+      console.log(`\ncould not move ${q.failed.length} file(s); they are still in place:`);
+      console.log(formatTable(['file', 'why'], q.failed.map((f) => [f.file, f.detail])));
+    }
     else if (report.problems.length) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside; train skips them anyway.`);
   }
   return report.problems.length ? 1 : 0;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { walkFiles } from '../../src/io/walkFiles.js';
 import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
-import { join } from 'node:path';
 import { OptionError } from '../../src/errors.js';
 import { loadModel, type Prediction } from '../../src/predict/classifier.js';
 import { formatTable } from '../formatTable.js';
@@ -31,24 +31,31 @@ export async function predictCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new OptionError(`predict needs at least one image file or folder\n\n${predictHelp}`);
   if (values.json && values.csv) throw new OptionError('choose one of --json and --csv');
-  const { files, ignored } = await expandPaths(positionals);
-  if (ignored.length) process.stderr.write(`ignored ${ignored.length} file(s) in the folders given that are neither named nor encoded as images (e.g. ${ignored[0]})\n`);
+  const { files, ignored, unreadable } = await expandPaths(positionals);
+  if (ignored.length) process.stderr.write(`ignored ${ignored.length} file(s) in the folders given that are neither named nor encoded as images, or are not regular files (e.g. ${ignored[0]})\n`);
+  if (files.length === 0 && unreadable.length === 0) {
+    process.stderr.write(`no image files found in ${positionals.join(', ')}${ignored.length ? ` (${ignored.length} other file(s) ignored)` : ''}; give image files or folders that hold them\n`);
+    return 1;
+  }
   const classifier = await loadModel(resolveModelDir(values.model), { workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }) ?? availableParallelism() });
   const classes = classifier.metadata.classes;
   const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1 }) ?? 32;
   const rows: Prediction[] = [];
-  if (values.csv) console.log(['file', 'face', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'error'].map(csvCell).join(','));
-  // Stream results in chunks of a few batches: a large folder shows progress and memory stays
-  // flat, while within a chunk the next batch decodes as the current one is classified.
-  const chunk = batch * 8;
-  for (let i = 0; i < files.length; i += chunk) {
-    const preds = await classifier.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'] });
+  const emit = (preds: Prediction[]) => {
     rows.push(...preds);
     for (const p of preds) {
       if (values.json) console.log(JSON.stringify(p));
       else if (values.csv) for (const line of lines(p)) console.log([line.file, line.face, line.box, line.label, line.score, ...classes.map((c) => line.probabilities?.[c] ?? ''), line.error].map(csvCell).join(','));
     }
+  };
+  if (values.csv) console.log(['file', 'face', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'error'].map(csvCell).join(','));
+  // Stream results in chunks of a few batches: a large folder shows progress and memory stays
+  // flat, while within a chunk the next batch decodes as the current one is classified.
+  const chunk = batch * 8;
+  for (let i = 0; i < files.length; i += chunk) {
+    emit(await classifier.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'] }));
   }
+  emit(unreadable);
   if (!values.json && !values.csv) {
     const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
     const table = rows.flatMap(lines).map((l) => [l.file, l.face, l.box, l.label || '-', r4(l.score), ...classes.map((c) => r4(l.probabilities?.[c])), l.error]);
@@ -64,34 +71,36 @@ export async function predictCommand(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-const IMAGE_NAME = /\.(jpe?g|png|gif|webp|tiff?|avif|heic|heif|bmp)$/i;
+const IMAGE_NAME = /\.(jpe?g|png|gif|webp|tiff?|avif|heic|heif|bmp|svg)$/i;
 
 /**
- * Files as given, folders expanded recursively in sorted order (dotfiles skipped). Inside a
- * folder, a file neither named nor encoded as an image (a README, notes) is ignored rather than
- * reported; a file named as an image that is not one still gets its error row.
+ * Files as given, folders expanded recursively in sorted order (dotfiles skipped, links to
+ * folders followed). Inside a folder, a file neither named nor encoded as an image (a README,
+ * notes) is ignored rather than reported; a file named as an image that is not one still gets its
+ * error row, and so does a folder that cannot be read. FIFOs and other special files are skipped:
+ * reading one could block forever.
  */
-async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored: string[] }> {
+async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored: string[]; unreadable: Prediction[] }> {
   const out: string[] = [];
   const ignored: string[] = [];
+  const unreadable: Prediction[] = [];
   for (const p of paths) {
     const s = await stat(p).catch(() => undefined);
-    if (!s) {
-      out.push(p); // becomes an error row: the user sees which path was wrong
-    } else if (s.isDirectory()) {
-      const walk = async (d: string): Promise<void> => {
-        for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-          if (e.name.startsWith('.')) continue;
-          const p = join(d, e.name);
-          if (e.isDirectory()) await walk(p);
-          else if (IMAGE_NAME.test(e.name) || (await looksLikeImage(p))) out.push(p);
-          else ignored.push(p);
-        }
-      };
-      await walk(p);
-    } else out.push(p);
+    if (s?.isDirectory()) {
+      const walked = await walkFiles(p);
+      for (const f of walked.files) {
+        if (IMAGE_NAME.test(f) || (await looksLikeImage(f))) out.push(f);
+        else ignored.push(f);
+      }
+      ignored.push(...walked.skipped);
+      for (const w of walked.problems) unreadable.push({ file: w.path, error: { code: 'unreadable', message: `${w.path}: ${w.detail}` } });
+    } else if (s && !s.isFile()) {
+      unreadable.push({ file: p, error: { code: 'not-a-file', message: `${p}: not a regular file (a FIFO, socket or device); give image files or folders` } });
+    } else {
+      out.push(p); // a missing path becomes an error row: the user sees which path was wrong
+    }
   }
-  return { files: out, ignored };
+  return { files: out, ignored, unreadable };
 }
 
 async function looksLikeImage(file: string): Promise<boolean> {
@@ -106,10 +115,11 @@ async function looksLikeImage(file: string): Promise<boolean> {
   }
 }
 
-function csvCell(v: string | number | undefined): string {
-  if (v === undefined) return "";
+/** RFC 4180: a field holding a comma, quote, CR or LF is quoted, quotes doubled. */
+export function csvCell(v: string | number | undefined): string {
+  if (v === undefined) return '';
   const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 interface Line { file: string; face: string; box: string; label: string; score?: number; probabilities?: Record<string, number>; error: string }

@@ -1,16 +1,18 @@
-import { mkdir, rename, copyFile, unlink, lstat } from 'node:fs/promises';
-import { HappysadError } from '../errors.js';
-import { dirname, join } from 'node:path';
+import { constants, mkdir, rename, copyFile, unlink, lstat } from 'node:fs/promises';
+import { OptionError } from '../errors.js';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { isInside } from '../io/outputPaths.js';
 import { availableParallelism } from 'node:os';
 import type { DiscoveredDataset, DatasetFile } from './discoverDataset.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
-import { inspectImageFile, type ImageProblem } from './inspectImage.js';
+import { inspectImageFile, messageOf, type ImageProblem } from './inspectImage.js';
 import { mapConcurrent } from '../mapConcurrent.js';
 
 export interface CleanProblem {
   /** Path relative to the dataset root. */
   file: string;
-  problem: ImageProblem;
+  /** 'unreadable': a folder or link that could not be listed (its files are not checked at all). */
+  problem: ImageProblem | 'unreadable';
   detail: string;
 }
 
@@ -89,32 +91,50 @@ export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOpt
       if (crossSplit) leaks.push(p);
     }
   }
+  for (const u of dataset.unlisted) problems.push({ file: u.relPath, problem: 'unreadable', detail: u.detail });
   problems.sort((a, b) => (a.file < b.file ? -1 : 1));
   const valid = candidates.filter((f) => !dropped.has(f));
   return { total: dataset.files.length, ok: valid.length, problems, valid, leaks };
 }
 
+export interface QuarantineResult {
+  /** Where each moved file now is. */
+  moved: string[];
+  /** Files left where they were, with why; the others were still moved. */
+  failed: { file: string; detail: string }[];
+}
+
 /**
  * Moves each offending file into `quarantineDir`, keeping its path relative to the dataset root,
- * so a user can inspect and restore it. Never overwrites: an existing target is an error.
+ * so a user can inspect and restore it. Never overwrites, never deletes a file that is not safely
+ * copied, and a file that cannot be moved is reported while the rest go on. Folders that could not
+ * be listed ('unreadable') are left alone. The quarantine must lie outside the dataset (or in a
+ * dot-folder, which discovery skips), or its files would come back as a class on the next run.
  */
-export async function quarantineFiles(root: string, problems: CleanProblem[], quarantineDir: string): Promise<string[]> {
-  const moved: string[] = [];
+export async function quarantineFiles(root: string, problems: CleanProblem[], quarantineDir: string): Promise<QuarantineResult> {
+  if ((await isInside(quarantineDir, root)) && !relative(resolve(root), resolve(quarantineDir)).split(sep).some((part) => part.startsWith('.'))) {
+    throw new OptionError(`--quarantine ${quarantineDir} is inside the dataset ${root}, where its files would be read as a class on the next run; choose a folder outside it (e.g. ${resolve(root)}-quarantine) or a hidden one (${join(root, '.quarantine')})`);
+  }
+  const result: QuarantineResult = { moved: [], failed: [] };
   for (const p of problems) {
+    if (p.problem === 'unreadable') continue;
     const from = join(root, p.file);
     const to = join(quarantineDir, p.file);
-    await mkdir(dirname(to), { recursive: true });
-    const exists = await lstat(to).then(() => true, () => false);
-    if (exists) throw new HappysadError('quarantine-exists', `${to} already exists; choose an empty --quarantine folder so nothing is overwritten (${moved.length} file(s) moved so far)`);
     try {
-      await rename(from, to);
+      await mkdir(dirname(to), { recursive: true });
+      if (await lstat(to).then(() => true, () => false)) throw new Error(`${to} already exists; nothing is overwritten`);
+      try {
+        await rename(from, to);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        // Across filesystems: copy without clobbering, then remove the original only once the copy exists.
+        await copyFile(from, to, constants.COPYFILE_EXCL);
+        await unlink(from);
+      }
+      result.moved.push(to);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      // Across filesystems: copy without clobbering, then remove the original only once the copy exists.
-      await copyFile(from, to, 1 /* COPYFILE_EXCL */);
-      await unlink(from);
+      result.failed.push({ file: p.file, detail: messageOf(err) });
     }
-    moved.push(to);
   }
-  return moved;
+  return result;
 }

@@ -1,4 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
+import { walkFiles } from '../io/walkFiles.js';
 import { join, relative, sep } from 'node:path';
 import { DatasetError } from '../errors.js';
 
@@ -22,14 +23,21 @@ export interface DiscoveredDataset {
   /** Folder names, sorted: the class index order of every model trained on this dataset. */
   classes: string[];
   files: DatasetFile[];
+  /**
+   * Folders and links inside the dataset that could not be listed (unreadable, broken, looping),
+   * and special files (FIFOs, sockets) passed over; paths relative to the root. Their files are
+   * simply not in `files`: clean reports them, train warns.
+   */
+  unlisted: { relPath: string; detail: string }[];
 }
 
 const SPLIT_DIRS: Record<string, Split> = { train: 'train', val: 'val', validation: 'val', valid: 'val', test: 'test' };
 
 /**
  * Finds the images of a dataset in either layout. Labels are folder names; files are listed
- * recursively (as Keras' image_dataset_from_directory does), hidden files skipped, and order is
- * sorted so that a seed always picks the same split.
+ * recursively (as Keras' image_dataset_from_directory does; links to folders followed), hidden
+ * files skipped, and order is sorted so that a seed always picks the same split. A folder that
+ * cannot be read is reported in `unlisted`, not fatal.
  */
 export async function discoverDataset(root: string): Promise<DiscoveredDataset> {
   const top = await listDirs(root);
@@ -37,6 +45,7 @@ export async function discoverDataset(root: string): Promise<DiscoveredDataset> 
   if (splitDirs.length > 0 && splitDirs.some((d) => SPLIT_DIRS[d.toLowerCase()] === 'train')) {
     const seen = new Map<Split, string>();
     const files: DatasetFile[] = [];
+    const unlisted: DiscoveredDataset['unlisted'] = [];
     const classSets: Record<string, string[]> = {};
     for (const dir of splitDirs) {
       const split = SPLIT_DIRS[dir.toLowerCase()];
@@ -44,7 +53,7 @@ export async function discoverDataset(root: string): Promise<DiscoveredDataset> 
       seen.set(split, dir);
       const classes = await listDirs(join(root, dir));
       classSets[dir] = classes;
-      for (const label of classes) files.push(...(await listFiles(root, join(root, dir, label), label, split)));
+      for (const label of classes) files.push(...(await listFiles(root, join(root, dir, label), label, split, unlisted)));
     }
     const trainDir = seen.get('train')!;
     const classes = classSets[trainDir];
@@ -52,21 +61,22 @@ export async function discoverDataset(root: string): Promise<DiscoveredDataset> 
       const unknown = cls.filter((c) => !classes.includes(c));
       if (unknown.length) throw new DatasetError(`${join(root, dir)}: class folder(s) ${unknown.map((c) => `"${c}"`).join(', ')} do not exist in ${join(root, trainDir)}; every split must use the training classes`);
     }
-    return finish(root, 'split', classes, files);
+    return finish(root, 'split', classes, files, unlisted);
   }
   const files: DatasetFile[] = [];
-  for (const label of top) files.push(...(await listFiles(root, join(root, label), label, undefined)));
-  return finish(root, 'class-folders', top, files);
+  const unlisted: DiscoveredDataset['unlisted'] = [];
+  for (const label of top) files.push(...(await listFiles(root, join(root, label), label, undefined, unlisted)));
+  return finish(root, 'class-folders', top, files, unlisted);
 }
 
-function finish(root: string, layout: DiscoveredDataset['layout'], classes: string[], files: DatasetFile[]): DiscoveredDataset {
+function finish(root: string, layout: DiscoveredDataset['layout'], classes: string[], files: DatasetFile[], unlisted: DiscoveredDataset['unlisted']): DiscoveredDataset {
   if (classes.length < 2) {
     throw new DatasetError(`${root}: found ${classes.length === 0 ? 'no class folders' : `only the class folder "${classes[0]}"`}; a dataset needs at least two, e.g. ${root}/happy/ and ${root}/sad/ (or train/happy, train/sad, ...)`);
   }
   const empty = classes.filter((c) => !files.some((f) => f.label === c && f.split !== 'val' && f.split !== 'test'));
   if (empty.length) throw new DatasetError(`${root}: class folder(s) ${empty.map((c) => `"${c}"`).join(', ')} hold no training files`);
   files.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
-  return { root, layout, classes, files };
+  return { root, layout, classes, files, unlisted };
 }
 
 async function listDirs(dir: string): Promise<string[]> {
@@ -82,22 +92,15 @@ async function listDirs(dir: string): Promise<string[]> {
   const dirs: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
-    if (e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name))).isDirectory())) dirs.push(e.name);
+    if (e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).catch(() => undefined))?.isDirectory())) dirs.push(e.name);
   }
   return dirs.sort();
 }
 
-async function listFiles(root: string, dir: string, label: string, split: Split | undefined): Promise<DatasetFile[]> {
-  const out: DatasetFile[] = [];
-  const walk = async (d: string): Promise<void> => {
-    const entries = await readdir(d, { withFileTypes: true });
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() || e.isSymbolicLink()) out.push({ file: p, relPath: relative(root, p).split(sep).join('/'), label, split });
-    }
-  };
-  await walk(dir);
-  return out;
+async function listFiles(root: string, dir: string, label: string, split: Split | undefined, unlisted: DiscoveredDataset['unlisted']): Promise<DatasetFile[]> {
+  const walked = await walkFiles(dir);
+  const rel = (p: string) => relative(root, p).split(sep).join('/');
+  for (const w of walked.problems) unlisted.push({ relPath: rel(w.path), detail: w.detail });
+  for (const p of walked.skipped) unlisted.push({ relPath: rel(p), detail: 'not a regular file (a FIFO, socket or device); skipped' });
+  return walked.files.map((p) => ({ file: p, relPath: rel(p), label, split }));
 }

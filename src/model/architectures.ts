@@ -17,7 +17,26 @@ export interface Architecture {
   name: string;
   description: string;
   defaultInput: InputShape;
+  /** Smallest height and width the layers can take: below it a feature map shrinks to nothing. */
+  minSide: number;
   build(options: BuildOptions): tf.LayersModel;
+}
+
+/**
+ * Refuses an input the architecture cannot take before anything is built: too small a size
+ * otherwise ends in a 0x0 feature map, a "Negative dimension" error or a WASM memory fault.
+ */
+export function assertInputFits(arch: Architecture, input: InputShape): void {
+  const [h, w] = input;
+  if (h >= arch.minSide && w >= arch.minSide) return;
+  throw new OptionError(`--input ${input.join('x')} is too small for ${arch.name}: its layers need at least ${arch.minSide}x${arch.minSide} (its default is ${arch.defaultInput.join('x')})`);
+}
+
+/** Each stage is a valid 3x3 conv (side - 2) and a floor 2x2 pool; the last must leave at least 1x1. */
+function validConvPoolMinSide(stages: number): number {
+  let side = 1;
+  for (let i = 0; i < stages; i++) side = 2 * side + 2;
+  return side;
 }
 
 /**
@@ -53,12 +72,14 @@ const ARCHITECTURES: Record<string, Architecture> = {
     name: 'seed-a',
     description: 'Model A: 128x128 RGB, Conv 32-64-128 with 2x2 max-pool, Dense 128 ReLU, Dropout 0.5',
     defaultInput: [128, 128, 3],
+    minSide: validConvPoolMinSide(3),
     build: convNet('seed-a', [32, 64, 128], 128, 0, 0.5, 'relu'),
   },
   'seed-b': {
     name: 'seed-b',
     description: 'Model B: 256x256 RGB, Conv 16-32-16 each with 2x2 max-pool and Dropout 0.25, Dense 256, Dropout 0.5',
     defaultInput: [256, 256, 3],
+    minSide: validConvPoolMinSide(3),
     build: convNet('seed-b', [16, 32, 16], 256, 0.25, 0.5, 'relu'),
   },
   [faceNet.name]: faceNet,
@@ -71,7 +92,7 @@ export function registerArchitecture(arch: Architecture): void {
 export function getArchitecture(name: string): Architecture {
   const arch = ARCHITECTURES[name];
   if (!arch) throw new OptionError(`unknown architecture "${name}"; choose one of: ${listArchitectures().join(', ')}`);
-  return arch;
+  return { ...arch, build: (o) => { assertInputFits(arch, o.input); return arch.build(o); } };
 }
 
 export function listArchitectures(): string[] {

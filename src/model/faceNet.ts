@@ -69,5 +69,7 @@ export const faceNet: Architecture = {
   name: 'face-48',
   description: 'Face crops, 48x48 grayscale: Conv-ReLU 16 | 32-32, Conv-BN-ReLU 64-64 | 128-128 (3x3 same, 2x2 max-pool per stage), global average pooling, Dropout 0.4',
   defaultInput: [48, 48, 1],
+  // 'same' convolutions keep the size; each stage's 2x2 pool halves it (floor), down to 1x1.
+  minSide: 2 ** FACE_NET_CONFIG.stages.length,
   build: faceNetBuilder('face-48', FACE_NET_CONFIG),
 };

@@ -82,8 +82,12 @@ export class Classifier {
       mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
         const name = typeof input === 'string' ? input : `#${start + j}`;
         try {
-          if (!cropper) return { name, images: [await decodeImage(input, spec, limits, name)] };
-          const faces = await cropper.decode(input, spec, limits, name);
+          // The same acceptance test as clean and serve, from the bytes, before any decoding.
+          const bytes = typeof input === 'string' ? await readFile(input) : input;
+          const screened = await inspectImageBytes(bytes, limits, { decodeCheck: false });
+          if (!screened.ok) return { name, error: { code: `image-${screened.problem}`, message: `${name}: ${screened.detail}` } };
+          if (!cropper) return { name, images: [await decodeImage(bytes, spec, limits, name)] };
+          const faces = await cropper.decode(bytes, spec, limits, name);
           return { name, faces, images: faces.whole ? [faces.whole] : faces.faces.map((f) => f.image) };
         } catch (err) {
           return { name, error: await explainFailure(input, name, limits, err) };

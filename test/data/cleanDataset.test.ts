@@ -76,7 +76,10 @@ test('quarantine moves offending files keeping relative paths, and deletes nothi
   // A second quarantine into the same place refuses to overwrite.
   await writeBytes(join(dir, 'train/happy/notes.jpg'), 'again');
   const third = await cleanDataset(await discoverDataset(dir));
-  await assert.rejects(quarantineFiles(dir, third.problems, q), /already exists/);
+  const result = await quarantineFiles(dir, third.problems, q);
+  assert.deepEqual(result.moved, []);
+  assert.match(result.failed[0].detail, /already exists; nothing is overwritten/);
+  assert.equal(await readFile(join(dir, 'train/happy/notes.jpg'), 'utf8'), 'again');
 });
 
 async function countFiles(dir: string): Promise<number> {
