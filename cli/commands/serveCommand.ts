@@ -2,6 +2,7 @@ import { createServer } from '../../src/serve/createServer.js';
 import { DEFAULT_SERVE_OPTIONS as D } from '../../src/serve/serveOptions.js';
 import { formatBytes } from '../../src/serve/apiError.js';
 import { DEFAULT_IMAGE_LIMITS } from '../../src/data/imageLimits.js';
+import { OptionError } from '../../src/errors.js';
 import { parseCommand, parseNumber } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
@@ -66,7 +67,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     rateLimit: parseNumber(values['rate-limit'], 'rate-limit', { integer: true, min: 0 }),
     logger: values.log ? { level: 'info' } : { level: 'warn' },
   });
-  const address = await app.listen({ port, host: values.host });
+  let address: string;
+  try {
+    address = await app.listen({ port, host: values.host });
+  } catch (err) {
+    // The model's inference threads would keep the process alive after the error.
+    await app.close();
+    throw listenError(err, values.host, port);
+  }
   const local = values.host === '127.0.0.1' || values.host === 'localhost' || values.host === '::1';
   console.error(`happysad serve: ${modelDir} on ${address}/ (body limit ${formatBytes(app.initialConfig.bodyLimit ?? D.bodyLimit)})`);
   // Browsers only grant the camera to https pages and to localhost.
@@ -82,4 +90,24 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   return 0;
+}
+
+/** Says what to change for the listen errors an operator can cause; anything else is rethrown as is. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new OptionError(`port ${port} is in use on ${host}: choose another with --port, or --port 0 for a free one`);
+    case 'EACCES':
+      return new OptionError(`not allowed to listen on port ${port} (ports below 1024 need privileges): choose another with --port`);
+    case 'EADDRNOTAVAIL':
+      return new OptionError(`cannot listen on host ${host}: it is not an address of this machine; use one of its addresses, 127.0.0.1, or 0.0.0.0 for all`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new OptionError(`cannot listen on host ${host}: address not found (getaddrinfo ${code}); use an IP address such as 127.0.0.1`);
+    default:
+      return err;
+  }
 }

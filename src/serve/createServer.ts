@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { ApiError, toApiError } from './apiError.js';
@@ -52,13 +52,40 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
   const metrics = new ServerMetrics(queue, model.metadata);
   let closing = false;
 
+  const countResponse = (method: string, route: string, status: number, seconds: number) => {
+    metrics.requests.inc({ method, route, status: String(status) });
+    metrics.latency.observe({ route }, seconds);
+  };
+
   const app = Fastify({
     logger: o.logger ?? false,
     bodyLimit: o.bodyLimit,
     // Receiving the request (slow uploads, slowloris) is bounded by Node; handling it by our timer.
     requestTimeout: o.timeoutMs,
+    http: {
+      requestTimeout: o.timeoutMs,
+      // Node checks these only every connectionsCheckingInterval (30 s by default), and with its
+      // default headersTimeout of 60 s a trickled body got its 408 after 60-90 s, not at the timeout.
+      headersTimeout: Math.min(60_000, o.timeoutMs),
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(o.timeoutMs / 4))),
+      // Node would answer a missing Host with an empty 400; the onRequest hook answers it in JSON.
+      requireHostHeader: false,
+    },
     return503OnClosing: false,
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err, socket) => {
+      const code = answerClientError(err, socket);
+      if (code) metrics.errors.inc({ code });
+    },
+    // A URL fastify cannot decode (e.g. `/%zz`) is answered before any hook runs, so the
+    // headers and metrics that hooks add are added here.
+    frameworkErrors: (err, request, genericReply) => {
+      const reply = genericReply as FastifyReply;
+      const started = performance.now();
+      const api = toApiError(err, o.bodyLimit);
+      metrics.errors.inc({ code: api.code });
+      reply.raw.once('finish', () => countResponse(request.method, 'unmatched', api.status, (performance.now() - started) / 1000));
+      return reply.code(api.status).headers({ ...SECURITY_HEADERS, ...api.headers }).send(api.body);
+    },
   });
 
   // Every body is bytes to sniff, whatever Content-Type claims (no JSON or text parsing);
@@ -68,16 +95,16 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
   await app.register(fastifyMultipart, { throwFileSizeLimit: true });
   if (o.rateLimit > 0) await app.register(fastifyRateLimit, { global: false });
 
-  app.addHook('onRequest', async () => {
+  app.addHook('onRequest', async (request) => {
     if (closing) throw new ApiError('shutting-down', 'the server is shutting down; retry shortly');
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 clients may leave it out.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') throw new ApiError('bad-request', 'missing Host header: HTTP/1.1 requests must send one');
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+    countResponse(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   const cutter = cutConnectionsWhenDrained(app.server, o.timeoutMs + 1000);
   app.addHook('preClose', async () => {
@@ -112,11 +139,11 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
   return app;
 }
 
-/** Malformed HTTP never reaches a route; it still gets the same JSON error shape. */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+/** Malformed HTTP never reaches a route; it still gets the same JSON error shape. Returns the code answered, if any. */
+function answerClientError(err: Error & { code?: string }, socket: Socket): string | undefined {
   if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
-    return;
+    return undefined;
   }
   const [status, code, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
     ? [408, 'request-timeout', 'the request was not received in time']
@@ -125,4 +152,5 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
       : [400, 'bad-request', 'malformed HTTP request'];
   const body = JSON.stringify({ error: { code, message } });
   socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  return code;
 }
