@@ -36,7 +36,7 @@ is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, no
   --faces-precropped   a face model trained on images that already are face crops (FER2013)
   --face-margin F      fraction of the face box added on each side of the crop         [0.2]
   --face-detector ssd|tiny                                                              [ssd]
-  --min-side PX, --max-pixels N   image limits (see happysad clean)`;
+  --min-side PX, --max-pixels N, --lenient-decode   image checks (see happysad clean)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, trainHelp, {
@@ -63,6 +63,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     positive: { type: 'string' },
     'min-side': { type: 'string' },
     'max-pixels': { type: 'string' },
+    'lenient-decode': { type: 'boolean', default: false },
     overwrite: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
@@ -104,6 +105,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       limits: {
         ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 })! } : {}),
         ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 })! } : {}),
+        ...(values['lenient-decode'] ? { failOn: 'truncated' as const } : {}),
       },
       signal: controller.signal,
       onEvent: createProgressRenderer(),

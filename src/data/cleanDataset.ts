@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isInside } from '../io/outputPaths.js';
 import { availableParallelism } from 'node:os';
 import type { DiscoveredDataset, DatasetFile } from './discoverDataset.js';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { inspectImageFile, messageOf, type ImageProblem } from './inspectImage.js';
 import { mapConcurrent } from '../mapConcurrent.js';
 
@@ -49,7 +49,7 @@ const SPLIT_RANK = { train: 0, val: 1, test: 2, undefined: 0 } as const;
  * Reports only: nothing is moved or deleted here (see quarantineFiles).
  */
 export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOptions = {}): Promise<CleanReport> {
-  const limits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
+  const limits = { ...DATASET_IMAGE_LIMITS, ...options.limits };
   let done = 0;
   const inspections = await mapConcurrent(dataset.files, options.concurrency ?? Math.max(2, availableParallelism()), async (f) => {
     const r = await inspectImageFile(f.file, limits, { decodeCheck: options.decodeCheck ?? true });

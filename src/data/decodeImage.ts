@@ -39,7 +39,7 @@ export async function rawToModelInput(image: { data: Uint8Array; width: number; 
 }
 
 function openImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits): Sharp {
-  return sharp(input, { failOn: 'truncated', limitInputPixels: limits.maxPixels })
+  return sharp(input, { failOn: limits.failOn ?? 'truncated', limitInputPixels: limits.maxPixels })
     .rotate()
     .flatten({ background: { r: spec.background[0], g: spec.background[1], b: spec.background[2] } });
 }

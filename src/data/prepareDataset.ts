@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { assignValidationSplit } from './assignValidationSplit.js';
 import { cleanDataset, type CleanProblem, type ValidFile } from './cleanDataset.js';
 import { discoverDataset, type DiscoveredDataset, type Split } from './discoverDataset.js';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { loadImages, type ImageSet } from './loadImages.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
 import { FaceCropper } from './decodeFaces.js';
@@ -44,7 +44,7 @@ export interface PrepareOptions {
 export async function prepareDataset(root: string, o: PrepareOptions): Promise<PreparedDataset> {
   const dataset = await discoverDataset(root);
   o.onStage?.(`found ${dataset.files.length} files in ${dataset.classes.length} classes (${dataset.classes.join(', ')}), ${dataset.layout === 'split' ? 'split layout' : `class folders, ${Math.round(o.valSplit * 100)}% held out for validation`}`);
-  const limits = { ...DEFAULT_IMAGE_LIMITS, ...o.limits };
+  const limits = { ...DATASET_IMAGE_LIMITS, ...o.limits };
   const report = await cleanDataset(dataset, { limits, decodeCheck: false });
   const records: ImageRecord[] = assignValidationSplit(report.valid, o.valSplit, o.seed).map((f) => ({
     ...f,

@@ -1,6 +1,6 @@
 import type { FaceCropSpec, InputShape } from '../data/preprocessSpec.js';
 import type { ImageLimits } from '../data/imageLimits.js';
-import { DEFAULT_IMAGE_LIMITS } from '../data/imageLimits.js';
+import { DATASET_IMAGE_LIMITS } from '../data/imageLimits.js';
 import type { EpochRecord } from './history.js';
 
 export interface TrainOptions {
@@ -75,7 +75,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   classWeight: 'none',
   tuneThreshold: false,
   testTimeFlip: false,
-  limits: DEFAULT_IMAGE_LIMITS,
+  limits: DATASET_IMAGE_LIMITS,
 };
 
 /** What callers pass: every field optional, image limits partial. */
@@ -83,7 +83,7 @@ export type TrainInput = Partial<Omit<TrainOptions, 'limits'>> & { limits?: Part
 
 export function resolveTrainOptions(options: TrainInput): TrainOptions {
   const o = { ...DEFAULT_TRAIN_OPTIONS, ...stripUndefined(options) } as TrainOptions;
-  o.limits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
+  o.limits = { ...DATASET_IMAGE_LIMITS, ...options.limits };
   return o;
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
+import { corruptJpegVariants } from '../fixtures/corruptJpeg.js';
 import { discoverDataset } from '../../src/data/discoverDataset.js';
 import { faceLikeImage, makeClassFolders, pngBombHeader, tempDir, writeBytes } from '../fixtures/makeImages.js';
 
@@ -87,3 +88,19 @@ async function countFiles(dir: string): Promise<number> {
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n++;
   return n;
 }
+
+test('clean rejects JPEGs with damaged scan data, a cut-and-closed stream or an inflated header; --lenient-decode only the cut one', async () => {
+  const v = await corruptJpegVariants();
+  const dir = await tempDir();
+  await writeBytes(join(dir, 'happy/genuine.jpg'), v.genuine);
+  await writeBytes(join(dir, 'happy/scrambled.jpg'), v.scrambled);
+  await writeBytes(join(dir, 'happy/half.jpg'), v.halfWithEnd);
+  await writeBytes(join(dir, 'sad/inflated.jpg'), v.inflatedHeader);
+  await writeBytes(join(dir, 'sad/other.jpg'), (await corruptJpegVariants(8)).genuine);
+  const strict = await cleanDataset(await discoverDataset(dir));
+  assert.deepEqual(strict.problems.map((p) => [p.file, p.problem]), [['happy/half.jpg', 'corrupt'], ['happy/scrambled.jpg', 'corrupt'], ['sad/inflated.jpg', 'corrupt']]);
+  assert.match(strict.problems[0].detail, /--lenient-decode/);
+  const lenient = await cleanDataset(await discoverDataset(dir), { limits: { failOn: 'truncated' } });
+  assert.ok(lenient.problems.length < strict.problems.length);
+  assert.ok(lenient.valid.some((f) => f.relPath === 'happy/genuine.jpg'));
+});
