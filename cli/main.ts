@@ -67,9 +67,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // `happysad predict ... | head -1`: the reader is gone, so stop quietly rather than with a stack.
+// Any other write error (a full disk, /dev/full) is one line and exit 74 (EX_IOERR), not a stack.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  process.stderr.write(`happysad: cannot write the output (${err.code ?? err.message}); check the disk or the file it goes to\n`);
+  process.exit(74);
 });
 
 main(process.argv.slice(2)).then(

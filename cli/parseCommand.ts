@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OptionError } from '../src/errors.js';
 
@@ -28,5 +29,17 @@ export function parseNumber(value: string | undefined, flag: string, { integer =
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
     throw new OptionError(`--${flag} ${value}: expected ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}`);
   }
+  return n;
+}
+
+/**
+ * `--workers N` / `--concurrency N`: each thread holds its own copy of the model (and, for a face
+ * model, the face nets: ~150 MB), so more threads than cores only costs memory. Refused above
+ * the cores this process may use; the default is all of them.
+ */
+export function parseThreads(value: string | undefined, flag: string): number | undefined {
+  const cores = availableParallelism();
+  const n = parseNumber(value, flag, { integer: true, min: 1 });
+  if (n !== undefined && n > cores) throw new OptionError(`--${flag} ${n}: this machine has ${cores} core(s), and each thread holds its own copy of the model; use at most ${cores}`);
   return n;
 }

@@ -55,7 +55,7 @@ export async function cleanCommand(argv: string[]): Promise<number> {
       console.log(`\ncould not move ${q.failed.length} file(s); they are still in place:`);
       console.log(formatTable(['file', 'why'], q.failed.map((f) => [f.file, f.detail])));
     }
-    else if (report.problems.length) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside; train skips them anyway.`);
+    else if (report.problems.length && !values.quarantine) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside; train skips them anyway.`);
   }
   return report.problems.length ? 1 : 0;
 }

@@ -13,7 +13,7 @@ import { claimBundleOutput, writeClaimedBundle } from '../../src/model/bundleOut
 import type { BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { interpretOutput } from '../../src/predict/interpretOutput.js';
-import { parseCommand, parseNumber } from '../parseCommand.js';
+import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 
 export const ensembleHelp = `happysad ensemble MODEL_DIR MODEL_DIR... --out DIR [options]
 
@@ -57,8 +57,8 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
   }
   const fixed = parseNumber(values.threshold, 'threshold', { min: 0, max: 1 });
   if (fixed !== undefined && values.tune) throw new OptionError('give --threshold or --tune, not both');
-  const workers = parseNumber(values.workers, 'workers', { integer: true, min: 1 }) ?? availableParallelism();
-  const out = await claimBundleOutput(values.out, { overwrite: values.overwrite, inputs: positionals });
+  const workers = parseThreads(values.workers, 'workers') ?? availableParallelism();
+  const out = await claimBundleOutput(values.out, { overwrite: values.overwrite, inputs: [...positionals, ...(values.tune ? [values.tune] : []), ...(values.test ? [values.test] : [])] });
 
   await initEngine();
   const members = [];

@@ -3,7 +3,7 @@ import { OptionError } from '../../src/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
 import { loadModel } from '../../src/predict/classifier.js';
-import { parseCommand, parseNumber } from '../parseCommand.js';
+import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
 export const evaluateHelp = `happysad evaluate DIR [--model MODEL_DIR] [--json] [--split test|val|train] [--batch N] [--workers N] [--no-faces]
@@ -28,7 +28,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new OptionError(`evaluate takes one dataset folder\n\n${evaluateHelp}`);
   if (values.split && !['train', 'val', 'test'].includes(values.split)) throw new OptionError(`--split ${values.split}: choose train, val or test`);
   const modelDir = resolveModelDir(values.model);
-  const classifier = await loadModel(modelDir, { workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }) ?? availableParallelism() });
+  const classifier = await loadModel(modelDir, { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
   const result = await evaluate(positionals[0], classifier, { split: values.split as never, faces: !values['no-faces'], batch: parseNumber(values.batch, 'batch', { integer: true, min: 1 }) });
   await classifier.close();
   if (values.json) {

@@ -5,7 +5,7 @@ import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
 import { OptionError } from '../../src/errors.js';
 import { loadModel, type Prediction } from '../../src/predict/classifier.js';
 import { formatTable } from '../formatTable.js';
-import { parseCommand, parseNumber } from '../parseCommand.js';
+import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
 export const predictHelp = `happysad predict PATH... [--model MODEL_DIR] [--json | --csv] [--no-faces] [--batch N] [--workers N]
@@ -37,7 +37,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     process.stderr.write(`no image files found in ${positionals.join(', ')}${ignored.length ? ` (${ignored.length} other file(s) ignored)` : ''}; give image files or folders that hold them\n`);
     return 1;
   }
-  const classifier = await loadModel(resolveModelDir(values.model), { workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }) ?? availableParallelism() });
+  const classifier = await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
   const classes = classifier.metadata.classes;
   const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1 }) ?? 32;
   const rows: Prediction[] = [];

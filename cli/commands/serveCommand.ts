@@ -3,7 +3,7 @@ import { DEFAULT_SERVE_OPTIONS as D } from '../../src/serve/serveOptions.js';
 import { formatBytes } from '../../src/serve/apiError.js';
 import { DEFAULT_IMAGE_LIMITS } from '../../src/data/imageLimits.js';
 import { OptionError } from '../../src/errors.js';
-import { parseCommand, parseNumber } from '../parseCommand.js';
+import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
 export const serveHelp = `happysad serve [--model MODEL_DIR] [--port 8080] [--host 127.0.0.1] [options]
@@ -50,12 +50,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     log: { type: 'boolean', default: false },
   });
   const port = parseNumber(values.port, 'port', { integer: true, min: 0, max: 65535 })!;
-  const timeout = parseNumber(values.timeout, 'timeout', { min: 0.001 });
-  const bodyLimitMb = parseNumber(values['body-limit'], 'body-limit', { min: 0.001 });
+  // Node's timers hold at most 2^31 - 1 ms (~24.8 days); a day is more than any request needs.
+  const timeout = parseNumber(values.timeout, 'timeout', { min: 0.001, max: 86_400 });
+  const bodyLimitMb = parseNumber(values['body-limit'], 'body-limit', { min: 0.001, max: 4096 });
   const modelDir = resolveModelDir(values.model);
   const app = await createServer({
     model: modelDir,
-    concurrency: parseNumber(values.concurrency, 'concurrency', { integer: true, min: 1 }),
+    concurrency: parseThreads(values.concurrency, 'concurrency'),
     queue: parseNumber(values.queue, 'queue', { integer: true, min: 0 }),
     timeoutMs: timeout === undefined ? undefined : Math.round(timeout * 1000),
     bodyLimit: bodyLimitMb === undefined ? undefined : Math.round(bodyLimitMb * 2 ** 20),

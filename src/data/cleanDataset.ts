@@ -91,7 +91,7 @@ export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOpt
       if (crossSplit) leaks.push(p);
     }
   }
-  for (const u of dataset.unlisted) problems.push({ file: u.relPath, problem: 'unreadable', detail: u.detail });
+  for (const u of dataset.unlisted) problems.push({ file: u.relPath, problem: u.problem, detail: u.detail });
   problems.sort((a, b) => (a.file < b.file ? -1 : 1));
   const valid = candidates.filter((f) => !dropped.has(f));
   return { total: dataset.files.length, ok: valid.length, problems, valid, leaks };
@@ -117,8 +117,9 @@ export async function quarantineFiles(root: string, problems: CleanProblem[], qu
   }
   const result: QuarantineResult = { moved: [], failed: [] };
   for (const p of problems) {
-    if (p.problem === 'unreadable') continue;
     const from = join(root, p.file);
+    // Only files move: an unreadable folder or a model folder inside the dataset stays whole.
+    if (!(await lstat(from).then((s) => s.isFile() || s.isSymbolicLink(), () => false))) continue;
     const to = join(quarantineDir, p.file);
     try {
       await mkdir(dirname(to), { recursive: true });

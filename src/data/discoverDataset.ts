@@ -28,8 +28,11 @@ export interface DiscoveredDataset {
    * and special files (FIFOs, sockets) passed over; paths relative to the root. Their files are
    * simply not in `files`: clean reports them, train warns.
    */
-  unlisted: { relPath: string; detail: string }[];
+  unlisted: { relPath: string; problem: 'unreadable' | 'not-image'; detail: string }[];
 }
+
+/** A folder holding these is a model bundle, not images: left out of the dataset whole. */
+const BUNDLE_FILES = ['happysad.json', 'model.json'];
 
 const SPLIT_DIRS: Record<string, Split> = { train: 'train', val: 'val', validation: 'val', valid: 'val', test: 'test' };
 
@@ -98,9 +101,10 @@ async function listDirs(dir: string): Promise<string[]> {
 }
 
 async function listFiles(root: string, dir: string, label: string, split: Split | undefined, unlisted: DiscoveredDataset['unlisted']): Promise<DatasetFile[]> {
-  const walked = await walkFiles(dir);
+  const walked = await walkFiles(dir, { skipFoldersHolding: BUNDLE_FILES });
   const rel = (p: string) => relative(root, p).split(sep).join('/');
-  for (const w of walked.problems) unlisted.push({ relPath: rel(w.path), detail: w.detail });
-  for (const p of walked.skipped) unlisted.push({ relPath: rel(p), detail: 'not a regular file (a FIFO, socket or device); skipped' });
+  for (const w of walked.problems) unlisted.push({ relPath: rel(w.path), problem: 'unreadable', detail: w.detail });
+  for (const p of walked.skipped) unlisted.push({ relPath: rel(p), problem: 'not-image', detail: 'not a regular file (a FIFO, socket or device); skipped' });
+  for (const p of walked.skippedFolders) unlisted.push({ relPath: rel(p), problem: 'not-image', detail: 'a happysad model folder inside the dataset: left out whole (keep models outside the data)' });
   return walked.files.map((p) => ({ file: p, relPath: rel(p), label, split }));
 }

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -23,7 +23,24 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
  * takes the target's place. If anything fails before the swap, the old directory is untouched, so
  * an interrupted save leaves the last good model on disk.
  */
-export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+/**
+ * Brings into `tmp` whatever `dir` holds that `fill` did not write (a user's notes put beside a
+ * model mid-training), so that swapping the new version in loses none of it. Files are hard-linked
+ * (same filesystem: the temp folder is a sibling), folders copied.
+ */
+async function carryOver(dir: string, tmp: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const written = new Set(await readdir(tmp));
+  for (const e of entries) {
+    if (written.has(e.name)) continue;
+    const from = join(dir, e.name);
+    const to = join(tmp, e.name);
+    if (e.isFile()) await link(from, to).catch(() => cp(from, to));
+    else await cp(from, to, { recursive: true, verbatimSymlinks: true });
+  }
+}
+
+export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>, options: { keepOthers?: boolean } = {}): Promise<void> {
   dir = resolve(dir); // rename('.') is EBUSY; the absolute path names the same folder
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
@@ -33,6 +50,7 @@ export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Pr
   await mkdir(tmp, { recursive: true });
   try {
     await fill(tmp);
+    if (options.keepOthers) await carryOver(dir, tmp);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;

@@ -1,4 +1,4 @@
-import { copyFile, constants, lstat, realpath, rename, stat } from 'node:fs/promises';
+import { copyFile, constants, lstat, mkdtemp, readFile, realpath, rename, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { OutputError } from '../errors.js';
 
@@ -13,10 +13,53 @@ export async function claimFileOutput(out: string, options: { overwrite?: boolea
     if (await isInside(file, input)) throw new OutputError(`${flag} ${out} is inside ${input}, which is read as input; choose a path outside it`);
   }
   const s = await stat(file).catch(() => undefined);
-  if (!s) return { file, replaces: false };
+  if (!s) {
+    await assertWritableFolder(dirname(file), flag, out);
+    return { file, replaces: false };
+  }
   if (s.isDirectory()) throw new OutputError(`${flag} ${out} is a folder; give a file name, e.g. ${join(out, 'model.h5')}`);
+  // A device or FIFO (/dev/null, a pipe) would be replaced by a regular file, or block forever.
+  if (!s.isFile()) throw new OutputError(`${flag} ${out} is not a regular file (a device, FIFO or socket); give the path of a file to create`);
+  await assertWritableFolder(dirname(file), flag, out);
   if (!options.overwrite) throw new OutputError(`${flag} ${out} already exists; pass --overwrite to replace it (the old file is kept as ${basename(file)}.previous) or choose another name`);
   return { file, replaces: true };
+}
+
+/**
+ * Proves that files can be created in `dir` (made if missing) by creating and removing an empty
+ * folder there: permission bits do not tell the whole story (root, read-only mounts, immutable
+ * folders), and failing now costs the user nothing, unlike failing after an hour of training.
+ */
+export async function assertWritableFolder(dir: string, flag: string, out: string): Promise<void> {
+  let probe: string | undefined;
+  try {
+    let existing = resolve(dir);
+    while (!(await stat(existing).then((s) => s.isDirectory(), () => false))) {
+      const up = dirname(existing);
+      if (up === existing) break;
+      existing = up;
+    }
+    probe = await mkdtemp(join(existing, '.happysad-write-check-'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new OutputError(`${flag} ${out}: cannot write in ${dir} (${code}); choose a folder you can write to`);
+  } finally {
+    if (probe) await rmdir(probe).catch(() => {});
+  }
+}
+
+/**
+ * Reads a file that must be a regular file: a FIFO or device given as a model or an input would
+ * block forever or stream without end. `what` names it in the error.
+ */
+export async function readRegularFile(file: string, onError: (message: string, code?: string) => Error): Promise<Buffer> {
+  const s = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw onError(err.code === 'ENOENT' ? `${file} not found` : `${file}: cannot read (${err.code})`, err.code);
+  });
+  if (!s.isFile()) throw onError(`${file} is not a regular file (${s.isDirectory() ? 'a folder' : 'a FIFO, socket or device'})`, 'ENOTREG');
+  return readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw onError(`${file}: cannot read (${err.code})`, err.code);
+  });
 }
 
 /**

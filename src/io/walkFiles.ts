@@ -12,6 +12,8 @@ export interface WalkResult {
   files: string[];
   /** Folders that could not be read and links that lead nowhere or in a circle. */
   problems: WalkProblem[];
+  /** Folders passed over whole because they hold every file of `options.skipFoldersHolding`. */
+  skippedFolders: string[];
   /** Entries that are not files or folders (FIFOs, sockets, devices): reading one could block forever. */
   skipped: string[];
 }
@@ -21,12 +23,17 @@ export interface WalkResult {
  * Symbolic links to folders are followed (a link back to an ancestor is reported, not looped
  * through). Nothing stops the walk: an unreadable folder becomes a problem and the rest is listed.
  */
-export async function walkFiles(dir: string): Promise<WalkResult> {
-  const result: WalkResult = { files: [], problems: [], skipped: [] };
+export async function walkFiles(dir: string, options: { skipFoldersHolding?: string[] } = {}): Promise<WalkResult> {
+  const result: WalkResult = { files: [], problems: [], skipped: [], skippedFolders: [] };
+  const marker = options.skipFoldersHolding ?? [];
   const walk = async (d: string, ancestors: Set<string>): Promise<void> => {
     let entries;
     try {
       entries = await readdir(d, { withFileTypes: true });
+      if (marker.length > 0 && d !== dir && marker.every((name) => entries!.some((e: { name: string }) => e.name === name))) {
+        result.skippedFolders.push(d);
+        return;
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       result.problems.push({ path: d, detail: `cannot read folder (${code})${code === 'EACCES' || code === 'EPERM' ? ': check its permissions' : ''}; its files were left out` });

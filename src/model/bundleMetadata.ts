@@ -54,6 +54,8 @@ export interface TrainingRecord {
   interrupted: boolean;
   /** False while a checkpoint is being written mid-run. */
   completed: boolean;
+  /** Random id of the run: its checkpoints may replace only bundles carrying the same id. */
+  runId?: string;
   seconds: number;
 }
 

@@ -1,7 +1,7 @@
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
-import { isInside, setAside } from '../io/outputPaths.js';
+import { assertWritableFolder, isInside, setAside } from '../io/outputPaths.js';
 import { BUNDLE_FORMAT } from './bundleMetadata.js';
 
 /** The file that marks a folder as a happysad bundle (written by saveBundle). */
@@ -22,7 +22,8 @@ export interface BundleOutput {
  */
 export async function claimBundleOutput(out: string, options: { overwrite?: boolean; inputs?: string[]; flag?: string } = {}): Promise<BundleOutput> {
   const flag = options.flag ?? '--out';
-  const dir = resolve(out);
+  // A link to a folder: write into the folder it names, not over the link.
+  const dir = await realpath(resolve(out)).then(async (real) => ((await stat(real)).isDirectory() ? real : resolve(out)), () => resolve(out));
   for (const input of options.inputs ?? []) {
     if (await isInside(dir, input)) throw new OutputError(`${flag} ${out} is inside ${input}, which is read as input: writing there would mix the model into your data. Choose a folder outside it, e.g. ${join(dirname(resolve(input)), `${basename(resolve(input))}-model`)}`);
     if (await isInside(input, dir)) throw new OutputError(`${flag} ${out} contains ${input}, which is read as input; choose a new folder for the model`);
@@ -31,7 +32,12 @@ export async function claimBundleOutput(out: string, options: { overwrite?: bool
     if (err.code === 'ENOENT') return undefined;
     throw new OutputError(`${flag} ${out}: cannot inspect (${err.code}); choose another folder`);
   });
-  if (!s) return { dir, replaces: false };
+  if (!s) {
+    await assertWritableFolder(dirname(dir), flag, out);
+    return { dir, replaces: false };
+  }
+  // Swapping a new version in renames the folder, so its parent must be writable too.
+  await assertWritableFolder(dirname(dir), flag, out);
   const target = s.isSymbolicLink() ? await stat(dir).catch(() => undefined) : s;
   if (!target) throw new OutputError(`${flag} ${out} is a broken symbolic link; remove it or choose another folder`);
   if (!target.isDirectory()) throw new OutputError(`${flag} ${out} is a file, not a folder; a model is a folder of files: choose a new folder name`);
@@ -59,13 +65,22 @@ export async function isBundleDir(dir: string): Promise<boolean> {
 }
 
 
-/** The last guard before saveBundle swaps a folder in: never replace what is not ours. */
-export async function assertReplaceable(dir: string): Promise<void> {
+/**
+ * The last guard before saveBundle swaps a folder in: never replace what is not ours. With `runId`
+ * (a training run's checkpoints), an existing bundle must be that run's own: two runs writing into
+ * one folder would otherwise replace each other's models without a word.
+ */
+export async function assertReplaceable(dir: string, runId?: string): Promise<void> {
   const s = await stat(dir).catch(() => undefined);
   if (!s) return;
   if (!s.isDirectory()) throw new OutputError(`${dir} is a file; a model bundle is a folder: choose another path`);
-  if ((await readdir(dir)).length === 0 || (await isBundleDir(dir))) return;
-  throw new OutputError(`${dir} is a non-empty folder that is not a happysad model; refusing to replace it. Choose a new or empty folder`);
+  if ((await readdir(dir)).length === 0) return;
+  if (!(await isBundleDir(dir))) throw new OutputError(`${dir} is a non-empty folder that is not a happysad model; refusing to replace it. Choose a new or empty folder`);
+  if (runId === undefined) return;
+  const existing = JSON.parse(await readFile(join(dir, METADATA_FILE), 'utf8')) as { training?: { runId?: string } | null };
+  if (existing.training?.runId !== runId) {
+    throw new OutputError(`${dir} now holds a model this run did not write (another training into the same --out?); it was left as it is and this run's checkpoint was not saved. Give each run its own --out`);
+  }
 }
 
 /**

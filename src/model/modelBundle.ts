@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/outputPaths.js';
+import { validateMetadata } from './validateMetadata.js';
 import { join } from 'node:path';
 import { tf } from '../engine/engine.js';
 import { BundleError } from '../errors.js';
 import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
 import { packageRoot } from '../packageRoot.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from './bundleMetadata.js';
+import { BUNDLE_FORMAT, type BundleMetadata } from './bundleMetadata.js';
 import { assertReplaceable, METADATA_FILE } from './bundleOutput.js';
 
 export { METADATA_FILE };
@@ -27,6 +28,7 @@ export interface ModelBundle {
  * is a user's and makes this throw (see claimBundleOutput for the checks a command makes first).
  */
 export async function saveBundle(dir: string, model: tf.LayersModel, metadata: BundleMetadata, extraFiles: Record<string, string | Uint8Array> = {}): Promise<void> {
+  await assertReplaceable(dir, metadata.training?.runId);
   const artifacts = await captureArtifacts(model);
   const weightData = concatWeightData(artifacts.weightData);
   const modelJson = {
@@ -36,29 +38,27 @@ export async function saveBundle(dir: string, model: tf.LayersModel, metadata: B
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
   };
-  await assertReplaceable(dir);
   await replaceDirAtomic(dir, async (tmp) => {
     await writeFileAtomic(join(tmp, WEIGHTS_FILE), new Uint8Array(weightData));
     await writeFileAtomic(join(tmp, MODEL_FILE), JSON.stringify(modelJson));
     await writeFileAtomic(join(tmp, METADATA_FILE), `${JSON.stringify(metadata, null, 2)}\n`);
     for (const [name, content] of Object.entries(extraFiles)) await writeFileAtomic(join(tmp, name), content);
-  });
+  }, { keepOthers: true });
 }
 
 /** Reads and checks a bundle; every inconsistency is a BundleError naming the file and the fix. */
 export async function readBundle(dir: string): Promise<ModelBundle> {
   const metadata = await readJson<BundleMetadata>(dir, METADATA_FILE);
   if (metadata.format !== BUNDLE_FORMAT) throw new BundleError(`${join(dir, METADATA_FILE)}: not a happysad bundle (format "${String(metadata.format)}")`);
-  if (typeof metadata.formatVersion !== 'number' || metadata.formatVersion > BUNDLE_FORMAT_VERSION) {
-    throw new BundleError(`${join(dir, METADATA_FILE)}: bundle format version ${String(metadata.formatVersion)} is newer than this happysad understands (${BUNDLE_FORMAT_VERSION}); upgrade happysad`);
-  }
+  validateMetadata(metadata, join(dir, METADATA_FILE));
   const modelJson = await readJson<{ modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] }>(dir, MODEL_FILE);
-  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) throw new BundleError(`${join(dir, MODEL_FILE)}: not a TensorFlow.js layers model (no modelTopology / weightsManifest)`);
+  const groupsOk = Array.isArray(modelJson.weightsManifest) && modelJson.weightsManifest.every((g) => g && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string') && Array.isArray(g.weights));
+  if (!modelJson.modelTopology || !groupsOk) throw new BundleError(`${join(dir, MODEL_FILE)}: not a TensorFlow.js layers model (no modelTopology / weightsManifest)`);
   const weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const chunks: Uint8Array[] = [];
   for (const p of modelJson.weightsManifest.flatMap((g) => g.paths)) {
     if (p.includes('/') || p.includes('\\') || p.startsWith('.')) throw new BundleError(`${join(dir, MODEL_FILE)}: weights path "${p}" must be a plain file name inside the bundle`);
-    chunks.push(await readFile(join(dir, p)).catch((err) => { throw new BundleError(`${join(dir, p)}: weights file missing or unreadable (${(err as Error).message}); the bundle is incomplete, copy it again`); }));
+    chunks.push(await readRegularFile(join(dir, p), (message) => new BundleError(`${message}: the weights file is missing or unusable; the bundle is incomplete, copy it again`)));
   }
   const weightData = Buffer.concat(chunks);
   const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * bytesPerElement(w.dtype), 0);
@@ -107,19 +107,17 @@ function checkConsistency(dir: string, model: tf.LayersModel, m: BundleMetadata)
 
 async function readJson<T>(dir: string, name: string): Promise<T> {
   const file = join(dir, name);
-  let text: string;
+  const text = (await readRegularFile(file, (message, code) => new BundleError(code === 'ENOENT'
+    ? `${file} not found: ${dir} is not a happysad model bundle (expected ${MODEL_FILE}, ${WEIGHTS_FILE} and ${METADATA_FILE})`
+    : `${message}; the bundle is damaged, copy it again`))).toString('utf8');
+  let value: unknown;
   try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new BundleError(`${file} not found: ${dir} is not a happysad model bundle (expected ${MODEL_FILE}, ${WEIGHTS_FILE} and ${METADATA_FILE})`);
-    throw new BundleError(`${file}: cannot read (${code})`, { cause: err });
-  }
-  try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch (err) {
     throw new BundleError(`${file}: invalid JSON (${(err as Error).message}); the bundle is damaged`, { cause: err });
   }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new BundleError(`${file}: holds ${value === null ? 'null' : typeof value} instead of a JSON object; the bundle is damaged`);
+  return value as T;
 }
 
 async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

@@ -1,11 +1,11 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { tf, initEngine } from '../engine/engine.js';
 import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../data/preprocessSpec.js';
 import { DEFAULT_FACE_CROP } from '../data/decodeFaces.js';
 import { prepareDataset, type ImageRecord } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
-import { DatasetError, OptionError } from '../errors.js';
+import { DatasetError, HappysadError, OptionError } from '../errors.js';
 import { assertInputFits, getArchitecture } from '../model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../model/bundleMetadata.js';
 import { libraryVersions } from '../model/libraryVersions.js';
@@ -47,6 +47,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   await initEngine();
   const emit = o.onEvent ?? (() => {});
   const seed = o.seed ?? randomInt(0, 2 ** 31 - 1);
+  // Not derived from the seed: two runs with the same seed into one folder must still differ.
+  const runId = randomBytes(8).toString('hex');
   const arch = getArchitecture(o.arch);
   const spec: PreprocessSpec = {
     ...defaultPreprocessSpec(o.input ?? arch.defaultInput),
@@ -127,6 +129,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       stoppedEarly: history.stoppedEarly,
       interrupted: history.interrupted,
       completed,
+      runId,
       seconds: (Date.now() - started) / 1000,
     },
     dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length },
@@ -166,6 +169,11 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
         record.val_accuracy = v.accuracy;
       }
       record.seconds = (Date.now() - epochStart) / 1000;
+      if (!Number.isFinite(record.loss) || (valSet && !Number.isFinite(record.val_loss))) {
+        // A NaN model must never be checkpointed: it would replace (or set aside) a good one.
+        const kept = history.bestEpoch && o.out ? `; the best model so far (epoch ${history.bestEpoch}) stays in ${o.out}` : '; no model was saved';
+        throw new HappysadError('diverged', `training diverged at epoch ${epoch} (loss ${record.loss}, val_loss ${record.val_loss ?? '-'})${kept}. Lower the learning rate (--lr, now ${o.learningRate})`);
+      }
       history.epochs.push(record);
       const { improved, stop } = stopper.update(epoch, (valSet ? record.val_loss : record.loss)!);
       if (improved) {
@@ -178,7 +186,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
             previousKept = await setAside(outDir.dir);
             emit({ type: 'warning', message: `the model that was in ${o.out} is kept as ${previousKept}` });
           }
-          await saveBundle(o.out, model, metadataFor(false, null), { 'history.json': `${JSON.stringify(history, null, 2)}\n` });
+          await saveBundle(outDir!.dir, model, metadataFor(false, null), { 'history.json': `${JSON.stringify(history, null, 2)}\n` });
           emit({ type: 'checkpoint', dir: o.out, epoch });
         }
       }
@@ -218,7 +226,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     const bundle: ModelBundle = { dir: o.out ?? '', model, metadata };
     if (o.out) {
       const { svg, png } = await renderTrainingCurves(history, { title: `${metadata.name}: ${o.arch} on ${basename(dataDir)}` });
-      await saveBundle(o.out, model, metadata, {
+      await saveBundle(outDir!.dir, model, metadata, {
         'history.json': `${JSON.stringify(history, null, 2)}\n`,
         'training-curves.svg': svg,
         'training-curves.png': png,

@@ -316,3 +316,114 @@ test('a bundle with NaN weights is refused at load, naming the weight', async ()
   assert.equal(r.code, 2, r.stdout);
   assert.match(r.stderr, /weight "conv2d_1\/kernel" holds NaN/);
 });
+
+// Second probe (after the fixes above): what it found, each pinned down.
+
+test('checkpoints never replace another run\'s model, and keep files a user put beside the model', async () => {
+  await initEngine();
+  const dir = join(await tempDir(), 'shared-out');
+  const model = getArchitecture('seed-a').build({ input: [32, 32, 1], numClasses: 2, seed: 1 });
+  const first = await readFile(join(await tinyModel(), 'happysad.json'), 'utf8');
+  const base = JSON.parse(first) as BundleMetadata;
+  const run = (runId: string): BundleMetadata => ({ ...base, training: { options: {}, epochsRun: 1, bestEpoch: 1, stoppedEarly: false, interrupted: false, completed: false, runId, seconds: 1 } });
+  await saveBundle(dir, model, run('a'));
+  await writeFile(join(dir, 'notes.txt'), 'my notes');
+  await saveBundle(dir, model, run('a'));
+  assert.equal(await readFile(join(dir, 'notes.txt'), 'utf8'), 'my notes');
+  await assert.rejects(saveBundle(dir, model, run('b')), /holds a model this run did not write/);
+  assert.equal(JSON.parse(await readFile(join(dir, 'happysad.json'), 'utf8')).training.runId, 'a');
+  model.dispose();
+});
+
+test('special files and unwritable places are refused at once: FIFOs, devices, --workers beyond the cores, a full disk', async () => {
+  const model = await tinyModel();
+  const dir = await tempDir();
+  execFileSync('mkfifo', [join(dir, 'out.h5')]);
+  let r = happysad(['export', model, '--out', join(dir, 'out.h5'), '--overwrite']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not a regular file/);
+  execFileSync('mkfifo', [join(dir, 'in.h5')]);
+  r = happysad(['import', join(dir, 'in.h5'), '--out', join(dir, 'imported')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not a regular file/);
+
+  const fifoModel = join(dir, 'fifo-model');
+  await mkdir(fifoModel);
+  for (const f of await readdir(model)) if (f !== 'weights.bin') await writeFile(join(fifoModel, f), await readFile(join(model, f)));
+  execFileSync('mkfifo', [join(fifoModel, 'weights.bin')]);
+  const photo = await writeBytes(join(dir, 'a.png'), await faceLikeImage('happy', 1, 48));
+  r = happysad(['predict', photo, '--model', fifoModel]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /weights\.bin is not a regular file/);
+
+  r = happysad(['predict', photo, '--model', model, '--workers', '1000']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--workers 1000: this machine has \d+ core/);
+
+  const full = spawnSync('bash', ['-c', '"$@" > /dev/full', 'bash', ...cli, 'arch', 'seed-a'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(full.status, 74);
+  assert.match(full.stderr, /cannot write the output \(ENOSPC\)/);
+  assertNoStack(full.stderr);
+});
+
+test('a damaged happysad.json is refused naming the field; a model folder inside a dataset is left whole by clean --quarantine', async () => {
+  const model = await tinyModel();
+  const photo = await writeBytes(join(await tempDir(), 'a.png'), await faceLikeImage('happy', 1, 48));
+  const meta = JSON.parse(await readFile(join(model, 'happysad.json'), 'utf8'));
+  for (const [edit, message] of [[{ threshold: 2 }, /"threshold" must be a number from 0 to 1/], [{ classes: null }, /"classes" must be a list/], [{ formatVersion: '1' }, /"formatVersion" must be a positive integer/]] as const) {
+    const broken = join(await tempDir(), 'm');
+    await mkdir(broken);
+    for (const f of await readdir(model)) await writeFile(join(broken, f), await readFile(join(model, f)));
+    await writeFile(join(broken, 'happysad.json'), JSON.stringify({ ...meta, ...edit }));
+    const r = happysad(['predict', photo, '--model', broken]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  const nullMeta = join(await tempDir(), 'm');
+  await mkdir(nullMeta);
+  for (const f of await readdir(model)) await writeFile(join(nullMeta, f), await readFile(join(model, f)));
+  await writeFile(join(nullMeta, 'model.json'), 'null');
+  const r = happysad(['predict', photo, '--model', nullMeta]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /holds null instead of a JSON object/);
+
+  const data = await tempDir();
+  await makeClassFolders(data, 2, { size: 40 });
+  await mkdir(join(data, 'happy', 'models'));
+  for (const f of await readdir(model)) await writeFile(join(data, 'happy', 'models', f), await readFile(join(model, f)));
+  const before = await snapshot(join(data, 'happy', 'models'));
+  const q = await tempDir();
+  const c = happysad(['clean', data, '--quarantine', q, '--json']);
+  assert.equal(c.code, 1);
+  assert.match(JSON.parse(c.stdout).problems[0].detail, /a happysad model folder inside the dataset/);
+  assert.deepEqual(await snapshot(join(data, 'happy', 'models')), before);
+});
+
+test('training that diverges stops with a clear error and saves nothing; --out through a link writes into its target', async () => {
+  const data = await tempDir();
+  await makeClassFolders(data, 6, { size: 40 });
+  const out = join(await tempDir(), 'm');
+  const r = happysad(['train', data, ...TRAIN_FAST, '--epochs', '2', '--lr', '1e308', '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /training diverged at epoch 1 .*Lower the learning rate/);
+  await assert.rejects(readFile(join(out, 'happysad.json')));
+
+  const parent = await tempDir();
+  await mkdir(join(parent, 'store'));
+  await symlink(join(parent, 'store'), join(parent, 'link'));
+  assert.equal(happysad(['train', data, ...TRAIN_FAST, '--out', join(parent, 'link')]).code, 0);
+  assert.ok((await readdir(join(parent, 'store'))).includes('happysad.json'));
+  assert.equal((await readdir(parent)).sort().join(','), 'link,store');
+});
+
+test('an output folder that cannot be written is refused before any training', async () => {
+  const data = await tempDir();
+  await chmod(data, 0o755);
+  await makeClassFolders(data, 2, { size: 40 });
+  const locked = await tempDir();
+  await chmod(locked, 0o755); // nobody may enter but not write
+  const r = happysad(['train', data, ...TRAIN_FAST, '--out', join(locked, 'm')], { asUser: true });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /cannot write in .* \(EACCES\)/);
+  assert.doesNotMatch(r.stderr, /Epoch/);
+});

@@ -46,6 +46,8 @@ async function checkLooksLikeHdf5(path: string, where: string): Promise<void> {
     throw new KerasImportError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code})`, { cause: err });
   }
   if (info.isDirectory()) throw new KerasImportError(await describeDirectory(path));
+  // A FIFO (e.g. `import <(cat model.h5)`) cannot be seeked and would block; a device never ends.
+  if (!info.isFile()) throw new KerasImportError(`${path}: not a regular file (a pipe, socket or device); save the model to a file and give its path`);
   const fh = await open(path, 'r');
   try {
     const size = info.size;
