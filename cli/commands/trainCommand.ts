@@ -2,9 +2,10 @@ import { parseInputShape } from '../../src/data/preprocessSpec.js';
 import { OptionError } from '../../src/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { train } from '../../src/train/train.js';
+import { FACE_DETECTORS, type FaceDetectorKind } from '../../src/faces/types.js';
 import { DEFAULT_TRAIN_OPTIONS as D } from '../../src/train/trainOptions.js';
 import { createProgressRenderer } from '../progressBar.js';
-import { parseCommand, parseNumber } from '../parseCommand.js';
+import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 
 export const trainHelp = `happysad train DIR --out MODEL_DIR [options]
 
@@ -35,7 +36,7 @@ is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, no
                        will crop every face it finds (crops cached under ~/.cache/happysad)
   --faces-precropped   a face model trained on images that already are face crops (FER2013)
   --face-margin F      fraction of the face box added on each side of the crop         [0.2]
-  --face-detector ssd|tiny                                                              [ssd]
+  --face-detector NAME blazeface, blazeface-front, ssd or tiny                    [blazeface]
   --min-side PX, --max-pixels N, --lenient-decode   image checks (see happysad clean)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -101,7 +102,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       },
       learningRate: parseNumber(values.lr, 'lr', { min: 0 }),
       positiveClass: values.positive,
-      workers: parseNumber(values.workers, 'workers', { integer: true, min: 1 }),
+      workers: parseThreads(values.workers, 'workers'),
       limits: {
         ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 })! } : {}),
         ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 })! } : {}),
@@ -133,7 +134,7 @@ function parseClassWeight(v: string | undefined): 'none' | 'balanced' | undefine
   throw new OptionError(`--class-weight ${v}: choose balanced or none`);
 }
 
-function parseDetector(v: string): 'ssd' | 'tiny' {
-  if (v === 'ssd' || v === 'tiny') return v;
-  throw new OptionError(`--face-detector ${v}: choose ssd or tiny`);
+function parseDetector(v: string): FaceDetectorKind {
+  if ((FACE_DETECTORS as readonly string[]).includes(v)) return v as FaceDetectorKind;
+  throw new OptionError(`--face-detector ${v}: choose one of ${FACE_DETECTORS.join(', ')}`);
 }

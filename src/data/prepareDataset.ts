@@ -5,7 +5,8 @@ import { discoverDataset, type DiscoveredDataset, type Split } from './discoverD
 import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { loadImages, type ImageSet } from './loadImages.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
-import { FaceCropper } from './decodeFaces.js';
+import { availableParallelism } from 'node:os';
+import { FaceCropperPool } from './faceCropperPool.js';
 import { FaceCropCache } from './faceCropCache.js';
 
 /** A validated record: a file that passed every check, with its class index. */
@@ -54,13 +55,17 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
   const skipped = [...report.problems];
   const decodeFace = o.faces === 'detect' ? await faceDecoder(o.spec, limits, (m) => o.onStage?.(m)) : undefined;
   const splits: PreparedDataset['splits'] = {};
-  for (const split of o.splits) {
-    const items = records.filter((r) => r.split === split);
-    if (items.length === 0) continue;
-    o.onStage?.(`decoding ${items.length} ${split} images to ${o.spec.height}x${o.spec.width}x${o.spec.channels}${decodeFace ? ', cropping faces' : ''}`);
-    const set = await loadImages(items, o.spec, { limits, decode: decodeFace, concurrency: decodeFace ? 2 : undefined });
-    for (const f of set.failed) skipped.push({ file: f.item.relPath, problem: 'corrupt', detail: f.error });
-    splits[split] = set;
+  try {
+    for (const split of o.splits) {
+      const items = records.filter((r) => r.split === split);
+      if (items.length === 0) continue;
+      o.onStage?.(`decoding ${items.length} ${split} images to ${o.spec.height}x${o.spec.width}x${o.spec.channels}${decodeFace ? ', cropping faces' : ''}`);
+      const set = await loadImages(items, o.spec, { limits, decode: decodeFace?.decode, concurrency: decodeFace ? 2 * decodeFace.threads : undefined });
+      for (const f of set.failed) skipped.push({ file: f.item.relPath, problem: 'corrupt', detail: f.error });
+      splits[split] = set;
+    }
+  } finally {
+    await decodeFace?.close();
   }
   const used = Object.values(splits).flatMap((s) => s!.items);
   const hash = createHash('sha256');
@@ -79,22 +84,23 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
  * or the whole image when no face is found (prediction does the same). Crops are cached by
  * content hash, so only the first run pays for detection.
  */
-async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (message: string) => void): Promise<(r: ValidFile) => Promise<Uint8Array>> {
+async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (message: string) => void): Promise<{ decode: (r: ValidFile) => Promise<Uint8Array>; threads: number; close: () => Promise<void> }> {
   if (!spec.faces) throw new Error('face cropping needs spec.faces');
-  const cropper = await FaceCropper.create(spec.faces);
+  const cropper = await FaceCropperPool.create(spec.faces, availableParallelism());
   const cache = new FaceCropCache();
   const size = spec.height * spec.width * spec.channels;
   let noFace = 0;
   let done = 0;
-  return async (r) => {
+  const decode = async (r: ValidFile) => {
     const key = cache.key(r.sha256, spec);
     const hit = await cache.get(key, size);
     if (hit) return hit;
     const d = await cropper.decode(r.file, spec, limits, r.relPath);
-    if (d.whole) noFace++;
+    if (d.wholeBecause === 'none-found') noFace++;
     const data = d.whole ? d.whole.data : d.faces[0].image.data;
     await cache.put(key, data);
     if (++done % 100 === 0) report(`  detected faces in ${done} new images (${noFace} without a face, used whole)`);
     return data;
   };
+  return { decode, threads: cropper.threads, close: () => cropper.close() };
 }

@@ -1,4 +1,5 @@
 import { OptionError } from '../errors.js';
+import type { FaceDetectorKind } from '../faces/types.js';
 
 /**
  * The single definition of how an image file becomes model input. It is stored in every bundle
@@ -24,11 +25,18 @@ export interface PreprocessSpec {
 }
 
 export interface FaceCropSpec {
-  detector: 'ssd' | 'tiny';
+  detector: FaceDetectorKind;
   /** Fraction of the face box added on each side before cropping to a square. */
   margin: number;
   align: boolean;
   minScore: number;
+  /**
+   * An image whose longer side is at most this many pixels is taken to be a face crop already
+   * (FER2013's 48x48, a thumbnail of one face) and classified whole, without detection: a detector
+   * has nothing to add at that size, and its crop would frame the face differently from the
+   * training data. Absent in bundles made before it existed: every image goes to the detector.
+   */
+  wholeImageMaxSide?: number;
 }
 
 export function defaultPreprocessSpec(input: InputShape): PreprocessSpec {

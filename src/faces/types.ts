@@ -24,9 +24,17 @@ export interface EyeLandmarks {
 export interface DetectedFace {
   /** Integer pixel box, clipped to the image, width and height at least 1. */
   box: FaceBox;
-  /** Detector confidence in (0, 1]. Scores of the ssd and tiny detectors are not comparable. */
+  /** Detector confidence in (0, 1]. Scores of different detectors are not comparable. */
   score: number;
   landmarks?: EyeLandmarks;
 }
 
-export type FaceDetectorKind = 'ssd' | 'tiny';
+/**
+ * 'blazeface': MediaPipe's full-range BlazeFace (256x256), the default of new face models: fast,
+ * and it finds the eyes with the box. 'blazeface-front': its short-range (selfie, webcam) model at
+ * 128x128, fastest, for faces that fill much of the frame. 'ssd' and 'tiny': face-api's SSD
+ * MobileNet v1 and Tiny Face Detector, kept for the models trained with them.
+ */
+export type FaceDetectorKind = 'blazeface' | 'blazeface-front' | 'ssd' | 'tiny';
+
+export const FACE_DETECTORS: readonly FaceDetectorKind[] = ['blazeface', 'blazeface-front', 'ssd', 'tiny'];

@@ -10,7 +10,8 @@ import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
 import { ParallelPredictor } from '../workers/parallelPredictor.js';
-import { FaceCropper, type FaceDecoded } from '../data/decodeFaces.js';
+import type { FaceDecoded, FaceDecoder } from '../data/decodeFaces.js';
+import { FaceCropperPool } from '../data/faceCropperPool.js';
 
 export interface Prediction {
   /** The file path, or `#i` for an in-memory buffer. */
@@ -21,8 +22,11 @@ export interface Prediction {
   probabilities?: Record<string, number>;
   /** Face models: every face found, most confident first. */
   faces?: FacePrediction[];
-  /** Face models: 'none-found' when no face was detected and the whole image was classified. */
-  face?: 'none-found';
+  /**
+   * Face models, when the whole image was classified: 'none-found' (no face detected), or
+   * 'is-crop' (the image is small enough to be a face crop itself; see FaceCropSpec.wholeImageMaxSide).
+   */
+  face?: 'none-found' | 'is-crop';
   error?: { code: string; message: string };
 }
 
@@ -47,9 +51,11 @@ export type ImageInput = string | Uint8Array;
 
 /** A loaded model ready to classify images; what `loadModel` returns. */
 export class Classifier {
-  private cropper: Promise<FaceCropper> | undefined;
+  private cropper: Promise<FaceDecoder> | undefined;
 
-  constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor) {}
+  constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor, cropper?: FaceDecoder) {
+    if (cropper) this.cropper = Promise.resolve(cropper);
+  }
 
   /** Whether this model classifies faces found in images (its preprocessing says so). */
   get expectsFaces(): boolean {
@@ -76,7 +82,8 @@ export class Classifier {
     const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     const spec = this.metadata.preprocessing;
     const useFaces = this.expectsFaces && options.faces !== false;
-    const cropper = useFaces ? await (this.cropper ??= FaceCropper.create(spec.faces!)) : undefined;
+    // Face cropping runs on as many threads as the forward passes (FaceCropperPool).
+    const cropper = useFaces ? await (this.cropper ??= FaceCropperPool.create(spec.faces!, this.workerCount)) : undefined;
     type Decoded = { name: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
       mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
@@ -109,7 +116,7 @@ export class Classifier {
         const mine = decisions.slice(g, g + d.images.length);
         g += d.images.length;
         const row = this.toPrediction(d.name, mine[0]);
-        if (d.faces?.whole) row.face = 'none-found';
+        if (d.faces?.whole) row.face = d.faces.wholeBecause ?? 'none-found';
         else if (d.faces) {
           row.faces = d.faces.faces.map((f, k) => {
             const p = this.toPrediction(d.name, mine[k]);
@@ -147,6 +154,7 @@ export class Classifier {
 
   /** Frees the model's memory and ends its worker threads. */
   async close(): Promise<void> {
+    if (this.cropper) await (await this.cropper).close();
     await this.predictor.close();
     this.bundle.model.dispose();
   }
@@ -183,6 +191,13 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   await initEngine();
   const bundle = await readBundle(dir);
   const m = bundle.metadata;
-  const predictor = await ParallelPredictor.create(bundle.model, m.preprocessing, m.output, options.workers ?? 1);
-  return new Classifier(bundle, predictor);
+  const workers = options.workers ?? 1;
+  // A face model's cropping threads start alongside the forward-pass threads: each loads its own
+  // engine and nets (~0.5 s), and one after the other that was most of a short run's start-up.
+  const faces = m.preprocessing.faces;
+  const [predictor, cropper] = await Promise.all([
+    ParallelPredictor.create(bundle.model, m.preprocessing, m.output, workers),
+    faces ? FaceCropperPool.create(faces, workers) : undefined,
+  ]);
+  return new Classifier(bundle, predictor, cropper);
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { tf, initEngine } from '../engine/engine.js';
 import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../data/preprocessSpec.js';
-import { DEFAULT_FACE_CROP } from '../data/decodeFaces.js';
+import { faceCropFor } from '../data/decodeFaces.js';
 import { prepareDataset, type ImageRecord } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
@@ -53,7 +53,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const spec: PreprocessSpec = {
     ...defaultPreprocessSpec(o.input ?? arch.defaultInput),
     ...(o.testTimeFlip ? { testTimeFlip: true } : {}),
-    ...(o.faces ? { faces: { ...DEFAULT_FACE_CROP, ...o.faceCrop } } : {}),
+    ...(o.faces ? { faces: faceCropFor({ height: (o.input ?? arch.defaultInput)[0], width: (o.input ?? arch.defaultInput)[1] }, o.faceCrop) } : {}),
   };
   assertInputFits(arch, inputShapeOf(spec));
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new OptionError(`--batch must be a positive integer, got ${o.batch}`);

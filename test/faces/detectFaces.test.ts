@@ -35,21 +35,26 @@ function sorted(faces: DetectedFace[]): boolean {
 describe('createFaceDetector', () => {
   let photos: { name: string; image: RgbImage }[];
   let ssd: FaceDetector;
-
+  let blaze: FaceDetector;
+  
   before(async () => {
     assert.equal(PHOTOS.length, 6, `expected the six example photos in ${FIXTURES}`);
     photos = await Promise.all(PHOTOS.map(async (file) => ({ name: path.basename(file), image: await decodeRgbImage(file) })));
-    ssd = await createFaceDetector({ landmarks: true });
+    ssd = await createFaceDetector({ detector: 'ssd', landmarks: true });
+    blaze = await createFaceDetector({ landmarks: true });
   });
 
-  it('defaults to ssd with context fallback', () => {
+  it('defaults to BlazeFace at score 0.5 with context fallback; ssd and tiny keep 0.3', () => {
+    assert.deepEqual(blaze.options, { detector: 'blazeface', minScore: 0.5, maxFaces: 20, landmarks: true, context: 'auto', inputSize: 416 });
     assert.deepEqual(ssd.options, { detector: 'ssd', minScore: 0.3, maxFaces: 20, landmarks: true, context: 'auto', inputSize: 416 });
   });
 
-  it('finds one plausible face with eyes in each example photo (ssd)', async () => {
+  for (const kind of ['blazeface', 'ssd'] as const) it(`finds one plausible face with eyes in each example photo (${kind})`, async () => {
+    const detector = kind === 'ssd' ? ssd : blaze;
     const before = tf.memory().numTensors;
     for (const { name, image } of photos) {
-      const faces = await ssd.detect(image);
+      const faces = await detector.detect(image);
+      assert.equal(faces.length, 1, `${name}: ${faces.length} faces`);
       assert.ok(faces.length >= 1, `${name}: no face`);
       assert.ok(sorted(faces), `${name}: not sorted`);
       const [face] = faces;
@@ -80,18 +85,21 @@ describe('createFaceDetector', () => {
     // Fixed-seed LCG noise so the test sees the same image every run.
     let s = 12345;
     const noise: RgbImage = { data: Uint8Array.from({ length: 256 * 256 * 3 }, () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24), width: 256, height: 256, channels: 3 };
-    const always = await createFaceDetector({ context: 'always' });
-    for (const [name, image] of [['gray', gray], ['noise', noise]] as const) {
-      assert.deepEqual(await always.detect(image), [], name);
+    for (const detector of ['blazeface', 'ssd'] as const) {
+      const always = await createFaceDetector({ detector, context: 'always' });
+      for (const [name, image] of [['gray', gray], ['noise', noise]] as const) {
+        assert.deepEqual(await always.detect(image), [], `${detector}: ${name}`);
+      }
     }
   });
 
-  it('measures the eye line of a tilted face with the right sign', async () => {
+  for (const kind of ['blazeface', 'ssd'] as const) it(`measures the eye line of a tilted face with the right sign (${kind})`, async () => {
+    const detector = kind === 'ssd' ? ssd : blaze;
     const file = PHOTOS.find((f) => f.endsWith('Kristanna_Loken_0001.jpg'))!;
     const angleAt = async (deg: number) => {
       const { data, info } = await sharp(file).toColourspace('srgb').rotate(deg, { background: '#808080' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
       const image: RgbImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
-      const [face] = await ssd.detect(image);
+      const [face] = await detector.detect(image);
       assert.ok(face?.landmarks, `no face with landmarks at ${deg} degrees`);
       return { image, face, deg: (eyeLineAngle(face.landmarks) * 180) / Math.PI };
     };
@@ -106,7 +114,7 @@ describe('createFaceDetector', () => {
     assert.equal(crop.width, Math.round(Math.max(cw.face.box[2], cw.face.box[3]) * 1.5));
   });
 
-  it('finds several faces in one image, best first, and honours maxFaces', async () => {
+  for (const kind of ['blazeface', 'ssd'] as const) it(`finds several faces in one image, best first, and honours maxFaces (${kind})`, async () => {
     // Three example photos side by side on gray: a group picture with known face positions.
     const cell = 500;
     const names = ['Azra_Akin_0003.jpg', 'Kristanna_Loken_0001.jpg', 'Jayamadhuri_196.jpg'];
@@ -117,21 +125,22 @@ describe('createFaceDetector', () => {
       .raw()
       .toBuffer({ resolveWithObject: true });
     const group: RgbImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
-    const faces = await ssd.detect(group);
+    const faces = await (kind === 'ssd' ? ssd : blaze).detect(group);
     assert.equal(faces.length, 3, JSON.stringify(faces.map((f) => f.box)));
     assert.ok(sorted(faces));
     const cells = faces.map((f) => Math.floor((f.box[0] + f.box[2] / 2) / cell)).sort();
     assert.deepEqual(cells, [0, 1, 2], 'one face per photo');
-    const two = await createFaceDetector({ maxFaces: 2 });
+    const two = await createFaceDetector({ detector: kind, maxFaces: 2, landmarks: true });
     assert.deepEqual((await two.detect(group)).map((f) => f.box), faces.slice(0, 2).map((f) => f.box));
   });
 
   it('rejects bad options and malformed images', async () => {
     await assert.rejects(createFaceDetector({ minScore: 1 }), /minScore/);
     await assert.rejects(createFaceDetector({ maxFaces: 0 }), /maxFaces/);
-    await assert.rejects(createFaceDetector({ detector: 'mtcnn' as 'ssd' }), /detector/);
+    await assert.rejects(createFaceDetector({ detector: 'mtcnn' as 'ssd' }), /detector must be one of blazeface, blazeface-front, ssd, tiny/);
     await assert.rejects(createFaceDetector({ detector: 'tiny', inputSize: 100 }), /inputSize/);
     await assert.rejects(ssd.detect({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }), RangeError);
+    await assert.rejects(blaze.detect({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }), RangeError);
   });
 
   it('runs the face-api expression model on a detected face', async () => {

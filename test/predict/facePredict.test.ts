@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, readdir, readFile } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -9,6 +9,7 @@ import { initEngine } from '../../src/engine/engine.js';
 import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
 import { DEFAULT_FACE_CROP, FaceCropper } from '../../src/data/decodeFaces.js';
 import { FaceCropCache } from '../../src/data/faceCropCache.js';
+import { FaceCropperPool } from '../../src/data/faceCropperPool.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
@@ -68,7 +69,7 @@ test('train --faces feeds the model exactly the crop predict makes of the most p
   try {
     const result = await train(data, { arch: 'seed-a', input: [48, 48, 1], epochs: 1, batch: 6, valSplit: 0, seed: 2, faces: 'detect', workers: 1 });
     const spec = result.bundle.metadata.preprocessing;
-    assert.deepEqual(spec.faces, DEFAULT_FACE_CROP);
+    assert.deepEqual(spec.faces, { ...DEFAULT_FACE_CROP, wholeImageMaxSide: 96 });
     const cached = (await readdir(join(cacheRoot, 'face-crops'), { recursive: true })).filter((f) => /[0-9a-f]{64}$/.test(f));
     assert.equal(cached.length, 6, 'one cached crop per training photo');
     const cropper = await FaceCropper.create(spec.faces!);
@@ -80,5 +81,49 @@ test('train --faces feeds the model exactly the crop predict makes of the most p
     result.bundle.model.dispose();
   } finally {
     delete process.env.HAPPYSAD_CACHE;
+  }
+});
+
+test('an image no larger than wholeImageMaxSide is taken as a face crop: classified whole, without detection', async () => {
+  const dir = join(await tempDir(), 'crop-model');
+  await cp(modelDir, dir, { recursive: true });
+  const meta = JSON.parse(await readFile(join(dir, 'happysad.json'), 'utf8'));
+  meta.preprocessing.faces = { ...meta.preprocessing.faces, wholeImageMaxSide: 96 };
+  await writeFile(join(dir, 'happysad.json'), JSON.stringify(meta));
+  const classifier = await loadModel(dir);
+  const small = await sharp(happy).resize(96, 96).png().toBuffer();
+  const [row] = await classifier.predict(small);
+  assert.equal(row.face, 'is-crop');
+  assert.equal(row.faces, undefined);
+  const [whole] = await classifier.predict(small, { faces: false });
+  assert.deepEqual(row.probabilities, whole.probabilities, 'the crop rule classifies exactly the whole image');
+  const [bigger] = await classifier.predict(await sharp(happy).resize(97, 97).png().toBuffer());
+  assert.notEqual(bigger.face, 'is-crop');
+  await classifier.close();
+});
+
+test('face cropping on two threads gives the same crops and rows as on one', async () => {
+  const files = (await readdir(photos, { recursive: true })).filter((f) => f.endsWith('.jpg')).sort().map((f) => join(photos, f));
+  const one = await loadModel(modelDir, { workers: 1 });
+  const two = await loadModel(modelDir, { workers: 2 });
+  try {
+    const [a, b] = [await one.predict(files), await two.predict(files)];
+    assert.equal(a.length, 6);
+    assert.deepEqual(b, a);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+  const pool = await FaceCropperPool.create(DEFAULT_FACE_CROP, 2);
+  const local = await FaceCropper.create(DEFAULT_FACE_CROP);
+  const spec = { ...defaultPreprocessSpec([48, 48, 1]), faces: DEFAULT_FACE_CROP };
+  try {
+    const viaPool = await Promise.all(files.map((f) => pool.decode(f, spec)));
+    for (const [i, f] of files.entries()) {
+      const direct = await local.decode(f, spec);
+      assert.deepEqual(viaPool[i].faces.map((c) => [c.box, Array.from(c.image.data)]), direct.faces.map((c) => [c.box, Array.from(c.image.data)]), f);
+    }
+  } finally {
+    await pool.close();
   }
 });

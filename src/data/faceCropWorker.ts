@@ -1,0 +1,32 @@
+import { parentPort } from 'node:worker_threads';
+import { HappysadError } from '../errors.js';
+import { messageOf } from './inspectImage.js';
+import { FaceCropper } from './decodeFaces.js';
+import type { FaceCropRequest, FaceCropReply } from './faceCropMessages.js';
+
+/**
+ * A FaceCropper in its own thread and WASM engine: decoding, detection and cropping of one image
+ * at a time, so that a second core detects faces while the first does. Replies carry the crops'
+ * pixels as transferred buffers.
+ */
+let cropper: FaceCropper | undefined;
+const port = parentPort!;
+
+port.on('message', async (m: FaceCropRequest) => {
+  if (m.type === 'init') {
+    try {
+      cropper = await FaceCropper.create(m.faces);
+      port.postMessage({ type: 'ready' } satisfies FaceCropReply);
+    } catch (err) {
+      port.postMessage({ type: 'failed', message: messageOf(err) } satisfies FaceCropReply);
+    }
+    return;
+  }
+  try {
+    const decoded = await cropper!.decode(m.input, m.spec, m.limits, m.name);
+    const buffers = [...decoded.faces.map((f) => f.image.data.buffer), ...(decoded.whole ? [decoded.whole.data.buffer] : [])] as ArrayBuffer[];
+    port.postMessage({ type: 'decoded', id: m.id, decoded } satisfies FaceCropReply, [...new Set(buffers)]);
+  } catch (err) {
+    port.postMessage({ type: 'error', id: m.id, code: err instanceof HappysadError ? err.code : undefined, message: messageOf(err) } satisfies FaceCropReply);
+  }
+});

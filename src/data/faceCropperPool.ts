@@ -1,0 +1,98 @@
+import type { Worker } from 'node:worker_threads';
+import { HappysadError } from '../errors.js';
+import { spawnWorker } from '../workers/spawnWorker.js';
+import { FaceCropper, type FaceDecoded, type FaceDecoder } from './decodeFaces.js';
+import type { FaceCropReply, FaceCropRequest } from './faceCropMessages.js';
+import type { ImageLimits } from './imageLimits.js';
+import type { FaceCropSpec, PreprocessSpec } from './preprocessSpec.js';
+
+type Executor = (input: Uint8Array | string, spec: PreprocessSpec, limits?: ImageLimits, name?: string) => Promise<FaceDecoded>;
+
+/**
+ * Face cropping on every core: a FaceCropper on this thread plus `threads - 1` worker threads each
+ * with its own, every decode() going to whichever is free. Detection is a chain of small WASM
+ * kernels on one thread per engine, so this, not a bigger batch, is what uses a second core.
+ * The same crops come out whichever thread makes them (same code, same weights, same engine).
+ */
+export class FaceCropperPool implements FaceDecoder {
+  private readonly idle: Executor[];
+  private readonly waiting: Array<(e: Executor) => void> = [];
+
+  private constructor(executors: Executor[], private readonly workers: Worker[]) {
+    this.idle = [...executors];
+  }
+
+  static async create(faces: FaceCropSpec, threads: number): Promise<FaceCropperPool> {
+    const local = await FaceCropper.create(faces);
+    const workers: Worker[] = [];
+    try {
+      for (let i = 1; i < threads; i++) workers.push(await startWorker(faces));
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    const localExec: Executor = (input, spec, limits, name) => local.decode(input, spec, limits, name);
+    return new FaceCropperPool([localExec, ...workers.map(remoteExecutor)], workers);
+  }
+
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  async decode(input: Uint8Array | string, spec: PreprocessSpec, limits?: ImageLimits, name?: string): Promise<FaceDecoded> {
+    const exec = this.idle.pop() ?? (await new Promise<Executor>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await exec(input, spec, limits, name);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(exec);
+      else this.idle.push(exec);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+async function startWorker(faces: FaceCropSpec): Promise<Worker> {
+  const worker = spawnWorker(new URL('./faceCropWorker.js', import.meta.url), import.meta.url);
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (m: FaceCropReply) => (m.type === 'ready' ? resolve() : reject(new HappysadError('face-model', m.type === 'failed' ? m.message : 'face crop thread failed to start'))));
+    worker.once('error', reject);
+    worker.postMessage({ type: 'init', faces } satisfies FaceCropRequest);
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  // An idle pool must not keep the process alive; a worker is referenced only while it works.
+  worker.unref();
+  return worker;
+}
+
+function remoteExecutor(worker: Worker): Executor {
+  let nextId = 0;
+  return (input, spec, limits, name) => new Promise<FaceDecoded>((resolve, reject) => {
+    const id = nextId++;
+    const onMessage = (m: FaceCropReply) => {
+      if (!('id' in m) || m.id !== id) return;
+      cleanup();
+      if (m.type === 'decoded') resolve(m.decoded);
+      else if (m.type === 'error') reject(new HappysadError(m.code ?? 'decode', m.message));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`face crop thread exited (code ${code})`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      worker.unref();
+    };
+    worker.on('message', onMessage);
+    worker.on('exit', onExit);
+    worker.ref();
+    // Bytes are copied, not transferred: the caller may still hold (or reuse) its buffer.
+    worker.postMessage({ type: 'decode', id, input, spec, limits, name } satisfies FaceCropRequest);
+  });
+}
