@@ -2,12 +2,14 @@
  * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
  *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
  *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300] [--no-decode] [--no-serve]
+ *               [--no-face-command]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
  * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
  * installed (../shared/peers/setup.sh), and reports the ratio of medians. Then measures decode
  * throughput, files on disk to a ready input batch, on the web and FER datasets when present, and
- * finally the HTTP server's load benchmark (bench/serve.ts).
+ * the whole `happysad predict` command on 100 one-face photos per detector against Human's BlazeFace
+ * (bench/facePipeline.ts), and finally the HTTP server's load benchmark (bench/serve.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     'decode-files': { type: 'string', default: '300' },
     'no-decode': { type: 'boolean', default: false },
     'no-serve': { type: 'boolean', default: false },
+    'no-face-command': { type: 'boolean', default: false },
   },
 });
 
@@ -165,6 +168,12 @@ if (!values['no-decode']) {
 }
 
 if (!values.json) printTable(rows);
+
+// The whole predict command per detector, against the face-detection peer (bench/facePipeline.ts, ~5 min).
+if (!values['no-face-command'] && existsSync(resolve('models/default/happysad.json'))) {
+  if (!values.json) console.log('\nhappysad predict, whole command (bench/facePipeline.ts):');
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/facePipeline.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
 
 // Last, the HTTP server under load (bench/serve.ts, ~90 s): requests/s and latency at 1, 8 and 64
 // connections, then 4x the sustainable rate to show it sheds load and recovers.

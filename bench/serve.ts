@@ -268,7 +268,7 @@ async function untrainedFaceModel(): Promise<string> {
   const model = getArchitecture('seed-a').build({ input: [128, 128, 3], numClasses: 2, seed: 1 });
   await saveBundle(dir, model, {
     format: BUNDLE_FORMAT, formatVersion: BUNDLE_FORMAT_VERSION, name: 'untrained-seed-a-face', arch: 'seed-a', classes: ['happy', 'sad'], output: 'sigmoid',
-    positiveClass: 'happy', threshold: 0.5, preprocessing: { ...defaultPreprocessSpec([128, 128, 3]), faces: { detector: 'ssd', margin: 0.2, align: true, minScore: 0.3 } },
+    positiveClass: 'happy', threshold: 0.5, preprocessing: { ...defaultPreprocessSpec([128, 128, 3]), faces: { detector: 'blazeface', margin: 0.2, align: true, minScore: 0.5 } },
     seed: 1, training: null, dataset: null, metrics: null, versions: {}, createdAt: new Date().toISOString(),
   });
   model.dispose();
