@@ -17,26 +17,56 @@ type Executor = (input: Uint8Array | string, spec: PreprocessSpec, limits?: Imag
 export class FaceCropperPool implements FaceDecoder {
   private readonly idle: Executor[];
   private readonly waiting: Array<(e: Executor) => void> = [];
+  private readonly workers: Worker[] = [];
+  private starting: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
-  private constructor(executors: Executor[], private readonly workers: Worker[]) {
-    this.idle = [...executors];
+  private constructor(local: Executor) {
+    this.idle = [local];
   }
 
-  static async create(faces: FaceCropSpec, threads: number): Promise<FaceCropperPool> {
+  /**
+   * `background`: return once this thread's cropper is ready; the others join as they come up
+   * (~0.5 s each), so a short run starts working at once instead of waiting for them. Without it,
+   * every thread is up when this resolves, or it throws.
+   */
+  static async create(faces: FaceCropSpec, threads: number, options: { background?: boolean } = {}): Promise<FaceCropperPool> {
     const local = await FaceCropper.create(faces);
-    const workers: Worker[] = [];
-    try {
-      for (let i = 1; i < threads; i++) workers.push(await startWorker(faces));
-    } catch (err) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw err;
+    const pool = new FaceCropperPool((input, spec, limits, name) => local.decode(input, spec, limits, name));
+    const starts = Array.from({ length: Math.max(0, threads - 1) }, () => startWorker(faces).then((w) => pool.join(w)));
+    pool.starting = Promise.allSettled(starts).then((results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed && options.background) process.emitWarning(`happysad: face cropping threads failed to start; fewer threads in use (${(failed.reason as Error).message})`);
+      return failed;
+    });
+    if (!options.background) {
+      const failed = await pool.starting;
+      if (failed) {
+        await pool.close();
+        throw (failed as PromiseRejectedResult).reason;
+      }
     }
-    const localExec: Executor = (input, spec, limits, name) => local.decode(input, spec, limits, name);
-    return new FaceCropperPool([localExec, ...workers.map(remoteExecutor)], workers);
+    return pool;
   }
 
+  /** Threads cropping now (this one included); grows while background threads start. */
   get threads(): number {
     return this.workers.length + 1;
+  }
+
+  private async join(worker: Worker): Promise<void> {
+    if (this.closed) {
+      await worker.terminate();
+      return;
+    }
+    this.workers.push(worker);
+    this.release(remoteExecutor(worker));
+  }
+
+  private release(exec: Executor): void {
+    const next = this.waiting.shift();
+    if (next) next(exec);
+    else this.idle.push(exec);
   }
 
   async decode(input: Uint8Array | string, spec: PreprocessSpec, limits?: ImageLimits, name?: string): Promise<FaceDecoded> {
@@ -44,13 +74,13 @@ export class FaceCropperPool implements FaceDecoder {
     try {
       return await exec(input, spec, limits, name);
     } finally {
-      const next = this.waiting.shift();
-      if (next) next(exec);
-      else this.idle.push(exec);
+      this.release(exec);
     }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.starting;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -8,13 +8,28 @@ import { ModelWorkerPool, sliceBounds } from './modelWorkerPool.js';
  * workers run theirs while this thread runs the first. With one worker it is plain predictRaw.
  */
 export class ParallelPredictor {
-  /** `syncWeights`: the owner trains the model, so replicas reload weights before each pass. */
-  constructor(private readonly model: tf.LayersModel, private readonly spec: PreprocessSpec, private readonly pool: ModelWorkerPool | undefined, private readonly syncWeights = false) {}
+  private starting: Promise<void> | undefined;
 
-  static async create(model: tf.LayersModel, spec: PreprocessSpec, output: 'sigmoid' | 'softmax', workers: number): Promise<ParallelPredictor> {
+  /** `syncWeights`: the owner trains the model, so replicas reload weights before each pass. */
+  constructor(private readonly model: tf.LayersModel, private readonly spec: PreprocessSpec, private pool: ModelWorkerPool | undefined, private readonly syncWeights = false) {}
+
+  /**
+   * `background`: return at once and let this thread run every pass until the replicas are up
+   * (~0.5 s each: their own engine, their own copy of the model), instead of waiting for them.
+   * A short CLI run then spends its start-up working. Replicas that fail to start leave the
+   * predictor on this thread alone, with a process warning.
+   */
+  static async create(model: tf.LayersModel, spec: PreprocessSpec, output: 'sigmoid' | 'softmax', workers: number, options: { background?: boolean } = {}): Promise<ParallelPredictor> {
     const extra = Math.max(0, Math.floor(workers) - 1);
-    const pool = extra > 0 ? await ModelWorkerPool.create(model, { count: extra, spec, output, seed: 0, gradients: false }) : undefined;
-    return new ParallelPredictor(model, spec, pool);
+    if (extra === 0) return new ParallelPredictor(model, spec, undefined);
+    const starting = ModelWorkerPool.create(model, { count: extra, spec, output, seed: 0, gradients: false });
+    if (!options.background) return new ParallelPredictor(model, spec, await starting);
+    const predictor = new ParallelPredictor(model, spec, undefined);
+    predictor.starting = starting.then(
+      (pool) => { predictor.pool = pool; },
+      (err: unknown) => { process.emitWarning(`happysad: inference threads failed to start; running on one thread (${(err as Error).message})`); },
+    );
+    return predictor;
   }
 
   get workerCount(): number {
@@ -44,6 +59,7 @@ export class ParallelPredictor {
 
   /** Ends the worker threads (a predictor built on a trainer's pool leaves that to the trainer). */
   async close(): Promise<void> {
+    await this.starting;
     if (!this.syncWeights) await this.pool?.close();
   }
 }
