@@ -1,27 +1,24 @@
 #!/usr/bin/env node
 import { HappysadError } from '../src/errors.js';
 import { packageRoot } from '../src/packageRoot.js';
-import { archCommand } from './commands/archCommand.js';
-import { cleanCommand } from './commands/cleanCommand.js';
-import { ensembleCommand } from './commands/ensembleCommand.js';
-import { evaluateCommand } from './commands/evaluateCommand.js';
-import { predictCommand } from './commands/predictCommand.js';
-import { trainCommand } from './commands/trainCommand.js';
-import { exportCommand } from './commands/exportCommand.js';
-import { importCommand } from './commands/importCommand.js';
-import { serveCommand } from './commands/serveCommand.js';
 import { HelpRequested } from './parseCommand.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
-  predict: { run: predictCommand, summary: 'classify images (files or folders)' },
-  train: { run: trainCommand, summary: 'train a model on a folder of class folders' },
-  evaluate: { run: evaluateCommand, summary: 'score a model on labelled images' },
-  serve: { run: serveCommand, summary: 'serve a model over HTTP: JSON API and a web page with live webcam' },
-  clean: { run: cleanCommand, summary: 'check a dataset for corrupt, invalid and duplicate files' },
-  ensemble: { run: ensembleCommand, summary: 'average several models into one (more accurate, same interface)' },
-  arch: { run: archCommand, summary: 'show an architecture\'s layers and parameter count' },
-  import: { run: importCommand, summary: 'convert a Keras .h5 model into a model bundle' },
-  export: { run: exportCommand, summary: 'write a model bundle as a Keras .h5 file' },
+type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Each command's module (and with it TensorFlow.js, sharp, face nets or fastify) loads only when
+ * that command runs: `happysad --help` and a usage error stay instant.
+ */
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  predict: { load: async () => (await import('./commands/predictCommand.js')).predictCommand, summary: 'classify images (files or folders)' },
+  train: { load: async () => (await import('./commands/trainCommand.js')).trainCommand, summary: 'train a model on a folder of class folders' },
+  evaluate: { load: async () => (await import('./commands/evaluateCommand.js')).evaluateCommand, summary: 'score a model on labelled images' },
+  serve: { load: async () => (await import('./commands/serveCommand.js')).serveCommand, summary: 'serve a model over HTTP: JSON API and a web page with live webcam' },
+  clean: { load: async () => (await import('./commands/cleanCommand.js')).cleanCommand, summary: 'check a dataset for corrupt, invalid and duplicate files' },
+  ensemble: { load: async () => (await import('./commands/ensembleCommand.js')).ensembleCommand, summary: 'average several models into one (more accurate, same interface)' },
+  arch: { load: async () => (await import('./commands/archCommand.js')).archCommand, summary: 'show an architecture\'s layers and parameter count' },
+  import: { load: async () => (await import('./commands/importCommand.js')).importCommand, summary: 'convert a Keras .h5 model into a model bundle' },
+  export: { load: async () => (await import('./commands/exportCommand.js')).exportCommand, summary: 'write a model bundle as a Keras .h5 file' },
 };
 
 const HELP = `happysad ${packageRoot().version}: happy/sad image classifiers you can train, evaluate, run and serve
@@ -37,7 +34,9 @@ Examples:
   happysad serve --port 8080`;
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
+  // `happysad help train` is `happysad train --help`.
+  if (name === 'help' && rest[0] && COMMANDS[rest[0]]) [name, rest] = [rest[0], ['--help']];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
     return 0;
@@ -52,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await (await command.load())(rest);
   } catch (err) {
     if (err instanceof HelpRequested) {
       console.log(err.text);

@@ -140,3 +140,10 @@ test('ensemble averages two models into a bundle whose threshold is tuned on the
   assert.match(bad.stderr, /rgb: its preprocessing .* differs from .*m1's/);
   await assert.rejects(readFile(join(models, 'never', 'happysad.json')));
 });
+
+test('help CMD prints that command\'s help, not the overview', () => {
+  const r = happysad('help', 'train');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^happysad train DIR --out MODEL_DIR/);
+  assert.doesNotMatch(r.stdout, /Usage: happysad <command>/);
+});
