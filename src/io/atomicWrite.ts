@@ -1,16 +1,24 @@
-import { cp, link, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
  * Writes a file so that readers see either the old content or the new, never half of it: write a
- * sibling temp file, then rename over the target (atomic on one filesystem).
+ * sibling temp file, flush it to the disk, then rename over the target (atomic on one
+ * filesystem). Without the flush, a power cut soon after the rename can leave an empty file
+ * under the final name on some filesystems (ext4's delayed allocation).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, data);
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
