@@ -89,7 +89,7 @@ function cliCommand(): string[] {
 
 function timePredict(photos: string, model: string, workers: number): { seconds: number; faces: number; rows: number } {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [...cliCommand(), 'predict', photos, '--model', model, '--workers', String(workers), '--json'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [...cliCommand(), 'predict', photos, '--model', model, '--workers', String(workers), '--json', '--no-cache'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const seconds = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`predict failed (${r.status}): ${r.stderr}`);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { faces?: unknown[] });

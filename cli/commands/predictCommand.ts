@@ -8,7 +8,7 @@ import { formatTable } from '../formatTable.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
-export const predictHelp = `happysad predict PATH... [--model MODEL_DIR] [--json | --csv] [--no-faces] [--batch N] [--workers N]
+export const predictHelp = `happysad predict PATH... [--model MODEL_DIR] [--json | --csv] [--no-faces] [--no-cache] [--batch N] [--workers N]
 
 Classifies image files, or every file under folders, with MODEL_DIR or, without --model, the
 default face model shipped with happysad. Score = probability of the model's positive class
@@ -18,7 +18,9 @@ a row with an error; the others go on, and the exit code is 1.
   --json      JSON Lines: {"file","label","score","probabilities"[,"faces":[{"box":[x,y,w,h],"label",
               "score","detector_score","probabilities"}] | ,"face":"none-found"]} (or {"file","error"})
   --csv       file,face,box,label,score,p_<class>...,error (one line per face)
-  --no-faces  classify whole images, as the original projects did (right for scene-level data)`;
+  --no-faces  classify whole images, as the original projects did (right for scene-level data)
+  --no-cache  do not keep face crops in the face-crop cache (~/.cache/happysad, or $HAPPYSAD_CACHE),
+              which otherwise spares a second run on the same photos the detection`;
 
 export async function predictCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, predictHelp, {
@@ -26,6 +28,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     csv: { type: 'boolean', default: false },
     'no-faces': { type: 'boolean', default: false },
+    'no-cache': { type: 'boolean', default: false },
     batch: { type: 'string' },
     workers: { type: 'string' },
   });
@@ -53,7 +56,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   // flat, while within a chunk the next batch decodes as the current one is classified.
   const chunk = batch * 8;
   for (let i = 0; i < files.length; i += chunk) {
-    emit(await classifier.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'] }));
+    emit(await classifier.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'], cache: !values['no-cache'] }));
   }
   emit(unreadable);
   if (!values.json && !values.csv) {

@@ -4,18 +4,29 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
+import type { FaceDecoded } from './decodeFaces.js';
+import type { RawImage } from './decodeImage.js';
+import type { FaceBox } from '../faces/types.js';
 
 /**
- * Face crops at model input size, keyed by the image's content hash and the preprocessing spec,
- * so a second training run on the same photos skips detection (the slow part). Entries are
- * written atomically; a damaged or missing entry is simply recomputed.
+ * Bumped whenever detection or cropping changes the crops made for the same spec (a detector's
+ * passes, the crop arithmetic), so an older cache is never mistaken for this version's crops:
+ * training and prediction must see the same pixels. 2: BlazeFace's short-range-first passes.
+ */
+const CROP_ALGORITHM = 2;
+
+/**
+ * Face crops at model input size, keyed by the image's content hash, the preprocessing spec and
+ * the crop algorithm's version, so a second run on the same photos skips detection. train and
+ * evaluate keep the most prominent face; predict keeps every face with its box (getDecoded).
+ * Entries are written atomically; a damaged or missing entry is simply recomputed.
  */
 export class FaceCropCache {
   constructor(readonly dir = process.env.HAPPYSAD_CACHE ? join(process.env.HAPPYSAD_CACHE, 'face-crops') : join(homedir(), '.cache', 'happysad', 'face-crops')) {}
 
   key(contentSha256: string, spec: PreprocessSpec): string {
     const s = spec;
-    return createHash('sha256').update(JSON.stringify([contentSha256, s.height, s.width, s.channels, s.resize, s.kernel, s.background, s.faces])).digest('hex');
+    return createHash('sha256').update(JSON.stringify([CROP_ALGORITHM, contentSha256, s.height, s.width, s.channels, s.resize, s.kernel, s.background, s.faces])).digest('hex');
   }
 
   async get(key: string, size: number): Promise<Uint8Array | undefined> {
@@ -24,6 +35,35 @@ export class FaceCropCache {
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
-    await writeFileAtomic(join(this.dir, key.slice(0, 2), key), data).catch(() => undefined);
+    await writeFileAtomic(join(this.dir, key.slice(0, 2), key), data, { durable: false }).catch(() => undefined);
+  }
+
+  /** Every face of an image with its box and score (or the whole image), as predict needs them. */
+  async getDecoded(key: string, spec: PreprocessSpec): Promise<FaceDecoded | undefined> {
+    const data = await readFile(join(this.dir, key.slice(0, 2), `${key}.faces`)).catch(() => undefined);
+    if (!data || data.length < 4) return undefined;
+    try {
+      const headerLength = data.readUInt32LE(0);
+      const header = JSON.parse(data.subarray(4, 4 + headerLength).toString('utf8')) as { faces: { box: FaceBox; detectorScore: number }[]; whole: boolean; wholeBecause?: FaceDecoded['wholeBecause'] };
+      const size = spec.height * spec.width * spec.channels;
+      const images = header.faces.length + (header.whole ? 1 : 0);
+      if (data.length !== 4 + headerLength + images * size) return undefined;
+      const image = (i: number): RawImage => ({ data: new Uint8Array(data.subarray(4 + headerLength + i * size, 4 + headerLength + (i + 1) * size)), width: spec.width, height: spec.height, channels: spec.channels });
+      return {
+        faces: header.faces.map((f, i) => ({ box: f.box, detectorScore: f.detectorScore, image: image(i) })),
+        whole: header.whole ? image(header.faces.length) : null,
+        ...(header.wholeBecause ? { wholeBecause: header.wholeBecause } : {}),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async putDecoded(key: string, decoded: FaceDecoded): Promise<void> {
+    const header = Buffer.from(JSON.stringify({ faces: decoded.faces.map((f) => ({ box: f.box, detectorScore: f.detectorScore })), whole: decoded.whole !== null, wholeBecause: decoded.wholeBecause }));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(header.length);
+    const blob = Buffer.concat([length, header, ...decoded.faces.map((f) => f.image.data), ...(decoded.whole ? [decoded.whole.data] : [])]);
+    await writeFileAtomic(join(this.dir, key.slice(0, 2), `${key}.faces`), blob, { durable: false }).catch(() => undefined);
   }
 }

@@ -8,14 +8,15 @@ import { randomBytes } from 'node:crypto';
  * filesystem). Without the flush, a power cut soon after the rename can leave an empty file
  * under the final name on some filesystems (ext4's delayed allocation).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { durable?: boolean } = {}): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'w');
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      // A cache entry can be recomputed: no need to wait for the disk (`durable: false`).
+      if (options.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }

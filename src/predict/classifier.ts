@@ -12,6 +12,8 @@ import { interpretOutput, type ClassDecision } from './interpretOutput.js';
 import { ParallelPredictor } from '../workers/parallelPredictor.js';
 import type { FaceDecoded, FaceDecoder } from '../data/decodeFaces.js';
 import { FaceCropperPool } from '../data/faceCropperPool.js';
+import { FaceCropCache } from '../data/faceCropCache.js';
+import { createHash } from 'node:crypto';
 
 export interface Prediction {
   /** The file path, or `#i` for an in-memory buffer. */
@@ -45,6 +47,12 @@ export interface PredictOptions {
   limits?: ImageLimits;
   /** For a face model, false classifies whole images instead (default true). */
   faces?: boolean;
+  /**
+   * Keep each image's face crops in the face-crop cache (~/.cache/happysad, or $HAPPYSAD_CACHE)
+   * and reuse them when the same image comes again (default false: the server never writes faces
+   * to disk). The CLI's predict turns it on.
+   */
+  cache?: boolean;
 }
 
 export type ImageInput = string | Uint8Array;
@@ -84,6 +92,7 @@ export class Classifier {
     const useFaces = this.expectsFaces && options.faces !== false;
     // Face cropping runs on as many threads as the forward passes (FaceCropperPool).
     const cropper = useFaces ? await (this.cropper ??= FaceCropperPool.create(spec.faces!, this.workerCount)) : undefined;
+    const cache = cropper && options.cache ? new FaceCropCache() : undefined;
     type Decoded = { name: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
       mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
@@ -94,7 +103,10 @@ export class Classifier {
           const screened = await inspectImageBytes(bytes, limits, { decodeCheck: false });
           if (!screened.ok) return { name, error: { code: `image-${screened.problem}`, message: `${name}: ${screened.detail}` } };
           if (!cropper) return { name, images: [await decodeImage(bytes, spec, limits, name)] };
-          const faces = await cropper.decode(bytes, spec, limits, name);
+          const key = cache?.key(createHash('sha256').update(bytes).digest('hex'), spec);
+          const hit = key ? await cache!.getDecoded(key, spec) : undefined;
+          const faces = hit ?? await cropper.decode(bytes, spec, limits, name);
+          if (key && !hit) await cache!.putDecoded(key, faces);
           return { name, faces, images: faces.whole ? [faces.whole] : faces.faces.map((f) => f.image) };
         } catch (err) {
           return { name, error: await explainFailure(input, name, limits, err) };

@@ -127,3 +127,32 @@ test('face cropping on two threads gives the same crops and rows as on one', asy
     await pool.close();
   }
 });
+
+test('with cache: true, a photo seen before is answered from its cached faces; without it nothing is written', async () => {
+  const cacheRoot = await tempDir('happysad-cache-');
+  process.env.HAPPYSAD_CACHE = cacheRoot;
+  const classifier = await loadModel(modelDir);
+  try {
+    await classifier.predict(happy);
+    await assert.rejects(readdir(join(cacheRoot, 'face-crops')), 'no cache unless asked');
+    const [first] = await classifier.predict(happy, { cache: true });
+    const entries = (await readdir(join(cacheRoot, 'face-crops'), { recursive: true })).filter((f) => f.endsWith('.faces'));
+    assert.equal(entries.length, 1);
+    // Move the cached box: the next answer must carry it, which only the cache can have given.
+    const file = join(cacheRoot, 'face-crops', entries[0]);
+    const blob = await readFile(file);
+    const headerLength = blob.readUInt32LE(0);
+    const header = JSON.parse(blob.subarray(4, 4 + headerLength).toString('utf8'));
+    header.faces[0].box = [1, 2, 3, 4];
+    const newHeader = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(newHeader.length);
+    await writeFile(file, Buffer.concat([length, newHeader, blob.subarray(4 + headerLength)]));
+    const [second] = await classifier.predict(happy, { cache: true });
+    assert.deepEqual(second.faces![0].box, [1, 2, 3, 4]);
+    assert.deepEqual(second.faces![0].probabilities, first.faces![0].probabilities);
+  } finally {
+    delete process.env.HAPPYSAD_CACHE;
+    await classifier.close();
+  }
+});
