@@ -75,6 +75,10 @@ test('usage errors are clear and exit 2', () => {
   const u = happysad('frobnicate');
   assert.equal(u.code, 2);
   assert.match(u.stderr, /unknown command/);
+  // Beyond Node's timer range every prediction would fail with a 500; refused before the model loads.
+  const timeout = happysad('serve', '--timeout', '1e12');
+  assert.equal(timeout.code, 2);
+  assert.match(timeout.stderr, /--timeout 1e12: expected a number >= 0.001 <= 86400/);
   const bad = happysad('arch', 'seed-a', '--input', '48x48x2');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /channels must be 1/);
@@ -105,6 +109,10 @@ test('ensemble averages two models into a bundle whose threshold is tuned on the
   assert.equal(same.code, 2);
   assert.match(same.stderr, /is the data the threshold is tuned on/);
   await assert.rejects(readFile(join(out, 'happysad.json')));
+  // --out inside the data it tunes on would become a class folder of that data.
+  const inside = happysad('ensemble', ...dirs, '--out', join(data, 'ens'), '--tune', data);
+  assert.equal(inside.code, 2);
+  assert.match(inside.stderr, /is inside .*read as input/);
   const r = happysad('ensemble', ...dirs, '--out', out, '--tune', data, '--test', heldOut, '--json');
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
