@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OptionError } from '../src/errors.js';
+import type { ImageLimits } from '../src/data/imageLimits.js';
 
 export class HelpRequested extends Error {
   constructor(readonly text: string) {
@@ -42,4 +43,16 @@ export function parseThreads(value: string | undefined, flag: string): number | 
   const n = parseNumber(value, flag, { integer: true, min: 1 });
   if (n !== undefined && n > cores) throw new OptionError(`--${flag} ${n}: this machine has ${cores} core(s), and each thread holds its own copy of the model; use at most ${cores}`);
   return n;
+}
+
+/**
+ * `--min-side`, `--max-pixels` and `--lenient-decode` as partial ImageLimits: what is not given
+ * keeps the command's own defaults (the dataset checks for clean and train).
+ */
+export function parseImageLimits(values: { 'min-side'?: string; 'max-pixels'?: string; 'lenient-decode'?: boolean }): Partial<ImageLimits> {
+  return {
+    ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 })! } : {}),
+    ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 })! } : {}),
+    ...(values['lenient-decode'] ? { failOn: 'truncated' as const } : {}),
+  };
 }

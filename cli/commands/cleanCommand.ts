@@ -2,7 +2,7 @@ import { cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
 import { discoverDataset } from '../../src/data/discoverDataset.js';
 import { OptionError } from '../../src/errors.js';
 import { formatTable } from '../formatTable.js';
-import { parseCommand, parseNumber } from '../parseCommand.js';
+import { parseCommand, parseImageLimits } from '../parseCommand.js';
 
 export const cleanHelp = `happysad clean DIR [--json] [--quarantine QDIR] [--min-side PX] [--max-pixels N] [--lenient-decode]
 
@@ -25,11 +25,7 @@ export async function cleanCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new OptionError(`clean takes one dataset folder\n\n${cleanHelp}`);
   const dataset = await discoverDataset(positionals[0]);
-  const limits = {
-    ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 }) } : {}),
-    ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 }) } : {}),
-    ...(values['lenient-decode'] ? { failOn: 'truncated' as const } : {}),
-  };
+  const limits = parseImageLimits(values);
   const tty = process.stderr.isTTY && !values.json;
   const report = await cleanDataset(dataset, {
     limits,

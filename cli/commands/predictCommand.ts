@@ -119,7 +119,7 @@ async function looksLikeImage(file: string): Promise<boolean> {
 }
 
 /** RFC 4180: a field holding a comma, quote, CR or LF is quoted, quotes doubled. */
-export function csvCell(v: string | number | undefined): string {
+function csvCell(v: string | number | undefined): string {
   if (v === undefined) return '';
   const s = String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

@@ -5,7 +5,7 @@ import { train } from '../../src/train/train.js';
 import { FACE_DETECTORS, type FaceDetectorKind } from '../../src/faces/types.js';
 import { DEFAULT_TRAIN_OPTIONS as D } from '../../src/train/trainOptions.js';
 import { createProgressRenderer } from '../progressBar.js';
-import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
+import { parseCommand, parseImageLimits, parseNumber, parseThreads } from '../parseCommand.js';
 
 export const trainHelp = `happysad train DIR --out MODEL_DIR [options]
 
@@ -103,11 +103,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       learningRate: parseNumber(values.lr, 'lr', { min: 0 }),
       positiveClass: values.positive,
       workers: parseThreads(values.workers, 'workers'),
-      limits: {
-        ...(values['min-side'] ? { minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 })! } : {}),
-        ...(values['max-pixels'] ? { maxPixels: parseNumber(values['max-pixels'], 'max-pixels', { integer: true, min: 1 })! } : {}),
-        ...(values['lenient-decode'] ? { failOn: 'truncated' as const } : {}),
-      },
+      limits: parseImageLimits(values),
       signal: controller.signal,
       onEvent: createProgressRenderer(),
     });

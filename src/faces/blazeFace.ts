@@ -15,12 +15,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { initEngine, tf } from '../engine/engine.js';
 import { packageRoot } from '../packageRoot.js';
 import { FaceModelError } from './faceModels.js';
 import { assertRgbImage as assertRgb } from './geometry.js';
 import type { FaceBox, Point, RgbImage } from './types.js';
+import { letterbox } from './letterbox.js';
 
 export type BlazeFaceVariant = 'back' | 'front';
 
@@ -43,8 +43,6 @@ export interface BlazeDetection {
   /** Sigmoid score in (0, 1). */
   score: number;
   keypoints: BlazeKeypoints;
-  /** Which pass found it: 'plain' (letterboxed image) or 'context' (image shrunk onto a gray canvas). */
-  pass: 'plain' | 'context';
 }
 
 export interface BlazeFaceOptions {
@@ -200,47 +198,6 @@ function suppress(cands: Raw[], iouThreshold: number, mode: 'weighted' | 'hard',
   return kept;
 }
 
-/** Where the image sits in the square net input, and its scale. */
-interface Placement {
-  view: Uint8Array;
-  left: number;
-  top: number;
-  /** image pixels per net-input pixel, per axis */
-  sx: number;
-  sy: number;
-}
-
-async function place(image: RgbImage, inputSize: number, fraction: number): Promise<Placement> {
-  const inner = inputSize * fraction;
-  const longest = Math.max(image.width, image.height);
-  const w = Math.max(1, Math.min(inputSize, Math.round((image.width * inner) / longest)));
-  const h = Math.max(1, Math.min(inputSize, Math.round((image.height * inner) / longest)));
-  const left = Math.floor((inputSize - w) / 2);
-  const top = Math.floor((inputSize - h) / 2);
-  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(w, h, { fit: 'fill' })
-    .extend({ left, top, right: inputSize - w - left, bottom: inputSize - h - top, background: FILL })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { view: new Uint8Array(data.buffer, data.byteOffset, data.length), left, top, sx: image.width / w, sy: image.height / h };
-}
-
-const loaded = new Map<BlazeFaceVariant, Promise<tf.GraphModel>>();
-
-/** One graph model per variant and process: its weights are read-only at inference. */
-function loadGraph(variant: BlazeFaceVariant): Promise<tf.GraphModel> {
-  let pending = loaded.get(variant);
-  if (!pending) {
-    const file = blazeFaceModelFile(variant);
-    pending = initEngine().then(() => tf.loadGraphModel(diskHandler(file))).catch((err: unknown) => {
-      loaded.delete(variant);
-      throw new FaceModelError(`${file}: cannot load the BlazeFace ${variant} model (${(err as Error).message}); the package's models/faces folder is incomplete, reinstall happysad`, { cause: err });
-    });
-    loaded.set(variant, pending);
-  }
-  return pending;
-}
-
 /** A loaded variant with what decoding its outputs needs. */
 interface Net {
   model: tf.GraphModel;
@@ -252,12 +209,16 @@ interface Net {
 
 const nets = new Map<BlazeFaceVariant, Promise<Net>>();
 
+/** One net per variant and process: the weights are read-only at inference. */
 function loadNet(variant: BlazeFaceVariant): Promise<Net> {
   let pending = nets.get(variant);
   if (!pending) {
     pending = (async () => {
       const modelFile = blazeFaceModelFile(variant);
-      const model = await loadGraph(variant);
+      await initEngine();
+      const model = await tf.loadGraphModel(diskHandler(modelFile)).catch((err: unknown) => {
+        throw new FaceModelError(`${modelFile}: cannot load the BlazeFace ${variant} model (${(err as Error).message}); the package's models/faces folder is incomplete, reinstall happysad`, { cause: err });
+      });
       const inputShape = model.inputs[0]?.shape;
       const inputSize = inputShape?.[1] ?? -1;
       if (!inputShape || inputShape.length !== 4 || inputShape[2] !== inputSize || !(inputSize > 0)) {
@@ -300,11 +261,12 @@ export async function loadBlazeFace(variant: BlazeFaceVariant = 'back', options:
   // The short-range net re-examines faces too big for the full-range one (see detect()).
   const closeUp = variant === 'back' && opts.context === 'auto' ? await loadNet('front') : undefined;
 
+  /** One run of a net on the image letterboxed at `fraction` of its input: candidates in image pixels. */
   async function pass(image: RgbImage, fraction: number, minScore: number, on: Net = net): Promise<Raw[]> {
     const { model, inputSize, anchors, order } = on;
-    const { view, left, top, sx, sy } = await place(image, inputSize, fraction);
+    const { view, left, top, sx, sy } = await letterbox(image, inputSize, inputSize * fraction, FILL);
     const outs = tf.tidy(() => {
-      const x = tf.tensor4d(view, [1, inputSize, inputSize, 3], 'float32').div(127.5).sub(1);
+      const x = tf.tensor4d(view.data, [1, inputSize, inputSize, 3], 'float32').div(127.5).sub(1);
       return model.execute(x, order) as tf.Tensor[];
     });
     let s16: Float32Array, s8: Float32Array, r16: Float32Array, r8: Float32Array;
@@ -313,6 +275,9 @@ export async function loadBlazeFace(variant: BlazeFaceVariant = 'back', options:
     } finally {
       tf.dispose(outs);
     }
+    // Net-input pixels to image pixels, so passes with different placements can be merged.
+    const mx = (x: number) => (x - left) * sx;
+    const my = (y: number) => (y - top) * sy;
     const cands: Raw[] = [];
     const logitMin = Math.log(minScore / (1 - minScore));
     for (let a = 0; a < 896; a++) {
@@ -327,22 +292,12 @@ export async function loadBlazeFace(variant: BlazeFaceVariant = 'back', options:
       const hh = r[3]! / 2;
       const kp = new Float64Array(2 * KEYPOINTS);
       for (let k = 0; k < KEYPOINTS; k++) {
-        kp[2 * k] = ax + r[4 + 2 * k]!;
-        kp[2 * k + 1] = ay + r[5 + 2 * k]!;
+        kp[2 * k] = mx(ax + r[4 + 2 * k]!);
+        kp[2 * k + 1] = my(ay + r[5 + 2 * k]!);
       }
-      cands.push({ x0: cx - hw, y0: cy - hh, x1: cx + hw, y1: cy + hh, score: 1 / (1 + Math.exp(-Math.max(-80, Math.min(80, logit)))), kp });
+      cands.push({ x0: mx(cx - hw), y0: my(cy - hh), x1: mx(cx + hw), y1: my(cy + hh), score: 1 / (1 + Math.exp(-Math.max(-80, Math.min(80, logit)))), kp });
     }
-    // Back to image pixels, so passes with different placements can be merged.
-    const mx = (x: number) => (x - left) * sx;
-    const my = (y: number) => (y - top) * sy;
-    return cands.map((c) => {
-      const kp = new Float64Array(2 * KEYPOINTS);
-      for (let k = 0; k < KEYPOINTS; k++) {
-        kp[2 * k] = mx(c.kp[2 * k]!);
-        kp[2 * k + 1] = my(c.kp[2 * k + 1]!);
-      }
-      return { x0: mx(c.x0), y0: my(c.y0), x1: mx(c.x1), y1: my(c.y1), score: c.score, kp };
-    });
+    return cands;
   }
 
   /** Suppression, then partial-face removal, then the cap, best first. */
@@ -350,7 +305,7 @@ export async function loadBlazeFace(variant: BlazeFaceVariant = 'back', options:
     return dropContained(suppress(raws, opts.iouThreshold, mode, Infinity), opts.containThreshold).slice(0, opts.maxFaces);
   }
 
-  function toDetection(r: Raw, image: RgbImage, found: 'plain' | 'context'): BlazeDetection | null {
+  function toDetection(r: Raw, image: RgbImage): BlazeDetection | null {
     const x0 = Math.max(0, Math.min(image.width, Math.round(r.x0)));
     const y0 = Math.max(0, Math.min(image.height, Math.round(r.y0)));
     const x1 = Math.max(0, Math.min(image.width, Math.round(r.x1)));
@@ -360,13 +315,13 @@ export async function loadBlazeFace(variant: BlazeFaceVariant = 'back', options:
     // MediaPipe order: subject's right eye, left eye, nose tip, mouth centre, right ear, left ear.
     // Unmirrored, the subject's right is on the image's left.
     const keypoints: BlazeKeypoints = { leftEye: p(0), rightEye: p(1), nose: p(2), mouth: p(3), leftEar: p(4), rightEar: p(5) };
-    return { box: [x0, y0, x1 - x0, y1 - y0], score: r.score, keypoints, pass: found };
+    return { box: [x0, y0, x1 - x0, y1 - y0], score: r.score, keypoints };
   }
 
   /**
-   * The close-up pass only re-frames the big faces the first pass found: for each, its best
-   * overlapping close-up box. Anything else it returns (a shifted half face scoring ~0.5 beside
-   * the real one, seen on 7 of 100 portrait photos) is dropped.
+   * The short-range boxes that re-frame the big faces of a full-range pass: those overlapping one
+   * of them, best first, none overlapping another. Anything else (a shifted half face scoring ~0.5
+   * beside the real one, seen on 7 of 100 portrait photos) is dropped.
    */
   function refine(bigOnes: Raw[], closeUps: Raw[]): Raw[] {
     const out: Raw[] = [];
@@ -382,34 +337,26 @@ export async function loadBlazeFace(variant: BlazeFaceVariant = 'back', options:
     const { context, minScore } = opts;
     const longest = Math.max(image.width, image.height);
     const big = (r: Raw) => Math.max(r.x1 - r.x0, r.y1 - r.y0) >= opts.bigFace * longest;
+    const found = (raws: Raw[]) => raws.map((r) => toDetection(r, image)).filter((d): d is BlazeDetection => d !== null);
     // Portraits, webcam frames and face photos first go to the short-range net (a quarter of the
     // full-range pass's cost): when it finds a big face, that is the answer. On 100 one-face photos
-    // detection fell from 28 to 6 ms; on web-happysad, faces found 801 -> 800 and balanced accuracy
-    // 0.806 -> 0.810 (bench/facePipeline.ts; the model card). A small face behind a big one can be missed.
+    // detection fell from 28 to 7.6 ms; on web-happysad, faces found 801 -> 800 and balanced
+    // accuracy 0.806 -> 0.810 (the model card). A small face behind a big one can be missed.
     const closeUps = closeUp ? clean(await pass(image, 1, minScore, closeUp)) : undefined;
-    if (closeUps?.[0] && big(closeUps[0])) return closeUps.map((r) => toDetection(r, image, 'context')).filter((d): d is BlazeDetection => d !== null);
-    const plain = await pass(image, 1, minScore);
-    let all = clean(plain);
-    const tagged = new Map<Raw, 'plain' | 'context'>(all.map((r) => [r, 'plain']));
+    if (closeUps?.[0] && big(closeUps[0])) return found(closeUps);
+    let all = clean(await pass(image, 1, minScore));
     if (context === 'always') {
-      const ctx = clean(await pass(image, opts.contextScale, minScore));
-      ctx.forEach((r) => tagged.set(r, 'context'));
-      // Merge the two passes with hard suppression: their boxes are already blended within a pass.
-      all = clean([...all, ...ctx], 'hard');
+      // Merge with the shrunk view by hard suppression: boxes are already blended within a pass.
+      all = clean([...all, ...clean(await pass(image, opts.contextScale, minScore))], 'hard');
     } else if (context === 'auto' && (all.length === 0 || all.some(big))) {
-      // Nothing found, or a face too big for the net's range (the 256 model then returns partial,
-      // off-centre boxes): look again, and trust that pass for the big faces. A big face goes to
-      // the short-range net, made for faces that fill the frame, at a third of the cost; nothing
-      // found means a tight crop or no face: the image shrunk onto gray, through the same net.
-      let ctx = all.length > 0 && closeUps ? refine(all.filter(big), closeUps) : [];
-      // The short-range net misses some big faces (turned, cut by the frame): then the shrunk view.
-      if (ctx.length === 0) ctx = clean(await pass(image, opts.contextScale, minScore));
-      if (ctx.length > 0) {
-        ctx.forEach((r) => tagged.set(r, 'context'));
-        all = clean([...ctx, ...all.filter((r) => !big(r))], 'hard');
-      }
+      // A face too big for the full-range net's range (it returns partial, off-centre boxes) is
+      // re-framed by the short-range boxes; nothing found, or a big face the short-range net missed
+      // (turned, cut by the frame), is looked for again in the image shrunk onto gray.
+      let again = all.length > 0 && closeUps ? refine(all.filter(big), closeUps) : [];
+      if (again.length === 0) again = clean(await pass(image, opts.contextScale, minScore));
+      if (again.length > 0) all = clean([...again, ...all.filter((r) => !big(r))], 'hard');
     }
-    return all.map((r) => toDetection(r, image, tagged.get(r) ?? 'plain')).filter((d): d is BlazeDetection => d !== null);
+    return found(all);
   }
 
   return { variant, inputSize: net.inputSize, options: opts, detect };

@@ -5,6 +5,7 @@ import { asNetInput, loadFaceNet } from './faceModels.js';
 import { assertRgbImage, type Candidate, compareCandidates, copyRegion, mergeCandidates, toPixelBox } from './geometry.js';
 import { FACE_DETECTORS, type DetectedFace, type EyeLandmarks, type FaceDetectorKind, type Point, type RgbImage } from './types.js';
 import { loadBlazeFace } from './blazeFace.js';
+import { letterbox } from './letterbox.js';
 
 export interface FaceDetectorOptions {
   /**
@@ -198,23 +199,8 @@ async function blazeFaceDetector(opts: Readonly<Required<FaceDetectorOptions>>):
 
 /** The image shrunk to a third of side x side and centred on gray, plus the map back to image pixels. */
 async function contextView(image: RgbImage, side: number): Promise<{ view: RgbImage; toImage: (c: Candidate) => Candidate }> {
-  const inner = side / (1 + 2 * CONTEXT_PAD);
-  const longest = Math.max(image.width, image.height);
-  const w = Math.max(1, Math.round((image.width * inner) / longest));
-  const h = Math.max(1, Math.round((image.height * inner) / longest));
-  const left = Math.floor((side - w) / 2);
-  const top = Math.floor((side - h) / 2);
-  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(w, h, { fit: 'fill' })
-    .extend({ left, top, right: side - w - left, bottom: side - h - top, background: CONTEXT_FILL })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const sx = image.width / w;
-  const sy = image.height / h;
-  return {
-    view: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: side, height: side, channels: 3 },
-    toImage: (c) => ({ x: (c.x - left) * sx, y: (c.y - top) * sy, w: c.w * sx, h: c.h * sy, score: c.score }),
-  };
+  const { view, left, top, sx, sy } = await letterbox(image, side, side / (1 + 2 * CONTEXT_PAD), CONTEXT_FILL);
+  return { view, toImage: (c) => ({ x: (c.x - left) * sx, y: (c.y - top) * sy, w: c.w * sx, h: c.h * sy, score: c.score }) };
 }
 
 async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {

@@ -13,14 +13,11 @@ export async function claimFileOutput(out: string, options: { overwrite?: boolea
     if (await isInside(file, input)) throw new OutputError(`${flag} ${out} is inside ${input}, which is read as input; choose a path outside it`);
   }
   const s = await stat(file).catch(() => undefined);
-  if (!s) {
-    await assertWritableFolder(dirname(file), flag, out);
-    return { file, replaces: false };
-  }
-  if (s.isDirectory()) throw new OutputError(`${flag} ${out} is a folder; give a file name, e.g. ${join(out, 'model.h5')}`);
+  if (s?.isDirectory()) throw new OutputError(`${flag} ${out} is a folder; give a file name, e.g. ${join(out, 'model.h5')}`);
   // A device or FIFO (/dev/null, a pipe) would be replaced by a regular file, or block forever.
-  if (!s.isFile()) throw new OutputError(`${flag} ${out} is not a regular file (a device, FIFO or socket); give the path of a file to create`);
+  if (s && !s.isFile()) throw new OutputError(`${flag} ${out} is not a regular file (a device, FIFO or socket); give the path of a file to create`);
   await assertWritableFolder(dirname(file), flag, out);
+  if (!s) return { file, replaces: false };
   if (!options.overwrite) throw new OutputError(`${flag} ${out} already exists; pass --overwrite to replace it (the old file is kept as ${basename(file)}.previous) or choose another name`);
   return { file, replaces: true };
 }
@@ -68,17 +65,22 @@ export async function readRegularFile(file: string, onError: (message: string, c
  */
 export async function setAside(path: string): Promise<string> {
   for (let k = 1; ; k++) {
-    const to = `${path}.previous${k === 1 ? '' : `-${k}`}`;
+    const to = previousName(path, k);
     if (await lstat(to).then(() => true, () => false)) continue;
     await rename(path, to);
     return to;
   }
 }
 
+/** PATH.previous, PATH.previous-2, ...: where the k-th kept older version goes. */
+function previousName(path: string, k: number): string {
+  return `${path}.previous${k === 1 ? '' : `-${k}`}`;
+}
+
 /** Copies a file to the first free `FILE.previous` name before it is replaced in place; returns that name. */
 export async function keepCopy(file: string): Promise<string> {
   for (let k = 1; ; k++) {
-    const to = `${file}.previous${k === 1 ? '' : `-${k}`}`;
+    const to = previousName(file, k);
     try {
       await copyFile(file, to, constants.COPYFILE_EXCL);
       return to;

@@ -13,7 +13,6 @@ import { ParallelPredictor } from '../workers/parallelPredictor.js';
 import type { FaceDecoded, FaceDecoder } from '../data/decodeFaces.js';
 import { FaceCropperPool } from '../data/faceCropperPool.js';
 import { FaceCropCache } from '../data/faceCropCache.js';
-import { createHash } from 'node:crypto';
 
 export interface Prediction {
   /** The file path, or `#i` for an in-memory buffer. */
@@ -61,9 +60,8 @@ export type ImageInput = string | Uint8Array;
 export class Classifier {
   private cropper: Promise<FaceDecoder> | undefined;
 
-  constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor, cropper?: FaceDecoder) {
-    if (cropper) this.cropper = Promise.resolve(cropper);
-  }
+  /** `threads`: how many threads face cropping may use, as many as the forward passes. */
+  constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor, private readonly threads = 1) {}
 
   /** Whether this model classifies faces found in images (its preprocessing says so). */
   get expectsFaces(): boolean {
@@ -90,8 +88,9 @@ export class Classifier {
     const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     const spec = this.metadata.preprocessing;
     const useFaces = this.expectsFaces && options.faces !== false;
-    // Face cropping runs on as many threads as the forward passes (FaceCropperPool).
-    const cropper = useFaces ? await (this.cropper ??= FaceCropperPool.create(spec.faces!, this.workerCount)) : undefined;
+    // Started at the first prediction that crops faces (evaluate and --no-faces never need it); its
+    // extra threads come up in the background while this thread already crops.
+    const cropper = useFaces ? await (this.cropper ??= FaceCropperPool.create(spec.faces!, this.threads, { background: true })) : undefined;
     const cache = cropper && options.cache ? new FaceCropCache() : undefined;
     type Decoded = { name: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
@@ -103,7 +102,7 @@ export class Classifier {
           const screened = await inspectImageBytes(bytes, limits, { decodeCheck: false });
           if (!screened.ok) return { name, error: { code: `image-${screened.problem}`, message: `${name}: ${screened.detail}` } };
           if (!cropper) return { name, images: [await decodeImage(bytes, spec, limits, name)] };
-          const key = cache?.key(createHash('sha256').update(bytes).digest('hex'), spec);
+          const key = cache?.key(screened.sha256, spec);
           const hit = key ? await cache!.getDecoded(key, spec) : undefined;
           const faces = hit ?? await cropper.decode(bytes, spec, limits, name);
           if (key && !hit) await cache!.putDecoded(key, faces);
@@ -204,13 +203,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const bundle = await readBundle(dir);
   const m = bundle.metadata;
   const workers = options.workers ?? 1;
-  // Extra threads each load their own engine and nets (~0.5 s); they start in the background and
-  // join as they come up, so this thread is already classifying meanwhile. Up front, that wait was
-  // a third of a 100-photo run.
-  const faces = m.preprocessing.faces;
-  const [predictor, cropper] = await Promise.all([
-    ParallelPredictor.create(bundle.model, m.preprocessing, m.output, workers, { background: true }),
-    faces ? FaceCropperPool.create(faces, workers, { background: true }) : undefined,
-  ]);
-  return new Classifier(bundle, predictor, cropper);
+  // Replicas load their own engine and model (~0.5 s each): they start in the background and join
+  // when ready, so this thread is already classifying meanwhile.
+  const predictor = await ParallelPredictor.create(bundle.model, m.preprocessing, m.output, workers, { background: true });
+  return new Classifier(bundle, predictor, workers);
 }
