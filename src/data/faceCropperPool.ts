@@ -18,6 +18,8 @@ export class FaceCropperPool implements FaceDecoder {
   private readonly idle: Executor[];
   private readonly waiting: Array<(e: Executor) => void> = [];
   private readonly workers: Worker[] = [];
+  /** Every thread spawned, ready or not: close() ends those still starting too. */
+  private readonly spawned: Worker[] = [];
   private starting: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -33,10 +35,10 @@ export class FaceCropperPool implements FaceDecoder {
   static async create(faces: FaceCropSpec, threads: number, options: { background?: boolean } = {}): Promise<FaceCropperPool> {
     const local = await FaceCropper.create(faces);
     const pool = new FaceCropperPool((input, spec, limits, name) => local.decode(input, spec, limits, name));
-    const starts = Array.from({ length: Math.max(0, threads - 1) }, () => startWorker(faces).then((w) => pool.join(w)));
+    const starts = Array.from({ length: Math.max(0, threads - 1) }, () => startWorker(faces, (w) => pool.spawned.push(w)).then((w) => pool.join(w)));
     pool.starting = Promise.allSettled(starts).then((results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed && options.background) process.emitWarning(`happysad: face cropping threads failed to start; fewer threads in use (${(failed.reason as Error).message})`);
+      if (failed && options.background && !pool.closed) process.emitWarning(`happysad: face cropping threads failed to start; fewer threads in use (${(failed.reason as Error).message})`);
       return failed;
     });
     if (!options.background) {
@@ -80,16 +82,20 @@ export class FaceCropperPool implements FaceDecoder {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A short run ends before background threads are up (~0.3 s each): end them now rather than
+    // wait for them to load a detector that will never be used.
+    await Promise.all(this.spawned.map((w) => w.terminate()));
     await this.starting;
-    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
-async function startWorker(faces: FaceCropSpec): Promise<Worker> {
+async function startWorker(faces: FaceCropSpec, onSpawn: (w: Worker) => void): Promise<Worker> {
   const worker = spawnWorker(new URL('./faceCropWorker.js', import.meta.url), import.meta.url);
+  onSpawn(worker);
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (m: FaceCropReply) => (m.type === 'ready' ? resolve() : reject(new HappysadError('face-model', m.type === 'failed' ? m.message : 'face crop thread failed to start'))));
     worker.once('error', reject);
+    worker.once('exit', (code) => reject(new HappysadError('face-model', `face crop thread exited while starting (code ${code})`)));
     worker.postMessage({ type: 'init', faces } satisfies FaceCropRequest);
   }).catch(async (err: unknown) => {
     await worker.terminate();

@@ -1,6 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { tf, wasmBackend } from './tfjs.js';
 import { registerTrainingKernels } from './kernels/registerTrainingKernels.js';
 
 export { tf };
@@ -14,7 +12,7 @@ let ready: Promise<typeof tf> | undefined;
  */
 export function initEngine(options: { threads?: number } = {}): Promise<typeof tf> {
   ready ??= (async () => {
-    if (options.threads) setThreadsCount(options.threads);
+    if (options.threads) wasmBackend.setThreadsCount(options.threads);
     registerTrainingKernels();
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('happysad: the TensorFlow.js WASM backend failed to initialise');

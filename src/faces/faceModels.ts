@@ -6,12 +6,12 @@ import path from 'node:path';
 // the rest of happysad. The others fail in Node 20: the default build requires tfjs-node,
 // esm-nobundle imports tfjs/webgl by deep `dist/index.js` paths that Node resolves as CommonJS
 // ("Cannot find module .../register_all_gradients"), and the bundled esm build's tfjs throws
-// "this.util.TextEncoder is not a constructor".
-import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
+// "this.util.TextEncoder is not a constructor". Loaded on first use (the default BlazeFace path
+// never needs it), with require() for the same reason as tfjs (engine/tfjs.ts).
+import type * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import { initEngine, tf } from '../engine/engine.js';
 import { HappysadError } from '../errors.js';
-
-export { faceapi };
+import type { NamedTensorMap, Tensor3D, io } from '@tensorflow/tfjs';
 
 export type FaceNetKind = 'ssd' | 'tiny' | 'landmarks' | 'landmarksTiny' | 'expression';
 
@@ -23,12 +23,13 @@ interface FaceNetTypes {
   expression: faceapi.FaceExpressionNet;
 }
 
-const NETS: { [K in FaceNetKind]: { file: string; create: () => FaceNetTypes[K] } } = {
-  ssd: { file: 'ssd_mobilenetv1_model', create: () => new faceapi.SsdMobilenetv1() },
-  tiny: { file: 'tiny_face_detector_model', create: () => new faceapi.TinyFaceDetector() },
-  landmarks: { file: 'face_landmark_68_model', create: () => new faceapi.FaceLandmark68Net() },
-  landmarksTiny: { file: 'face_landmark_68_tiny_model', create: () => new faceapi.FaceLandmark68TinyNet() },
-  expression: { file: 'face_expression_model', create: () => new faceapi.FaceExpressionNet() },
+type FaceApi = typeof faceapi;
+const NETS: { [K in FaceNetKind]: { file: string; create: (api: FaceApi) => FaceNetTypes[K] } } = {
+  ssd: { file: 'ssd_mobilenetv1_model', create: (api) => new api.SsdMobilenetv1() },
+  tiny: { file: 'tiny_face_detector_model', create: (api) => new api.TinyFaceDetector() },
+  landmarks: { file: 'face_landmark_68_model', create: (api) => new api.FaceLandmark68Net() },
+  landmarksTiny: { file: 'face_landmark_68_tiny_model', create: (api) => new api.FaceLandmark68TinyNet() },
+  expression: { file: 'face_expression_model', create: (api) => new api.FaceExpressionNet() },
 };
 
 const require = createRequire(import.meta.url);
@@ -49,15 +50,15 @@ export class FaceModelError extends HappysadError {
  * loadFromDisk: that one goes through face-api's own environment shim and hands tfjs
  * `buffer.buffer`, which is only correct while Node happens not to pool the file's Buffer.
  */
-export async function readFaceWeights(file: string, dir = faceModelDir()): Promise<tf.NamedTensorMap> {
+export async function readFaceWeights(file: string, dir = faceModelDir()): Promise<NamedTensorMap> {
   const manifestPath = path.join(dir, `${file}-weights_manifest.json`);
-  let manifest: tf.io.WeightsManifestConfig;
+  let manifest: io.WeightsManifestConfig;
   try {
-    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as tf.io.WeightsManifestConfig;
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as io.WeightsManifestConfig;
   } catch (err) {
     throw new FaceModelError(`${manifestPath}: cannot read the face-api weights manifest (is @vladmandic/face-api installed with its model/ folder?)`, { cause: err });
   }
-  const weights: tf.NamedTensorMap = {};
+  const weights: NamedTensorMap = {};
   for (const group of manifest) {
     const shards = await Promise.all(group.paths.map((p) => readFile(path.join(dir, p)))).catch((err: unknown) => {
       throw new FaceModelError(`${dir}: cannot read weight shards ${group.paths.join(', ')}`, { cause: err });
@@ -83,7 +84,7 @@ export function loadFaceNet<K extends FaceNetKind>(kind: K): Promise<FaceNetType
       await initEngine();
       const spec = NETS[kind];
       const weights = await readFaceWeights(spec.file);
-      const net = spec.create();
+      const net = spec.create(require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi);
       // face-api's own typings carry a private copy of the tfjs declarations.
       net.loadFromWeightMap(weights as unknown as Parameters<typeof net.loadFromWeightMap>[0]);
       return net;
@@ -96,6 +97,6 @@ export function loadFaceNet<K extends FaceNetKind>(kind: K): Promise<FaceNetType
 }
 
 /** Our tfjs tensors are face-api's at run time; only the two copies of the typings differ. */
-export function asNetInput(t: tf.Tensor3D | tf.Tensor3D[]): faceapi.TNetInput {
+export function asNetInput(t: Tensor3D | Tensor3D[]): faceapi.TNetInput {
   return t as unknown as faceapi.TNetInput;
 }

@@ -3,6 +3,7 @@ import { OptionError } from '../errors.js';
 import { Random } from '../random.js';
 import type { InputShape } from '../data/preprocessSpec.js';
 import { faceNet } from './faceNet.js';
+import type { LayersModel } from '@tensorflow/tfjs';
 
 export interface BuildOptions {
   input: InputShape;
@@ -19,7 +20,7 @@ export interface Architecture {
   defaultInput: InputShape;
   /** Smallest height and width the layers can take: below it a feature map shrinks to nothing. */
   minSide: number;
-  build(options: BuildOptions): tf.LayersModel;
+  build(options: BuildOptions): LayersModel;
 }
 
 /**
@@ -44,7 +45,7 @@ function validConvPoolMinSide(stages: number): number {
  * pools), each initialiser seeded from one stream so a seed reproduces the weights exactly.
  */
 function convNet(name: string, filters: number[], dense: number, convDropout: number, denseDropout: number, denseActivation: 'relu' | 'linear') {
-  return (o: BuildOptions): tf.LayersModel => {
+  return (o: BuildOptions): LayersModel => {
     const rng = new Random(o.seed).derive(`init:${name}`);
     const init = () => tf.initializers.glorotUniform({ seed: rng.nextSeed() });
     const convRate = o.dropout?.conv ?? convDropout;

@@ -3,6 +3,7 @@ import { BundleError } from '../errors.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata, type EnsembleMember } from './bundleMetadata.js';
 import { libraryVersions } from './libraryVersions.js';
 import type { ModelBundle } from './modelBundle.js';
+import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 
 export interface EnsembleOptions {
   /** Name recorded in the bundle (default "ensemble"). */
@@ -27,19 +28,19 @@ export interface EnsembleOptions {
  * Why an ensemble: independently initialised nets make partly independent mistakes; averaging
  * them is the cheapest reliable gain in accuracy and calibration once one net has plateaued.
  */
-export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions = {}): Promise<{ model: tf.LayersModel; metadata: BundleMetadata }> {
+export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions = {}): Promise<{ model: LayersModel; metadata: BundleMetadata }> {
   if (members.length < 2) throw new BundleError(`an ensemble needs at least 2 models, got ${members.length}`);
   const first = members[0];
   const where = (b: ModelBundle) => b.dir || b.metadata.name;
   for (const b of members.slice(1)) checkCompatible(first, b, where);
   const shape = first.model.inputs[0].shape.slice(1) as number[];
   const input = tf.input({ shape, name: 'image' });
-  const outputs: tf.SymbolicTensor[] = [];
+  const outputs: SymbolicTensor[] = [];
   for (const [k, b] of members.entries()) {
     const copy = await renamedCopy(b.model, `m${k + 1}_`);
-    outputs.push(copy.apply(input) as tf.SymbolicTensor);
+    outputs.push(copy.apply(input) as SymbolicTensor);
   }
-  const model = tf.model({ inputs: input, outputs: tf.layers.average({ name: 'mean_probability' }).apply(outputs) as tf.SymbolicTensor, name: o.name ?? 'ensemble' });
+  const model = tf.model({ inputs: input, outputs: tf.layers.average({ name: 'mean_probability' }).apply(outputs) as SymbolicTensor, name: o.name ?? 'ensemble' });
   const m = first.metadata;
   const threshold = o.threshold ?? members.reduce((s, b) => s + b.metadata.threshold, 0) / members.length;
   if (m.output === 'sigmoid' && !(threshold > 0 && threshold < 1)) throw new BundleError(`ensemble threshold must be in (0, 1), got ${threshold}`);
@@ -101,7 +102,7 @@ type Json = { [key: string]: unknown };
  * the saved topology, so it handles Sequential and functional members and members that are
  * themselves ensembles (nested models are renamed recursively).
  */
-async function renamedCopy(model: tf.LayersModel, prefix: string): Promise<tf.LayersModel> {
+async function renamedCopy(model: LayersModel, prefix: string): Promise<LayersModel> {
   const topology = model.toJSON(null, false) as Json;
   renameTopology(topology, prefix);
   // (The cast: tfjs types a topology as PyJsonDict, which a plain object type does not satisfy.)

@@ -1,6 +1,7 @@
 import { tf } from '../engine/engine.js';
 import { Random } from '../random.js';
 import type { Architecture, BuildOptions } from './architectures.js';
+import type { LayersModel } from '@tensorflow/tfjs';
 
 export interface FaceNetConfig {
   /** Filters of each conv in each stage; a 2x2 max-pool closes every stage. */
@@ -28,7 +29,7 @@ export interface FaceNetConfig {
  * the saved topology loads in any TensorFlow.js (or Keras) reader.
  */
 export function faceNetBuilder(name: string, config: FaceNetConfig) {
-  return (o: BuildOptions): tf.LayersModel => {
+  return (o: BuildOptions): LayersModel => {
     const rng = new Random(o.seed).derive(`init:${name}`);
     const denseRate = o.dropout?.dense ?? config.dropout;
     const convRate = o.dropout?.conv ?? 0;

@@ -7,6 +7,7 @@ import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
 import { packageRoot } from '../packageRoot.js';
 import { BUNDLE_FORMAT, type BundleMetadata } from './bundleMetadata.js';
 import { assertReplaceable, METADATA_FILE } from './bundleOutput.js';
+import type { LayersModel, io } from '@tensorflow/tfjs';
 
 export { METADATA_FILE };
 
@@ -16,7 +17,7 @@ export const WEIGHTS_FILE = 'weights.bin';
 /** A trained model and what it needs to be used honestly: one directory on disk. */
 export interface ModelBundle {
   dir: string;
-  model: tf.LayersModel;
+  model: LayersModel;
   metadata: BundleMetadata;
 }
 
@@ -27,7 +28,7 @@ export interface ModelBundle {
  * the same swap. Only an absent or empty folder, or a bundle, is replaced: anything else at `dir`
  * is a user's and makes this throw (see claimBundleOutput for the checks a command makes first).
  */
-export async function saveBundle(dir: string, model: tf.LayersModel, metadata: BundleMetadata, extraFiles: Record<string, string | Uint8Array> = {}): Promise<void> {
+export async function saveBundle(dir: string, model: LayersModel, metadata: BundleMetadata, extraFiles: Record<string, string | Uint8Array> = {}): Promise<void> {
   await assertReplaceable(dir, metadata.training?.runId);
   const artifacts = await captureArtifacts(model);
   const weightData = concatWeightData(artifacts.weightData);
@@ -51,7 +52,7 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
   const metadata = await readJson<BundleMetadata>(dir, METADATA_FILE);
   if (metadata.format !== BUNDLE_FORMAT) throw new BundleError(`${join(dir, METADATA_FILE)}: not a happysad bundle (format "${String(metadata.format)}")`);
   validateMetadata(metadata, join(dir, METADATA_FILE));
-  const modelJson = await readJson<{ modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] }>(dir, MODEL_FILE);
+  const modelJson = await readJson<{ modelTopology: object; weightsManifest: { paths: string[]; weights: io.WeightsManifestEntry[] }[] }>(dir, MODEL_FILE);
   const groupsOk = Array.isArray(modelJson.weightsManifest) && modelJson.weightsManifest.every((g) => g && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string') && Array.isArray(g.weights));
   if (!modelJson.modelTopology || !groupsOk) throw new BundleError(`${join(dir, MODEL_FILE)}: not a TensorFlow.js layers model (no modelTopology / weightsManifest)`);
   const weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
@@ -65,7 +66,7 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
   if (weightData.length !== expected) throw new BundleError(`${dir}: weights are ${weightData.length} bytes but model.json describes ${expected}; the files do not belong together`);
   const bad = firstNonFinite(weightData, weightSpecs);
   if (bad) throw new BundleError(`${dir}: weight "${bad}" holds NaN or infinite values, so every prediction would be meaningless (training diverged or the file is damaged); retrain, e.g. with a lower --lr, or restore the bundle from a copy`);
-  let model: tf.LayersModel;
+  let model: LayersModel;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.length) }));
   } catch (err) {
@@ -76,7 +77,7 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
 }
 
 /** Name of the first float32 weight with a NaN or infinity in it, if any. */
-function firstNonFinite(data: Buffer, specs: tf.io.WeightsManifestEntry[]): string | undefined {
+function firstNonFinite(data: Buffer, specs: io.WeightsManifestEntry[]): string | undefined {
   let at = data.byteOffset;
   for (const w of specs) {
     const n = w.shape.reduce((a, b) => a * b, 1);
@@ -91,7 +92,7 @@ function firstNonFinite(data: Buffer, specs: tf.io.WeightsManifestEntry[]): stri
   return undefined;
 }
 
-function checkConsistency(dir: string, model: tf.LayersModel, m: BundleMetadata): void {
+function checkConsistency(dir: string, model: LayersModel, m: BundleMetadata): void {
   const where = join(dir, METADATA_FILE);
   const outUnits = model.outputs[0].shape[model.outputs[0].shape.length - 1];
   const wantUnits = m.output === 'sigmoid' ? 1 : m.classes.length;
@@ -120,8 +121,8 @@ async function readJson<T>(dir: string, name: string): Promise<T> {
   return value as T;
 }
 
-async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let captured: tf.io.ModelArtifacts | undefined;
+async function captureArtifacts(model: LayersModel): Promise<io.ModelArtifacts> {
+  let captured: io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
     captured = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
@@ -129,7 +130,7 @@ async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtif
   return captured!;
 }
 
-function concatWeightData(data: tf.io.ModelArtifacts['weightData']): ArrayBuffer {
+function concatWeightData(data: io.ModelArtifacts['weightData']): ArrayBuffer {
   if (!data) return new ArrayBuffer(0);
   if (!Array.isArray(data)) return data;
   // Buffer.concat may hand back a slice of a shared pool; copy into a buffer of exactly our size.

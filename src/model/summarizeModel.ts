@@ -1,4 +1,4 @@
-import type { tf } from '../engine/engine.js';
+import type { LayersModel } from '@tensorflow/tfjs';
 
 export interface LayerSummary {
   name: string;
@@ -15,7 +15,7 @@ export interface ModelSummary {
   layers: LayerSummary[];
 }
 
-export function summarizeModel(model: tf.LayersModel, name = model.name): ModelSummary {
+export function summarizeModel(model: LayersModel, name = model.name): ModelSummary {
   const layers = model.layers.map((l) => ({
     name: l.name,
     type: l.getClassName(),

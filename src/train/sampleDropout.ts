@@ -1,4 +1,5 @@
 import { tf } from '../engine/engine.js';
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 
 /** Which step and which slice of the batch a replica is computing, so masks follow the sample. */
 export interface DropoutContext {
@@ -14,12 +15,12 @@ export interface DropoutContext {
  * instance's `call` is patched: the saved topology still says plain `Dropout`, which any
  * TensorFlow.js (or Keras) loader reads.
  */
-export function installSampleDropout(model: tf.LayersModel, seed: number): DropoutContext {
+export function installSampleDropout(model: LayersModel, seed: number): DropoutContext {
   const context: DropoutContext = { step: 0, offset: 0 };
   model.layers.forEach((layer, layerIndex) => {
     if (layer.getClassName() !== 'Dropout') return;
     const rate = (layer.getConfig() as { rate: number }).rate;
-    (layer as unknown as { call: (inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }) => tf.Tensor }).call = (inputs, kwargs) => {
+    (layer as unknown as { call: (inputs: Tensor | Tensor[], kwargs: { training?: boolean }) => Tensor }).call = (inputs, kwargs) => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       if (!kwargs?.training || rate <= 0) return x;
       const n = x.shape[0];

@@ -25,6 +25,7 @@ import { lossAndAccuracy } from './lossAndAccuracy.js';
 import { DataParallelTrainer } from '../workers/dataParallelTrainer.js';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
+import type { Tensor } from '@tensorflow/tfjs';
 
 export interface TrainResult {
   bundle: ModelBundle;
@@ -108,7 +109,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const batches = Math.ceil(n / o.batch);
   const history: TrainingHistory = { epochs: [], monitor: valSet ? 'val_loss' : 'loss', stoppedEarly: false, interrupted: false };
   const stopper = new EarlyStopping(o.patience);
-  let bestWeights: tf.Tensor[] | undefined;
+  let bestWeights: Tensor[] | undefined;
   const started = Date.now();
 
   const metadataFor = (completed: boolean, metrics: BundleMetadata['metrics']): BundleMetadata => ({

@@ -6,6 +6,7 @@ import { installSampleDropout, type DropoutContext } from '../train/sampleDropou
 import { ModelWorkerPool, sliceBounds } from './modelWorkerPool.js';
 import type { WorkerReply } from './workerMessages.js';
 import { ParallelPredictor } from './parallelPredictor.js';
+import type { LayersModel, Optimizer, Variable } from '@tensorflow/tfjs';
 
 export interface StepResult {
   /** Mean loss over the batch. */
@@ -21,15 +22,15 @@ export interface StepResult {
  */
 export class DataParallelTrainer {
   private constructor(
-    private readonly model: tf.LayersModel,
-    private readonly optimizer: tf.Optimizer,
+    private readonly model: LayersModel,
+    private readonly optimizer: Optimizer,
     private readonly spec: PreprocessSpec,
     private readonly output: 'sigmoid' | 'softmax',
     private readonly dropout: DropoutContext,
     private readonly pool: ModelWorkerPool | undefined,
   ) {}
 
-  static async create(model: tf.LayersModel, optimizer: tf.Optimizer, o: { workers: number; spec: PreprocessSpec; output: 'sigmoid' | 'softmax'; seed: number }): Promise<DataParallelTrainer> {
+  static async create(model: LayersModel, optimizer: Optimizer, o: { workers: number; spec: PreprocessSpec; output: 'sigmoid' | 'softmax'; seed: number }): Promise<DataParallelTrainer> {
     const dropout = installSampleDropout(model, o.seed);
     const extra = Math.max(0, Math.floor(o.workers) - 1);
     const pool = extra > 0 ? await ModelWorkerPool.create(model, { count: extra, spec: o.spec, output: o.output, seed: o.seed, gradients: true }) : undefined;
@@ -87,7 +88,7 @@ export class DataParallelTrainer {
         return sum;
       });
     });
-    this.optimizer.applyGradients(vars.map((v, k) => ({ name: (v.read() as tf.Variable).name, tensor: grads[k] })));
+    this.optimizer.applyGradients(vars.map((v, k) => ({ name: (v.read() as Variable).name, tensor: grads[k] })));
     grads.forEach((t) => t.dispose());
     if (this.pool) this.averageNonTrainable(done, bounds, n, this.pool.layout.trainableSize);
     this.pool?.publishWeights();

@@ -6,6 +6,7 @@ import { predictRaw } from '../predict/predictRaw.js';
 import { installSampleDropout, type DropoutContext } from '../train/sampleDropout.js';
 import { weightLayout, readWeightsInto } from './weightLayout.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './workerMessages.js';
+import type { LayersModel } from '@tensorflow/tfjs';
 
 /**
  * A replica of the model in its own thread and its own WASM engine. In training it computes the
@@ -14,7 +15,7 @@ import type { WorkerInit, WorkerReply, WorkerRequest } from './workerMessages.js
  * apart. In inference it runs the forward pass on the images it is sent.
  */
 let init: WorkerInit;
-let model: tf.LayersModel;
+let model: LayersModel;
 let dropout: DropoutContext;
 
 const port = parentPort!;

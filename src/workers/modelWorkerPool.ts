@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import type { tf } from '../engine/engine.js';
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
 import { weightLayout, writeWeightsFrom, type WeightLayout } from './weightLayout.js';
 import type { WorkerReply, WorkerRequest } from './workerMessages.js';
 import { spawnWorker } from './spawnWorker.js';
+import type { LayersModel } from '@tensorflow/tfjs';
 
 export interface ModelWorker {
   worker: Worker;
@@ -22,16 +22,19 @@ export class ModelWorkerPool {
     readonly workers: ModelWorker[],
     readonly layout: WeightLayout,
     private readonly weights: Float32Array,
-    private readonly model: tf.LayersModel,
+    private readonly model: LayersModel,
   ) {}
 
-  static async create(model: tf.LayersModel, o: { count: number; spec: PreprocessSpec; output: 'sigmoid' | 'softmax'; seed: number; gradients: boolean }): Promise<ModelWorkerPool> {
+  /** `signal`: aborting it ends the threads while they start; create() then rejects. */
+  static async create(model: LayersModel, o: { count: number; spec: PreprocessSpec; output: 'sigmoid' | 'softmax'; seed: number; gradients: boolean; signal?: AbortSignal }): Promise<ModelWorkerPool> {
     const layout = weightLayout(model);
     const weights = new Float32Array(new SharedArrayBuffer(layout.totalSize * 4));
     writeWeightsFrom(model, weights);
     const topology = model.toJSON(null, true) as string;
     const spawn = () => spawnWorker(new URL('./modelWorker.js', import.meta.url), import.meta.url);
     const workers: ModelWorker[] = [];
+    const abort = () => void Promise.all(workers.map((w) => w.worker.terminate()));
+    o.signal?.addEventListener('abort', abort, { once: true });
     try {
       for (let i = 0; i < o.count; i++) workers.push(startWorker(spawn(), o.gradients ? layout.gradsSize : 0));
       await Promise.all(workers.map((w) => w.call({
@@ -42,7 +45,10 @@ export class ModelWorkerPool {
     } catch (err) {
       await Promise.all(workers.map((w) => w.worker.terminate()));
       throw err;
+    } finally {
+      o.signal?.removeEventListener('abort', abort);
     }
+    if (o.signal?.aborted) throw new Error('model worker pool closed while starting');
     return new ModelWorkerPool(workers, layout, weights, model);
   }
 

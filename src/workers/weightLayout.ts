@@ -1,4 +1,5 @@
 import { tf } from '../engine/engine.js';
+import type { LayersModel } from '@tensorflow/tfjs';
 
 export interface WeightLayout {
   /** Indices into model.weights of the trainable and the non-trainable weights. */
@@ -13,7 +14,7 @@ export interface WeightLayout {
 
 const sizeOf = (w: { shape: (number | null)[] }) => w.shape.reduce<number>((a, b) => a * (b ?? 1), 1);
 
-export function weightLayout(model: tf.LayersModel): WeightLayout {
+export function weightLayout(model: LayersModel): WeightLayout {
   const trainable: number[] = [];
   const nonTrainable: number[] = [];
   model.weights.forEach((w, i) => (w.trainable ? trainable : nonTrainable).push(i));
@@ -23,7 +24,7 @@ export function weightLayout(model: tf.LayersModel): WeightLayout {
 }
 
 /** Copies every weight of the model, in model.weights order, into `out`. */
-export function writeWeightsFrom(model: tf.LayersModel, out: Float32Array): void {
+export function writeWeightsFrom(model: LayersModel, out: Float32Array): void {
   let at = 0;
   for (const w of model.weights) {
     const v = w.read().dataSync() as Float32Array;
@@ -33,7 +34,7 @@ export function writeWeightsFrom(model: tf.LayersModel, out: Float32Array): void
 }
 
 /** Sets every weight of the model from `src` (model.weights order), copying out of shared memory. */
-export function readWeightsInto(model: tf.LayersModel, src: Float32Array): void {
+export function readWeightsInto(model: LayersModel, src: Float32Array): void {
   let at = 0;
   for (const w of model.weights) {
     const n = sizeOf(w);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { tf } from '../../src/engine/engine.js';
 import { Random } from '../../src/random.js';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 
 export type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 export type Pair = [number, number];
@@ -23,9 +24,9 @@ export function values(shape: number[], kind: 'normal' | 'relu' | 'integers' = '
   return out;
 }
 
-export function zeros4(shape: number[]): tf.Tensor4D {
-  const t: tf.Tensor = tf.zeros(shape);
-  return t as tf.Tensor4D;
+export function zeros4(shape: number[]): Tensor4D {
+  const t: Tensor = tf.zeros(shape);
+  return t as Tensor4D;
 }
 
 export function wasmDataIds(): number {
@@ -37,7 +38,7 @@ export function wasmDataIds(): number {
  * that f leaves no tensor and no heap buffer behind (an intermediate leaked inside a kernel never
  * becomes a tensor, so only the backend's own count shows it).
  */
-export async function onBothBackends(f: () => tf.Tensor | tf.Tensor[]): Promise<{ wasm: Float32Array[]; cpu: Float32Array[] }> {
+export async function onBothBackends(f: () => Tensor | Tensor[]): Promise<{ wasm: Float32Array[]; cpu: Float32Array[] }> {
   const run = (): Float32Array[] =>
     tf.tidy(() => {
       const r = f();
@@ -74,7 +75,7 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   );
 }
 
-export async function assertBackendsAgree(what: string, f: () => tf.Tensor | tf.Tensor[], rtol = RTOL): Promise<void> {
+export async function assertBackendsAgree(what: string, f: () => Tensor | Tensor[], rtol = RTOL): Promise<void> {
   const { wasm, cpu } = await onBothBackends(f);
   assert.equal(wasm.length, cpu.length);
   wasm.forEach((w, i) => assertClose(w, cpu[i], `${what} [output ${i}]`, rtol));
@@ -130,6 +131,6 @@ export function convInputs(c: ConvCase) {
 }
 
 /** tf.grads for a loss of 4-D tensors (and a bias), without the cast at every call site. */
-export function gradsOf(loss: (...t: never[]) => tf.Tensor, args: tf.Tensor[]): tf.Tensor[] {
-  return tf.grads(loss as unknown as (...t: tf.Tensor[]) => tf.Tensor)(args);
+export function gradsOf(loss: (...t: never[]) => Tensor, args: Tensor[]): Tensor[] {
+  return tf.grads(loss as unknown as (...t: Tensor[]) => Tensor)(args);
 }

@@ -11,6 +11,7 @@ import { conv2DBackpropFilterImpl, type FilterGradPath } from '../../src/engine/
 import { conv2DBackpropInputImpl, type InputGradPath } from '../../src/engine/kernels/conv2dBackpropInput.js';
 import { setSimdEnabled, simdFlavour, simdFor } from '../../src/engine/kernels/simd.js';
 import { assertBackendsAgree, assertClose, convCases, convInputs, gradsOf, label, onBothBackends, values, wasmDataIds, zeros4, type ConvCase, type Pair } from './backendParity.js';
+import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
 
 before(async () => {
   await initEngine();
@@ -28,7 +29,7 @@ describe('Conv2D and its gradients (Conv2DBackpropFilter, Conv2DBackpropInput) m
       const { tensors } = convInputs(c);
       await assertBackendsAgree('conv2d forward, dx, dw', () => {
         const { x, w, dy } = tensors();
-        const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).mul(dy).sum();
+        const f = (a: Tensor4D, b: Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).mul(dy).sum();
         return [tf.conv2d(x, w, c.strides, c.pad), ...gradsOf(f, [x, w])];
       });
     });
@@ -44,8 +45,8 @@ describe('Conv2D and its gradients (Conv2DBackpropFilter, Conv2DBackpropInput) m
         await assertBackendsAgree(label(c, ', no SIMD'), () => {
           const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
           const w = tf.tensor4d(wv, filterShape as [number, number, number, number]);
-          const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).square().sum();
-          return [tf.conv2d(x, w, c.strides, c.pad), ...tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, w])];
+          const f = (a: Tensor4D, b: Tensor4D) => tf.conv2d(a, b, c.strides, c.pad).square().sum();
+          return [tf.conv2d(x, w, c.strides, c.pad), ...tf.grads(f as (...t: Tensor[]) => Tensor)([x, w])];
         });
       }
     } finally {
@@ -63,10 +64,10 @@ describe('FusedConv2D (bias and activation fused into the convolution) matches t
         const { tensors } = convInputs(c);
         await assertBackendsAgree('fused conv2d forward, dx, dw, db', () => {
           const { x, w, b, dy } = tensors();
-          const conv = (a: tf.Tensor4D, f: tf.Tensor4D, bias?: tf.Tensor1D) =>
+          const conv = (a: Tensor4D, f: Tensor4D, bias?: Tensor1D) =>
             tf.fused.conv2d({ x: a, filter: f, strides: c.strides, pad: c.pad, bias, activation });
-          if (!withBias) return [conv(x, w), ...gradsOf((a: tf.Tensor4D, f: tf.Tensor4D) => conv(a, f).mul(dy).sum(), [x, w])];
-          return [conv(x, w, b), ...gradsOf((a: tf.Tensor4D, f: tf.Tensor4D, bias: tf.Tensor1D) => conv(a, f, bias).mul(dy).sum(), [x, w, b])];
+          if (!withBias) return [conv(x, w), ...gradsOf((a: Tensor4D, f: Tensor4D) => conv(a, f).mul(dy).sum(), [x, w])];
+          return [conv(x, w, b), ...gradsOf((a: Tensor4D, f: Tensor4D, bias: Tensor1D) => conv(a, f, bias).mul(dy).sum(), [x, w, b])];
         });
       });
     }
@@ -108,7 +109,7 @@ describe('FusedConv2D (bias and activation fused into the convolution) matches t
 });
 
 /** Reads a kernel result that was produced outside the engine and frees it. */
-function take(info: tf.TensorInfo): Float32Array {
+function take(info: TensorInfo): Float32Array {
   const be = tf.backend() as unknown as { readSync(id: object): Float32Array; disposeData(id: object): boolean };
   const out = Float32Array.from(be.readSync(info.dataId));
   be.disposeData(info.dataId);
@@ -120,7 +121,7 @@ async function cpuKernel(name: string, inputs: Record<string, { v: Float32Array;
   await tf.setBackend('cpu');
   const out = tf.tidy(() => {
     const ins = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, tf.tensor(t.v, t.shape)]));
-    return Float32Array.from((tf.engine().runKernel(name, ins, attrs as never) as tf.Tensor).dataSync());
+    return Float32Array.from((tf.engine().runKernel(name, ins, attrs as never) as Tensor).dataSync());
   });
   await tf.setBackend('wasm');
   return out;
@@ -216,10 +217,10 @@ describe('dilation 2 (tf.grads refuses dilated convs on every backend, so the ke
         const wt = tf.tensor(wv, [KH, KW, Ci, Co]);
         const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, {
           strides: 1, pad, dataFormat: 'NHWC', filterShape: [KH, KW, Ci, Co], dilations: d,
-        } as never) as tf.Tensor;
+        } as never) as Tensor;
         const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: wt }, {
           strides: 1, pad, dataFormat: 'NHWC', inputShape: [N, H, W, Ci], dilations: d,
-        } as never) as tf.Tensor;
+        } as never) as Tensor;
         return [dw.dataSync(), dx.dataSync()];
       });
       assertClose(got[0], wantDw, 'dilated dW');
@@ -248,7 +249,7 @@ describe('MaxPoolGrad matches the cpu backend, ties included', () => {
           await assertBackendsAgree('maxPool grad', () => {
             const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
             const dy = tf.tensor(dyv, outShape);
-            return tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad).mul(dy).sum())(x);
+            return tf.grad((a: Tensor) => tf.maxPool(a as Tensor4D, c.f, c.s, c.pad).mul(dy).sum())(x);
           });
         } finally {
           setSimdEnabled(true);
@@ -311,7 +312,7 @@ describe('BatchMatMul matches the cpu backend', () => {
               tf.matMul(a, bT, false, true),
               tf.matMul(aT, bT, true, true),
               tf.matMul(a.reshape([1, M, K]), b.reshape([1, K, N])),
-              ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D).mul(dy).sum())([a, b]),
+              ...tf.grads((p: Tensor, q: Tensor) => tf.matMul(p as Tensor2D, q as Tensor2D).mul(dy).sum())([a, b]),
             ];
           });
         } finally {
@@ -357,7 +358,7 @@ describe('Tile matches the cpu backend', () => {
       const x = tf.tensor4d(xv, shape as [number, number, number, number]);
       const dy = tf.tensor4d(dyv, shape as [number, number, number, number]);
       const [mean, variance, scale, offset] = [mv, vv.map((a) => a + 0.5), sv, ov].map((a) => tf.tensor1d(a));
-      const f = (a: tf.Tensor4D, m: tf.Tensor1D, s2: tf.Tensor1D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.batchNorm(a, m, s2, b, g, 1e-3).mul(dy).sum();
+      const f = (a: Tensor4D, m: Tensor1D, s2: Tensor1D, g: Tensor1D, b: Tensor1D) => tf.batchNorm(a, m, s2, b, g, 1e-3).mul(dy).sum();
       return gradsOf(f, [x, mean, variance, scale, offset]);
     });
   });
@@ -436,7 +437,7 @@ describe('training a small conv net on wasm', () => {
     const losses: number[] = [];
     const counts: [number, number][] = [];
     for (let step = 0; step < 25; step++) {
-      const loss = optimizer.minimize(() => tf.mean(tf.metrics.binaryCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true)!;
+      const loss = optimizer.minimize(() => tf.mean(tf.metrics.binaryCrossentropy(y, model.apply(x, { training: true }) as Tensor)) as Scalar, true)!;
       losses.push(loss.dataSync()[0]);
       loss.dispose();
       counts.push([tf.memory().numTensors, wasmDataIds()]);

@@ -9,6 +9,7 @@ import { before, test } from 'node:test';
 import { initEngine, tf } from '../../src/engine/engine.js';
 import { simdFlavour, simdFor } from '../../src/engine/kernels/simd.js';
 import { assertBackendsAgree, convCases, convInputs, gradsOf, label } from './backendParity.js';
+import type { Tensor4D } from '@tensorflow/tfjs';
 
 process.env.HAPPYSAD_FMA = '0';
 
@@ -26,7 +27,7 @@ for (const c of convCases) {
     const { tensors } = convInputs(c);
     await assertBackendsAgree('conv2d forward, dx, dw; fused forward', () => {
       const { x, w, b, dy } = tensors();
-      const f = (a: tf.Tensor4D, k: tf.Tensor4D) => tf.conv2d(a, k, c.strides, c.pad).mul(dy).sum();
+      const f = (a: Tensor4D, k: Tensor4D) => tf.conv2d(a, k, c.strides, c.pad).mul(dy).sum();
       const fused = tf.fused.conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias: b, activation: 'relu' });
       return [tf.conv2d(x, w, c.strides, c.pad), ...gradsOf(f, [x, w]), fused];
     });

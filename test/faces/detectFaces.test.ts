@@ -62,8 +62,11 @@ describe('createFaceDetector', () => {
       const { leftEye, rightEye } = face!.landmarks!;
       const [x, y, w, h] = face!.box;
       assert.ok(leftEye[0] < rightEye[0], `${name}: left eye ${leftEye} should be left of right eye ${rightEye}`);
+      // Boxes are clipped to the image, keypoints are not: an eye cut by the frame (KatrinaKaif_92's
+      // left one, at the image's edge) may be placed a few pixels beyond it.
+      const slack = 0.05 * Math.max(w, h);
       for (const [ex, ey] of [leftEye, rightEye]) {
-        assert.ok(ex >= x && ex <= x + w && ey >= y && ey <= y + 0.75 * h, `${name}: eye (${ex}, ${ey}) outside the upper face box ${face!.box}`);
+        assert.ok(ex >= x - slack && ex <= x + w + slack && ey >= y && ey <= y + 0.75 * h, `${name}: eye (${ex}, ${ey}) outside the upper face box ${face!.box}`);
       }
       assert.ok(Math.abs(eyeLineAngle(face!.landmarks!)) < (20 * Math.PI) / 180, `${name}: upright face, eye line ${eyeLineAngle(face!.landmarks!)} rad`);
     }

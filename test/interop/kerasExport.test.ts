@@ -12,6 +12,7 @@ import { exportKerasModel, importKerasModel, KerasExportError } from '../../src/
 import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
 import h5wasm from 'h5wasm/node';
 import { inspectKerasFile, makeKerasFile, maxAbsDiff, numpyForward } from './kerasReference.js';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 
 /** A bundle as `happysad train` leaves it: score = p(happy), the first class. */
 function trainedMetadata(arch: string, input: [number, number, 3]): BundleMetadata {
@@ -58,14 +59,14 @@ test('seed-a and seed-b export to files h5py reads as Keras does; numpy reproduc
     });
 
     // Keras code reads the unit as p(sad); happysad's score was p(happy).
-    const x = tf.randomUniform([3, 40, 40, 3], 0, 1, 'float32', 12) as tf.Tensor4D;
-    const pHappy = (model.predict(x) as tf.Tensor).dataSync();
+    const x = tf.randomUniform([3, 40, 40, 3], 0, 1, 'float32', 12) as Tensor4D;
+    const pHappy = (model.predict(x) as Tensor).dataSync();
     const pSad = await numpyForward(h5, x.dataSync() as Float32Array, x.shape, dir);
     assert.ok(maxAbsDiff(Array.from(pHappy, (p) => 1 - p), pSad) < 1e-5, `${Array.from(pHappy)} vs ${Array.from(pSad)}`);
 
     const backDir = join(dir, `${arch}-back`);
     const back = await importKerasModel(h5, { out: backDir });
-    assert.deepEqual(Array.from((back.bundle.model.predict(x) as tf.Tensor).dataSync()), Array.from(pHappy));
+    assert.deepEqual(Array.from((back.bundle.model.predict(x) as Tensor).dataSync()), Array.from(pHappy));
     const [was, is] = [(await readBundle(bundleDir)).metadata, back.bundle.metadata];
     for (const key of ['classes', 'output', 'positiveClass', 'threshold', 'preprocessing', 'seed', 'training', 'arch'] as const) assert.deepEqual(is[key], was[key], key);
     assert.match(is.source!, new RegExp(`^imported from ${arch}\\.h5 \\(keras 2\\.12\\.0, exported by happysad 0\\.1\\.0\\)$`));
@@ -92,8 +93,8 @@ test('an imported Keras model exports back to a file numpy runs the same, with B
   assert.deepEqual(r.model_config.config.layers.map((l) => l.class_name), ['InputLayer', 'Rescaling', 'Conv2D', 'BatchNormalization', 'Activation', 'Conv2D', 'AveragePooling2D', 'MaxPooling2D', 'Dropout', 'Flatten', 'Dense', 'BatchNormalization', 'Activation', 'Dense']);
   assert.deepEqual(r.model_config.config.layers[3].config.axis, [3]);
   assert.deepEqual(r.weight_names.batch_normalization, ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => `batch_normalization/${w}:0`));
-  const x = tf.randomUniform([3, 20, 20, 3], 0, 255, 'float32', 13) as tf.Tensor4D;
-  const ours = (imported.bundle.model.predict(x) as tf.Tensor).dataSync();
+  const x = tf.randomUniform([3, 20, 20, 3], 0, 255, 'float32', 13) as Tensor4D;
+  const ours = (imported.bundle.model.predict(x) as Tensor).dataSync();
   const [fromOriginal, fromExport] = [await numpyForward(original, x.dataSync() as Float32Array, x.shape, dir), await numpyForward(h5, x.dataSync() as Float32Array, x.shape, dir)];
   assert.ok(maxAbsDiff(fromOriginal, fromExport) < 1e-9);
   assert.ok(maxAbsDiff(ours, fromExport) < 1e-5);
@@ -138,7 +139,7 @@ test('a Keras model survives import, export and import unchanged; without happys
   const again = await importKerasModel(exported);
   assert.deepEqual([again.bundle.metadata.classes, again.bundle.metadata.positiveClass], [['happy', 'sad'], 'sad']);
   const x = tf.randomUniform([2, 10, 10, 3], 0, 1, 'float32', 14);
-  assert.deepEqual(Array.from((again.bundle.model.predict(x) as tf.Tensor).dataSync()), Array.from((first.bundle.model.predict(x) as tf.Tensor).dataSync()));
+  assert.deepEqual(Array.from((again.bundle.model.predict(x) as Tensor).dataSync()), Array.from((first.bundle.model.predict(x) as Tensor).dataSync()));
 
   // A bundle whose unit is p(happy), exported, then re-saved by Keras (which drops the note): the
   // file's unit is p(sad) = 1 - p(happy), and that is what the import reports.
@@ -151,8 +152,8 @@ test('a Keras model survives import, export and import unchanged; without happys
   f.close();
   const bare = await importKerasModel(flipped);
   assert.deepEqual([bare.bundle.metadata.classes, bare.bundle.metadata.positiveClass], [['happy', 'sad'], 'sad']);
-  const pSad = (bare.bundle.model.predict(x) as tf.Tensor).dataSync();
-  const pHappy = (first.bundle.model.predict(x) as tf.Tensor).dataSync();
+  const pSad = (bare.bundle.model.predict(x) as Tensor).dataSync();
+  const pHappy = (first.bundle.model.predict(x) as Tensor).dataSync();
   assert.ok(maxAbsDiff(pSad, Array.from(pHappy, (p) => 1 - p)) < 1e-6);
   for (const m of [first.bundle.model, again.bundle.model, bare.bundle.model]) m.dispose();
 });

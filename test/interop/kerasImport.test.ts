@@ -7,14 +7,15 @@ import { loadModel } from '../../src/predict/classifier.js';
 import { importKerasModel, KerasImportError } from '../../src/interop/keras/index.js';
 import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
 import { makeKerasFile, maxAbsDiff, numpyForward } from './kerasReference.js';
+import type { LayersModel, Tensor, Tensor4D } from '@tensorflow/tfjs';
 
 /** Seeded input in [lo, hi): [0, 1) for models fed pixels / 255, [0, 255) for models that rescale themselves. */
-function randomInput(shape: [number, number, number, number], lo: number, hi: number, seed: number): tf.Tensor4D {
-  return tf.randomUniform(shape, lo, hi, 'float32', seed) as tf.Tensor4D;
+function randomInput(shape: [number, number, number, number], lo: number, hi: number, seed: number): Tensor4D {
+  return tf.randomUniform(shape, lo, hi, 'float32', seed) as Tensor4D;
 }
 
-async function expectSameAsNumpy(file: string, model: tf.LayersModel, x: tf.Tensor4D, dir: string): Promise<Float32Array> {
-  const ours = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+async function expectSameAsNumpy(file: string, model: LayersModel, x: Tensor4D, dir: string): Promise<Float32Array> {
+  const ours = (model.predict(x) as Tensor).dataSync() as Float32Array;
   const reference = await numpyForward(file, x.dataSync() as Float32Array, x.shape, dir);
   assert.ok(maxAbsDiff(ours, reference) < 1e-5, `happysad ${Array.from(ours)} vs numpy ${Array.from(reference)}`);
   return ours;
@@ -127,7 +128,7 @@ test('augmentation layers are left out and a logits output gets its sigmoid', as
   ]);
   assert.equal(result.bundle.metadata.preprocessing.scale, 1);
   const x = randomInput([3, 12, 12, 3], 0, 255, 12);
-  const ours = (result.bundle.model.predict(x) as tf.Tensor).dataSync();
+  const ours = (result.bundle.model.predict(x) as Tensor).dataSync();
   const logits = await numpyForward(h5, x.dataSync() as Float32Array, x.shape, dir);
   assert.ok(maxAbsDiff(ours, Array.from(logits, (z) => 1 / (1 + Math.exp(-z)))) < 1e-5);
   result.bundle.model.dispose();

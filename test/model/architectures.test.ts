@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../../src/engine/engine.js';
+import { initEngine } from '../../src/engine/engine.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { summarizeModel, formatModelSummary } from '../../src/model/summarizeModel.js';
+import type { LayersModel } from '@tensorflow/tfjs';
 
 test('seed-a is Model A: 3,304,769 parameters at 128x128x3', async () => {
   await initEngine();
@@ -41,7 +42,7 @@ test('the same seed gives the same initial weights; another seed does not', asyn
   await initEngine();
   const build = (seed: number) => getArchitecture('seed-a').build({ input: [32, 32, 3], numClasses: 2, seed });
   const [a, b, c] = [build(5), build(5), build(6)];
-  const w = (m: tf.LayersModel) => m.getWeights()[0].dataSync();
+  const w = (m: LayersModel) => m.getWeights()[0].dataSync();
   assert.deepEqual(w(a), w(b));
   assert.notDeepEqual(w(a), w(c));
   for (const m of [a, b, c]) m.dispose();

@@ -10,6 +10,7 @@ import { readBundle, saveBundle, type ModelBundle } from '../../src/model/modelB
 import { BundleError } from '../../src/errors.js';
 import { exportKerasModel, KerasExportError } from '../../src/interop/keras/index.js';
 import { tempDir } from '../fixtures/makeImages.js';
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 
 function member(name: string, seed: number, threshold: number, arch = 'face-48'): ModelBundle {
   const model = getArchitecture(arch).build({ input: [48, 48, 1], numClasses: 2, seed });
@@ -21,7 +22,7 @@ function member(name: string, seed: number, threshold: number, arch = 'face-48')
   return { dir: `models/${name}`, model, metadata };
 }
 
-const predict = (m: tf.LayersModel, x: tf.Tensor) => Array.from((m.predict(x) as tf.Tensor).dataSync());
+const predict = (m: LayersModel, x: Tensor) => Array.from((m.predict(x) as Tensor).dataSync());
 
 test('an ensemble predicts the mean of its members, and saves and loads as one plain model', async () => {
   await initEngine();

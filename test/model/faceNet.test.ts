@@ -5,6 +5,7 @@ import { getArchitecture } from '../../src/model/architectures.js';
 import { summarizeModel } from '../../src/model/summarizeModel.js';
 import { augmentBatch } from '../../src/train/augmentBatch.js';
 import { Random } from '../../src/random.js';
+import type { LayersModel, Tensor, io } from '@tensorflow/tfjs';
 
 // The shipped default model (models/default) is this architecture; a change to the stack would
 // silently stop its weights from loading, so the count is pinned.
@@ -24,8 +25,8 @@ test('face-48: the same seed gives the same initial weights; another seed does n
   const build = (seed: number) => getArchitecture('face-48').build({ input: [48, 48, 1], numClasses: 2, seed });
   const [a, b, c] = [build(5), build(5), build(6)];
   // Every conv and the output layer draw from the seed; batch-norm weights start fixed.
-  const all = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
-  const kernel = (m: tf.LayersModel, layer: string) => Array.from(m.getLayer(layer).getWeights()[0].dataSync());
+  const all = (m: LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+  const kernel = (m: LayersModel, layer: string) => Array.from(m.getLayer(layer).getWeights()[0].dataSync());
   assert.deepEqual(all(a), all(b));
   for (const layer of ['conv2d_1', 'conv2d_7', 'output']) assert.notDeepEqual(kernel(a, layer), kernel(c, layer));
   for (const m of [a, b, c]) m.dispose();
@@ -34,7 +35,7 @@ test('face-48: the same seed gives the same initial weights; another seed does n
 test('face-48: forward pass gives one probability per image; more classes get a softmax', async () => {
   await initEngine();
   const m = getArchitecture('face-48').build({ input: [48, 48, 1], numClasses: 2, seed: 3 });
-  const y = tf.tidy(() => (m.predict(tf.randomUniform([3, 48, 48, 1], 0, 1, 'float32', 7)) as tf.Tensor).arraySync() as number[][]);
+  const y = tf.tidy(() => (m.predict(tf.randomUniform([3, 48, 48, 1], 0, 1, 'float32', 7)) as Tensor).arraySync() as number[][]);
   assert.deepEqual([y.length, y[0].length], [3, 1]);
   for (const [p] of y) assert.ok(p > 0 && p < 1);
   const k = getArchitecture('face-48').build({ input: [48, 48, 1], numClasses: 3, seed: 3 });
@@ -47,11 +48,11 @@ test('face-48: forward pass gives one probability per image; more classes get a 
 test('face-48 round-trips through the layers format with only stock layers', async () => {
   await initEngine();
   const m = getArchitecture('face-48').build({ input: [48, 48, 1], numClasses: 2, seed: 4 });
-  let artifacts: tf.io.ModelArtifacts | undefined;
+  let artifacts: io.ModelArtifacts | undefined;
   await m.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
   const x = tf.randomUniform([2, 48, 48, 1], 0, 1, 'float32', 9);
-  const [p, q] = [m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+  const [p, q] = [m.predict(x) as Tensor, loaded.predict(x) as Tensor];
   assert.deepEqual(Array.from(q.dataSync()), Array.from(p.dataSync()));
   const stock = new Set(['Conv2D', 'BatchNormalization', 'Activation', 'MaxPooling2D', 'GlobalAveragePooling2D', 'Dropout', 'Dense']);
   for (const l of loaded.layers) assert.ok(stock.has(l.getClassName()), l.getClassName());

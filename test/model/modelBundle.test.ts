@@ -10,6 +10,7 @@ import { readBundle, saveBundle } from '../../src/model/modelBundle.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { BundleError } from '../../src/errors.js';
 import { faceLikeImage, tempDir } from '../fixtures/makeImages.js';
+import type { Tensor } from '@tensorflow/tfjs';
 
 function metadataFor(input: [number, number, 1 | 3]): BundleMetadata {
   return {
@@ -34,9 +35,9 @@ test('save then load gives identical predictions, and model.json is a plain tfjs
   const model = getArchitecture('seed-b').build({ input: [48, 48, 1], numClasses: 2, seed: 3 });
   await saveBundle(dir, model, metadataFor([48, 48, 1]));
   const x = tf.randomUniform([4, 48, 48, 1], 0, 1, 'float32', 9);
-  const before = (model.predict(x) as tf.Tensor).dataSync();
+  const before = (model.predict(x) as Tensor).dataSync();
   const bundle = await readBundle(dir);
-  const after = (bundle.model.predict(x) as tf.Tensor).dataSync();
+  const after = (bundle.model.predict(x) as Tensor).dataSync();
   assert.deepEqual(Array.from(after), Array.from(before));
   assert.equal(bundle.metadata.positiveClass, 'happy');
   assert.deepEqual(bundle.metadata.preprocessing, metadataFor([48, 48, 1]).preprocessing);
@@ -46,7 +47,7 @@ test('save then load gives identical predictions, and model.json is a plain tfjs
   assert.deepEqual(json.weightsManifest[0].paths, ['weights.bin']);
   const weights = await readFile(join(dir, 'weights.bin'));
   const plain = await tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, json.weightsManifest[0].weights, weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length)));
-  assert.deepEqual(Array.from((plain.predict(x) as tf.Tensor).dataSync()), Array.from(before));
+  assert.deepEqual(Array.from((plain.predict(x) as Tensor).dataSync()), Array.from(before));
   // And through the public API, on an image file.
   const classifier = await loadModel(dir);
   const [p] = await classifier.predict(await faceLikeImage('happy', 1, 60));

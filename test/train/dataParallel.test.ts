@@ -5,6 +5,7 @@ import { installSampleDropout } from '../../src/train/sampleDropout.js';
 import { train } from '../../src/train/train.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';
+import type { Tensor } from '@tensorflow/tfjs';
 
 test('per-sample dropout masks do not depend on how the batch is sliced', async () => {
   await initEngine();
@@ -13,11 +14,11 @@ test('per-sample dropout masks do not depend on how the batch is sliced', async 
   const x = tf.ones([4, 6, 6, 4]);
   ctx.step = 7;
   ctx.offset = 0;
-  const whole = (model.apply(x, { training: true }) as tf.Tensor).arraySync() as number[][][][];
+  const whole = (model.apply(x, { training: true }) as Tensor).arraySync() as number[][][][];
   const halves: number[][][][] = [];
   for (const offset of [0, 2]) {
     ctx.offset = offset;
-    halves.push(...((model.apply(x.slice(offset, 2), { training: true }) as tf.Tensor).arraySync() as number[][][][]));
+    halves.push(...((model.apply(x.slice(offset, 2), { training: true }) as Tensor).arraySync() as number[][][][]));
   }
   assert.deepEqual(halves, whole);
   const flat = whole.flat(3);
@@ -26,8 +27,8 @@ test('per-sample dropout masks do not depend on how the batch is sliced', async 
   assert.ok(flat.filter((v) => v !== 0).every((v) => Math.abs(v - 1 / 0.6) < 1e-6), 'kept units are scaled by 1/keep');
   ctx.step = 8;
   ctx.offset = 0;
-  assert.notDeepEqual((model.apply(x, { training: true }) as tf.Tensor).arraySync(), whole, 'a new step draws new masks');
-  assert.deepEqual((model.apply(x, { training: false }) as tf.Tensor).arraySync(), x.arraySync(), 'inference is the identity');
+  assert.notDeepEqual((model.apply(x, { training: true }) as Tensor).arraySync(), whole, 'a new step draws new masks');
+  assert.deepEqual((model.apply(x, { training: false }) as Tensor).arraySync(), x.arraySync(), 'inference is the identity');
   model.dispose();
 });
 

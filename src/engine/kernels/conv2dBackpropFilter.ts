@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { conv2DInfo, type ConvAttrs } from './convAttrs.js';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, TensorInfo, backend_util } from '@tensorflow/tfjs';
 import { simdFor } from './simd.js';
 import {
   assertFloat32,
@@ -72,7 +71,7 @@ export function conv2DBackpropFilterImpl(args: WasmKernelArgs, options: FilterGr
   return { dataId: out.dataId, shape: attrs.filterShape, dtype: 'float32' };
 }
 
-type ConvInfo = tf.backend_util.Conv2DInfo;
+type ConvInfo = backend_util.Conv2DInfo;
 
 function shiftedGridGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: ConvInfo, useSimd: boolean, chunkFloats: number): TensorInfo {
   const [N, H, W, Ci] = x.shape;

@@ -1,16 +1,17 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tfjs.js';
+import type { backend_util } from '@tensorflow/tfjs';
 
 /** The attributes every Conv2D-family kernel receives (forward and both gradients). */
 export interface ConvAttrs {
   strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
   dataFormat?: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   dilations?: number | [number, number];
 }
 
 /** Output size, padding and strides of an NHWC convolution, as tfjs computes them. */
-export function conv2DInfo(xShape: readonly number[], filterShape: readonly number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
+export function conv2DInfo(xShape: readonly number[], filterShape: readonly number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],

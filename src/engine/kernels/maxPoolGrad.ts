@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { tf } from '../tfjs.js';
+import type { KernelConfig, KernelFunc, TensorInfo, backend_util } from '@tensorflow/tfjs';
 import { simdFor } from './simd.js';
 import { assertFloat32, heapF32, type WasmBackend, type WasmKernelArgs } from './wasmBackend.js';
 
@@ -21,7 +21,7 @@ export function maxPoolGradImpl(args: WasmKernelArgs): TensorInfo {
   const attrs = (args.attrs ?? {}) as {
     filterSize: number | [number, number];
     strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   assertFloat32('MaxPoolGrad', dy, input);

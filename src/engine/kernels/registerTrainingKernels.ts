@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tfjs.js';
 import type { KernelConfig } from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import '../tfjs.js';
 import { batchMatMulConfig } from './batchMatMul.js';
 import { castConfig } from './cast.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';

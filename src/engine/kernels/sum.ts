@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tfjs.js';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdFor } from './simd.js';
 import { captureShippedKernel, heapF32, release, runShipped, sizeOf, type WasmBackend, type WasmKernelArgs } from './wasmBackend.js';

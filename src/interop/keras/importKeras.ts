@@ -11,6 +11,7 @@ import { childDataset, childGroup, datasetPaths, openHdf5ForRead, readFloatDatas
 import { parseKerasModelConfig, weightSuffixes, type KerasModel, type LayerSpec } from './kerasConfig.js';
 import { HAPPYSAD_METADATA_ATTR, type EmbeddedMetadata } from './embeddedMetadata.js';
 import { buildSequential } from './tfjsLayers.js';
+import type { Sequential, layers } from '@tensorflow/tfjs';
 
 export interface KerasImportOptions {
   /** Bundle folder to write: new or empty. Without it the bundle is only returned. */
@@ -46,7 +47,7 @@ export async function importKerasModel(h5Path: string, options: KerasImportOptio
   validateOptions(options);
   const claim = options.out ? await claimBundleOutput(options.out, { overwrite: options.overwrite, inputs: [h5Path] }) : undefined;
   const file = await openHdf5ForRead(h5Path);
-  let model: tf.Sequential | undefined;
+  let model: Sequential | undefined;
   try {
     const header = readHeader(file, where);
     const parsed = parseKerasModelConfig(header.config, where, header.version);
@@ -193,7 +194,7 @@ function resolveInput(parsed: KerasModel, resize: Front['resize'], given: InputS
   return [mh, mw, c];
 }
 
-function buildModel(name: string, input: [number, number, 1 | 3], layers: LayerSpec[], where: string): tf.Sequential {
+function buildModel(name: string, input: [number, number, 1 | 3], layers: LayerSpec[], where: string): Sequential {
   if (layers.length === 0) throw new KerasImportError(`${where}: the model has no layers to run`);
   try {
     return buildSequential(name, input, layers);
@@ -212,7 +213,7 @@ interface OutputInfo {
  * Finds what the model outputs: one sigmoid unit or a softmax row. A model that ends in logits
  * (linear) gets the matching activation appended, since happysad reports probabilities.
  */
-function describeOutput(model: tf.Sequential, layers: LayerSpec[], where: string, notes: string[]): OutputInfo {
+function describeOutput(model: Sequential, layers: LayerSpec[], where: string, notes: string[]): OutputInfo {
   const shape = model.outputs[0].shape;
   if (shape.length !== 2) throw new KerasImportError(`${where}: the model outputs shape [${shape.map((d) => d ?? 'None').join(', ')}]; happysad needs one row of class scores per image (add Flatten/Dense)`);
   const units = shape[1] as number;
@@ -250,13 +251,13 @@ function describeOutput(model: tf.Sequential, layers: LayerSpec[], where: string
  * and refuses weights nobody uses or layers left without theirs: a file that half fits would
  * otherwise load and predict nonsense. All problems are reported together.
  */
-function loadWeights(file: H5File, where: string, parsed: KerasModel, layers: LayerSpec[], model: tf.Sequential, negate: string | undefined): void {
+function loadWeights(file: H5File, where: string, parsed: KerasModel, layers: LayerSpec[], model: Sequential, negate: string | undefined): void {
   const root = childGroup(file, 'model_weights');
   if (!root) throw new KerasImportError(`${where}: has no model_weights group; it was saved without weights`);
   const listed = readNameListAttr(root, 'layer_names', where);
   if (!listed) throw new KerasImportError(`${where}: model_weights has no layer_names attribute; not a Keras model file`);
   const problems: string[] = [];
-  const assignments: { layer: tf.layers.Layer; values: { shape: number[]; values: Float32Array }[] }[] = [];
+  const assignments: { layer: layers.Layer; values: { shape: number[]; values: Float32Array }[] }[] = [];
   // Left-out no-op layers and the input layer own nothing that matters; their groups are not checked.
   const accounted = new Set<string>([...parsed.dropped.map((d) => d.name), ...(parsed.inputName ? [parsed.inputName] : [])]);
 

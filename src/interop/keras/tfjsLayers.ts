@@ -1,12 +1,13 @@
 import { tf } from '../../engine/engine.js';
 import { KerasExportError } from './errors.js';
 import { TFJS_ACTIVATION, type Activation, type LayerSpec, type Padding, type Pair } from './kerasConfig.js';
+import type { LayersModel, Sequential, SymbolicTensor, layers } from '@tensorflow/tfjs';
 
 /**
  * Builds a tfjs Sequential model from neutral layer specs. Only layers tfjs serialises natively
  * are used, so the bundle loads anywhere tfjs does (no custom classes to register first).
  */
-export function buildSequential(name: string, input: [number, number, number], layers: LayerSpec[]): tf.Sequential {
+export function buildSequential(name: string, input: [number, number, number], layers: LayerSpec[]): Sequential {
   const model = tf.sequential({ name });
   layers.forEach((spec, i) => {
     const first = i === 0 ? { inputShape: input } : {};
@@ -15,7 +16,7 @@ export function buildSequential(name: string, input: [number, number, number], l
   return model;
 }
 
-function tfjsLayer(spec: LayerSpec, first: { inputShape?: [number, number, number] }): tf.layers.Layer {
+function tfjsLayer(spec: LayerSpec, first: { inputShape?: [number, number, number] }): layers.Layer {
   const act = (a: Activation) => TFJS_ACTIVATION[a] as never;
   switch (spec.type) {
     case 'Conv2D':
@@ -52,14 +53,14 @@ const FROM_TFJS_ACTIVATION = new Map(Object.entries(TFJS_ACTIVATION).map(([k, v]
  * Reads a tfjs model back into neutral specs for export. The model must be one chain of layers,
  * which every happysad architecture and every imported model is.
  */
-export function specsFromModel(model: tf.LayersModel, where: string): { inputName: string; inputShape: [number, number, number]; layers: { spec: LayerSpec; layer: tf.layers.Layer }[] } {
+export function specsFromModel(model: LayersModel, where: string): { inputName: string; inputShape: [number, number, number]; layers: { spec: LayerSpec; layer: layers.Layer }[] } {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new KerasExportError(`${where}: the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; Keras export supports one of each`);
   const shape = model.inputs[0].shape;
   if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw new KerasExportError(`${where}: the model's input [${shape.join(', ')}] is not a fixed-size image`);
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   const input = layers[0]?.inboundNodes[0]?.inboundLayers[0];
   if (!input || input.getClassName() !== 'InputLayer') throw new KerasExportError(`${where}: the first layer is not fed by the model's input`);
-  let previous: tf.layers.Layer = input;
+  let previous: layers.Layer = input;
   for (const layer of layers) {
     const inbound = layer.inboundNodes;
     if (inbound.length !== 1 || inbound[0].inboundLayers.length !== 1 || inbound[0].inboundLayers[0] !== previous) {
@@ -75,7 +76,7 @@ export function specsFromModel(model: tf.LayersModel, where: string): { inputNam
   };
 }
 
-function specOf(layer: tf.layers.Layer, where: string): LayerSpec {
+function specOf(layer: layers.Layer, where: string): LayerSpec {
   const c = layer.getConfig() as Record<string, unknown>;
   const name = layer.name;
   const at = `${where}: layer '${name}' (${layer.getClassName()})`;
@@ -122,6 +123,6 @@ function specOf(layer: tf.layers.Layer, where: string): LayerSpec {
 }
 
 /** The layer's input shape, batch dimension included. */
-export function inputShapeOf(layer: tf.layers.Layer): (number | null)[] {
-  return (layer.input as tf.SymbolicTensor).shape;
+export function inputShapeOf(layer: layers.Layer): (number | null)[] {
+  return (layer.input as SymbolicTensor).shape;
 }
