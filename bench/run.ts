@@ -19,9 +19,9 @@ import { initEngine, tf } from '../src/engine/engine.js';
 import { getArchitecture, listArchitectures } from '../src/model/architectures.js';
 import { defaultPreprocessSpec, type InputShape } from '../src/data/preprocessSpec.js';
 import { loadImages } from '../src/data/loadImages.js';
-import { toInputTensor } from '../src/data/toInputTensor.js';
-import { DataParallelTrainer } from '../src/workers/dataParallelTrainer.js';
-import { ParallelPredictor } from '../src/workers/parallelPredictor.js';
+import { toInputTensor } from '../src/runtime/toInputTensor.js';
+import { DataParallelTrainer } from '../src/runtime/dataParallelTrainer.js';
+import { ParallelPredictor } from '../src/runtime/parallelPredictor.js';
 import { loadModel } from '../src/predict/classifier.js';
 
 const { values } = parseArgs({

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { HappysadError } from '../errors.js';
-import { spawnWorker } from '../workers/spawnWorker.js';
+import { spawnWorker } from '../runtime/spawnWorker.js';
 import { FaceCropper, type FaceDecoded, type FaceDecoder } from './decodeFaces.js';
 import type { FaceCropReply, FaceCropRequest } from './faceCropMessages.js';
 import type { ImageLimits } from './imageLimits.js';

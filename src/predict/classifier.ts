@@ -9,7 +9,7 @@ import { mapConcurrent } from '../mapConcurrent.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
-import { ParallelPredictor } from '../workers/parallelPredictor.js';
+import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import type { FaceDecoded, FaceDecoder } from '../data/decodeFaces.js';
 import { FaceCropperPool } from '../data/faceCropperPool.js';
 import { FaceCropCache } from '../data/faceCropCache.js';

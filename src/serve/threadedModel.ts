@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { HappysadError } from '../errors.js';
-import { spawnWorker } from '../workers/spawnWorker.js';
+import { spawnWorker } from '../runtime/spawnWorker.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Prediction, PredictOptions } from '../predict/classifier.js';
 import type { ServableModel } from './servableModel.js';

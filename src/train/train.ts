@@ -22,7 +22,7 @@ import { EarlyStopping } from './earlyStopping.js';
 import type { EpochRecord, TrainingHistory } from './history.js';
 import { resolveTrainOptions, type TrainInput } from './trainOptions.js';
 import { lossAndAccuracy } from './lossAndAccuracy.js';
-import { DataParallelTrainer } from '../workers/dataParallelTrainer.js';
+import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';

@@ -1,9 +1,9 @@
 import { parentPort } from 'node:worker_threads';
 import { initEngine, tf } from '../engine/engine.js';
-import { toInputTensor } from '../data/toInputTensor.js';
-import { computeGradients } from '../train/computeGradients.js';
-import { predictRaw } from '../predict/predictRaw.js';
-import { installSampleDropout, type DropoutContext } from '../train/sampleDropout.js';
+import { toInputTensor } from './toInputTensor.js';
+import { computeGradients } from './computeGradients.js';
+import { predictRaw } from './predictRaw.js';
+import { installSampleDropout, type DropoutContext } from './sampleDropout.js';
 import { weightLayout, readWeightsInto } from './weightLayout.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './workerMessages.js';
 import type { LayersModel } from '@tensorflow/tfjs';

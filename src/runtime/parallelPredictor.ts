@@ -1,5 +1,5 @@
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
-import { predictRaw } from '../predict/predictRaw.js';
+import { predictRaw } from './predictRaw.js';
 import { ModelWorkerPool, sliceBounds } from './modelWorkerPool.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 

@@ -1,5 +1,5 @@
 import { tf } from '../engine/engine.js';
-import type { PreprocessSpec } from './preprocessSpec.js';
+import type { PreprocessSpec } from '../data/preprocessSpec.js';
 import type { Tensor4D } from '@tensorflow/tfjs';
 
 /**

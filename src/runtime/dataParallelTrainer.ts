@@ -1,8 +1,8 @@
 import { tf } from '../engine/engine.js';
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
-import { toInputTensor } from '../data/toInputTensor.js';
-import { computeGradients } from '../train/computeGradients.js';
-import { installSampleDropout, type DropoutContext } from '../train/sampleDropout.js';
+import { toInputTensor } from './toInputTensor.js';
+import { computeGradients } from './computeGradients.js';
+import { installSampleDropout, type DropoutContext } from './sampleDropout.js';
 import { ModelWorkerPool, sliceBounds } from './modelWorkerPool.js';
 import type { WorkerReply } from './workerMessages.js';
 import { ParallelPredictor } from './parallelPredictor.js';

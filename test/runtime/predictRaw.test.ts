@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initEngine } from '../../src/engine/engine.js';
 import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
-import { predictRaw } from '../../src/predict/predictRaw.js';
+import { predictRaw } from '../../src/runtime/predictRaw.js';
 
 test('test-time flip averages the prediction on the image and on its mirror', async () => {
   await initEngine();

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../../src/engine/engine.js';
-import { installSampleDropout } from '../../src/train/sampleDropout.js';
+import { installSampleDropout } from '../../src/runtime/sampleDropout.js';
 import { train } from '../../src/train/train.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';

@@ -1,5 +1,5 @@
 import { tf } from '../engine/engine.js';
-import { toInputTensor } from '../data/toInputTensor.js';
+import { toInputTensor } from './toInputTensor.js';
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 
