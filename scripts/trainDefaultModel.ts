@@ -6,8 +6,10 @@
  *   npm run train:default-member -- DATA_DIR [--out DIR] [--holdout 0.1] [--seed 2026] ...
  *   (= node --import tsx scripts/trainDefaultModel.ts DATA_DIR ...)
  *
- * Two stages, because train() has no learning-rate schedule: stage 1 trains from scratch at Adam's
- * 1e-3 with early stopping; stage 2 starts from stage 1's best weights at 1e-4 (a step decay).
+ * Two stages, each with its own early stopping: stage 1 trains from scratch at Adam's 1e-3; stage 2
+ * starts from stage 1's best weights (train()'s initialWeights) at 1e-4, a step decay whose second
+ * step begins from the best epoch rather than the last, which one run with a learningRateSchedule
+ * could not do.
  *
  * DATA_DIR is FER2013 restricted to happy/sad: DATA_DIR/train/{happy,sad} and
  * DATA_DIR/validation/{happy,sad} (48x48 grayscale face crops). Validation drives early stopping,
@@ -22,9 +24,7 @@ import { rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initEngine } from '../src/engine/engine.js';
-import { getArchitecture, registerArchitecture } from '../src/model/architectures.js';
-import { METADATA_FILE, readBundle } from '../src/model/modelBundle.js';
+import { METADATA_FILE } from '../src/model/modelBundle.js';
 import { train, type TrainResult } from '../src/train/train.js';
 import type { TrainInput } from '../src/train/trainOptions.js';
 import { formatEvaluationReport, type EvaluationReport } from '../src/evaluate/computeMetrics.js';
@@ -82,7 +82,7 @@ export const DEFAULT_RECIPE = {
   faceCrop: { margin: 0.1 },
 } satisfies TrainInput;
 
-/** Stage 2: the same recipe from stage 1's best weights, at a tenth of the rate (train() has no lr schedule). */
+/** Stage 2: the same recipe from stage 1's best weights, at a tenth of the rate. */
 export const FINETUNE = { epochs: 10, patience: 3, learningRate: 1e-4 };
 
 const { values, positionals } = parseArgs({
@@ -268,8 +268,7 @@ try {
     const n = stages.length + 1;
     const stage = finetune(n);
     console.error(`stage ${n}: fine-tuning the best stage-${n - 1} weights (${from}) with Adam lr ${stage.learningRate}, up to ${stage.epochs} epochs, patience ${stage.patience}, seed ${stage.seed}`);
-    await warmStart(String(stage.arch), from);
-    result = await train(linked, { ...stage, out, overwrite: true, signal: stopSignal() });
+    result = await train(linked, { ...stage, initialWeights: from, out, overwrite: true, signal: stopSignal() });
     stages.push(record(n, stage, result, `stage ${n - 1}`));
   }
 } finally {
@@ -278,36 +277,13 @@ try {
   if (stage1Dir && stage1Dir !== out) await rm(stage1Dir, { recursive: true, force: true });
 }
 
-/**
- * train() always builds a fresh model from the registered architecture; a second stage at a lower
- * learning rate needs the first stage's weights (batch-norm statistics included), so the
- * architecture is re-registered, for this process only, with a build that loads them. The
- * topology is unchanged, so the bundle is an ordinary one of that architecture.
- */
-async function warmStart(archName: string, bundleDir: string): Promise<void> {
-  await initEngine();
-  const { model: trained } = await readBundle(bundleDir);
-  const weights = trained.getWeights();
-  const base = getArchitecture(archName);
-  registerArchitecture({
-    ...base,
-    build: (o) => {
-      const m = base.build(o);
-      const fresh = m.getWeights();
-      if (fresh.length !== weights.length || fresh.some((w, i) => w.shape.join() !== weights[i].shape.join())) {
-        throw new Error(`${bundleDir}: its weights do not fit architecture ${archName} at ${o.input.join('x')}; fine-tune from a bundle of the same architecture`);
-      }
-      m.setWeights(weights);
-      return m;
-    },
-  });
-}
-
 // The bundle names the temp folder it was trained from; record the real data and the recipe instead.
 const metaFile = join(out, METADATA_FILE);
 const meta = JSON.parse(await readFile(metaFile, 'utf8')) as BundleMetadata;
 const dataName = relative(process.cwd(), dataDir).startsWith('..') ? basename(dataDir) : relative(process.cwd(), dataDir);
 if (meta.dataset) meta.dataset.root = dataName;
+// The last stage started from a temp folder's weights; say which stage instead.
+if (meta.training?.options.initialWeights !== undefined) meta.training.options.initialWeights = `stage ${stages.length - 1} (recipe.json)`;
 meta.name = values.name!;
 meta.source =
   `scripts/trainDefaultModel.ts on ${basename(dataDir)} (FER2013 happy/sad face crops): trained on ${subset !== undefined ? `at most ${subset} per class of ` : ''}` +

@@ -5,6 +5,8 @@ export interface EpochRecord {
   accuracy: number;
   val_loss?: number;
   val_accuracy?: number;
+  /** The learning rate this epoch trained at (a schedule changes it per epoch). */
+  lr?: number;
   seconds: number;
 }
 
@@ -14,5 +16,7 @@ export interface TrainingHistory {
   bestEpoch?: number;
   monitor: 'val_loss' | 'loss';
   stoppedEarly: boolean;
+  /** Why training ended before `epochs`: 'early-stopping' (patience ran out) or 'callback' (onEpochEnd/onBatchEnd said stop). */
+  stoppedBy?: 'early-stopping' | 'callback';
   interrupted: boolean;
 }

@@ -10,7 +10,7 @@ import { assertInputFits, getArchitecture } from '../model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../model/bundleMetadata.js';
 import { libraryVersions } from '../model/libraryVersions.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
-import { saveBundle, type ModelBundle } from '../model/modelBundle.js';
+import { readBundle, saveBundle, type ModelBundle } from '../model/modelBundle.js';
 import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
 import { interpretOutput } from '../predict/interpretOutput.js';
@@ -25,7 +25,7 @@ import { lossAndAccuracy } from './lossAndAccuracy.js';
 import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 
 export interface TrainResult {
   bundle: ModelBundle;
@@ -89,7 +89,13 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const targetsOf = (set: ImageSet<ImageRecord>, smoothing = 0) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex, smoothing);
 
   const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
+  if (o.initialWeights) await loadInitialWeights(model, o.initialWeights, o.arch);
   const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7);
+  const learningRateFor = (epoch: number): number => {
+    const lr = o.learningRateSchedule ? o.learningRateSchedule(epoch) : o.learningRate;
+    if (!(lr > 0 && Number.isFinite(lr))) throw new OptionError(`the learning-rate schedule gave ${lr} for epoch ${epoch}; it must be a positive number`);
+    return lr;
+  };
   const rng = new Random(seed);
   const shuffleRng = rng.derive('shuffle');
   const augmentRng = rng.derive('augment');
@@ -124,7 +130,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -142,13 +148,17 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   try {
     for (let epoch = 1; epoch <= o.epochs && !o.signal?.aborted; epoch++) {
       emit({ type: 'epoch-start', epoch, epochs: o.epochs, batches });
+      const lr = learningRateFor(epoch);
+      // Adam reads its rate at every update, so changing it between epochs is a schedule.
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const epochStart = Date.now();
+      let stopAfterBatch = false;
       const order = shuffleRng.shuffle(Array.from({ length: n }, (_, i) => i));
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
-        if (o.signal?.aborted) break;
+        if (o.signal?.aborted || stopAfterBatch) break;
         const idx = order.slice(b * o.batch, (b + 1) * o.batch);
         const pixels = gather(trainSet.pixels, idx, imageSize);
         if (o.augment) augmentBatch(pixels, idx.length, spec.height, spec.width, spec.channels, augmentRng);
@@ -157,12 +167,13 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
         correct += step.correct;
         seen += idx.length;
         emit({ type: 'batch', epoch, batch: b + 1, batches, loss: lossSum / seen, accuracy: correct / seen, seconds: (Date.now() - epochStart) / 1000 });
+        if (o.onBatchEnd && (await o.onBatchEnd({ epoch, batch: b + 1, batches, loss: lossSum / seen, accuracy: correct / seen })) === 'stop') stopAfterBatch = true;
       }
       if (seen < n) {
         history.interrupted = true;
         break;
       }
-      const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: 0 };
+      const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: correct / seen, lr, seconds: 0 };
       if (valSet && valTargets) {
         const raw = await trainer.predictor.predict(valSet.pixels, valSet.items.length, Math.max(o.batch, 64));
         const v = lossAndAccuracy(output, raw, valTargets, valSet.items.length);
@@ -192,8 +203,10 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
         }
       }
       emit({ type: 'epoch-end', record, improved, epochs: o.epochs });
-      if (stop && epoch < o.epochs) {
+      const callerStops = o.onEpochEnd ? (await o.onEpochEnd({ epoch, record, improved, bestEpoch: history.bestEpoch })) === 'stop' : false;
+      if ((stop || callerStops) && epoch < o.epochs) {
         history.stoppedEarly = true;
+        history.stoppedBy = callerStops ? 'callback' : 'early-stopping';
         break;
       }
     }
@@ -238,6 +251,29 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   } finally {
     bestWeights?.forEach((t) => t.dispose());
     await trainer.close();
+  }
+}
+
+/**
+ * Copies `source`'s weights into the freshly built `model`. A bundle must hold one model of the
+ * same architecture and input: anything else is refused, naming what differs, rather than training
+ * from a half-loaded state.
+ */
+async function loadInitialWeights(model: LayersModel, source: string | Tensor[], arch: string): Promise<void> {
+  let weights: Tensor[];
+  let loaded: ModelBundle | undefined;
+  if (typeof source === 'string') {
+    loaded = await readBundle(source);
+    if (loaded.metadata.arch !== arch) throw new OptionError(`initial weights: ${source} holds a ${loaded.metadata.arch} model; this run trains ${arch}. Start from a bundle of the same architecture`);
+    weights = loaded.model.getWeights();
+  } else weights = source;
+  try {
+    const fresh = model.getWeights();
+    const mismatch = fresh.length !== weights.length ? `${weights.length} weight tensors, the model has ${fresh.length}` : fresh.map((w, i) => (w.shape.join('x') === weights[i]!.shape.join('x') ? '' : `tensor ${i} (${model.weights[i]?.name}) is ${weights[i]!.shape.join('x')}, the model's is ${w.shape.join('x')}`)).find(Boolean);
+    if (mismatch) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${mismatch}. Use weights of the same architecture and input size`);
+    model.setWeights(weights);
+  } finally {
+    loaded?.model.dispose();
   }
 }
 

@@ -2,6 +2,7 @@ import type { FaceCropSpec, InputShape } from '../data/preprocessSpec.js';
 import type { ImageLimits } from '../data/imageLimits.js';
 import { DATASET_IMAGE_LIMITS } from '../data/imageLimits.js';
 import type { EpochRecord } from './history.js';
+import type { Tensor } from '@tensorflow/tfjs';
 
 export interface TrainOptions {
   /** Architecture name (see listArchitectures()); default 'seed-a'. */
@@ -19,7 +20,19 @@ export interface TrainOptions {
   /** Validation fraction for the class-folders layout (ignored when DIR/val exists). */
   valSplit: number;
   augment: boolean;
+  /** Adam's learning rate; with a schedule, the rate it is given for epoch 1's first look (recorded). */
   learningRate: number;
+  /**
+   * The learning rate for each epoch (1-based), e.g. a step decay `(e) => (e <= 10 ? 1e-3 : 1e-4)`.
+   * Each epoch's rate is recorded in the history (`lr`); the bundle records that a schedule was used.
+   */
+  learningRateSchedule?: (epoch: number) => number;
+  /**
+   * Start from these weights instead of a fresh initialisation (fine-tuning, a second stage at a
+   * lower rate): a bundle folder of the same architecture and input size, or tensors in
+   * `model.getWeights()` order. Batch-norm statistics come along. The bundle records where from.
+   */
+  initialWeights?: string | Tensor[];
   /** Training targets pulled toward 0.5 by this much (0 = off): a guard against overconfident fits on noisy labels. */
   labelSmoothing: number;
   /** 'balanced' weighs each class's loss by N / (K * N_class). */
@@ -51,8 +64,21 @@ export interface TrainOptions {
   overwrite?: boolean;
   /** Aborting stops after the current batch and saves the best model so far. */
   signal?: AbortSignal;
+  /** Progress events (stages, batches, epochs, checkpoints), for display. */
   onEvent?: (event: TrainEvent) => void;
+  /**
+   * Called after each epoch, once its checkpoint is written; awaited. Return 'stop' to end training
+   * there, as early stopping would (the best epoch is kept, the threshold tuned, the model saved).
+   */
+  onEpochEnd?: (info: { epoch: number; record: EpochRecord; improved: boolean; bestEpoch: number | undefined }) => TrainCallbackResult;
+  /**
+   * Called after each batch; awaited. Return 'stop' to end training after this batch, as the abort
+   * signal does: the unfinished epoch is not scored, the best finished one is kept.
+   */
+  onBatchEnd?: (info: { epoch: number; batch: number; batches: number; loss: number; accuracy: number }) => TrainCallbackResult;
 }
+
+export type TrainCallbackResult = void | 'stop' | Promise<void | 'stop'>;
 
 export type TrainEvent =
   | { type: 'stage'; message: string }
