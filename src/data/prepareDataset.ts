@@ -8,11 +8,18 @@ import type { PreprocessSpec } from './preprocessSpec.js';
 import { availableParallelism } from 'node:os';
 import { FaceCropperPool } from './faceCropperPool.js';
 import { FaceCropCache } from './faceCropCache.js';
+import type { FaceDecoded } from './decodeFaces.js';
+import type { FaceBox } from '../faces/types.js';
 
 /** A validated record: a file that passed every check, with its class index. */
 export interface ImageRecord extends ValidFile {
   split: Split;
   classIndex: number;
+  /**
+   * The face the model is given, when one was cropped (faces: 'detect'), in the pixels predict
+   * reports boxes in: the EXIF-rotated image, at most 1600 px a side (decodeFullImage).
+   */
+  box?: FaceBox;
 }
 
 export interface PreparedDataset {
@@ -60,9 +67,17 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
       const items = records.filter((r) => r.split === split);
       if (items.length === 0) continue;
       o.onStage?.(`decoding ${items.length} ${split} images to ${o.spec.height}x${o.spec.width}x${o.spec.channels}${decodeFace ? ', cropping faces' : ''}`);
-      const set = await loadImages(items, o.spec, { limits, decode: decodeFace?.decode, concurrency: decodeFace ? 2 * decodeFace.threads : undefined });
+      // loadImages hands back only pixels, so each face's box is noted on the side and joined to
+      // its record afterwards.
+      const boxes = new Map<ImageRecord, FaceBox>();
+      const decode = decodeFace && (async (r: ImageRecord) => {
+        const { data, box } = await decodeFace.decode(r);
+        if (box) boxes.set(r, box);
+        return data;
+      });
+      const set = await loadImages(items, o.spec, { limits, decode, concurrency: decodeFace ? 2 * decodeFace.threads : undefined });
       for (const f of set.failed) skipped.push({ file: f.item.relPath, problem: 'corrupt', detail: f.error });
-      splits[split] = set;
+      splits[split] = boxes.size ? { ...set, items: set.items.map((r) => (boxes.has(r) ? { ...r, box: boxes.get(r) } : r)) } : set;
     }
   } finally {
     await decodeFace?.close();
@@ -80,27 +95,34 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
 }
 
 /**
- * Decodes a training image as a face model sees it at prediction time: its most prominent face,
- * or the whole image when no face is found (prediction does the same). Crops are cached by
- * content hash, so only the first run pays for detection.
+ * Decodes a training image as a face model sees it at prediction time: its most prominent face
+ * (with its box), or the whole image when no face is found (prediction does the same). Crops are
+ * cached by content hash, so only the first run pays for detection. A face found is also cached
+ * with its box in predict's format (every face), so that a later run still knows the box and
+ * predict reuses the detection; the crop-only entry stays what train and evaluate read otherwise.
  */
-async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (message: string) => void): Promise<{ decode: (r: ValidFile) => Promise<Uint8Array>; threads: number; close: () => Promise<void> }> {
+async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (message: string) => void): Promise<{ decode: (r: ValidFile) => Promise<{ data: Uint8Array; box?: FaceBox }>; threads: number; close: () => Promise<void> }> {
   if (!spec.faces) throw new Error('face cropping needs spec.faces');
   const cropper = await FaceCropperPool.create(spec.faces, availableParallelism());
   const cache = new FaceCropCache();
   const size = spec.height * spec.width * spec.channels;
   let noFace = 0;
   let done = 0;
+  const chosen = (d: FaceDecoded) => (d.whole ? { data: d.whole.data } : { data: d.faces[0].image.data, box: d.faces[0].box });
   const decode = async (r: ValidFile) => {
     const key = cache.key(r.sha256, spec);
+    const withBox = await cache.getDecoded(key, spec);
+    if (withBox) return chosen(withBox);
+    // A crop-only entry is a whole image, or a face cropped by a run that did not keep its box.
     const hit = await cache.get(key, size);
-    if (hit) return hit;
+    if (hit) return { data: hit };
     const d = await cropper.decode(r.file, spec, limits, r.relPath);
     if (d.wholeBecause === 'none-found') noFace++;
-    const data = d.whole ? d.whole.data : d.faces[0].image.data;
-    await cache.put(key, data);
+    const picked = chosen(d);
+    await cache.put(key, picked.data);
+    if (picked.box) await cache.putDecoded(key, d);
     if (++done % 100 === 0) report(`  detected faces in ${done} new images (${noFace} without a face, used whole)`);
-    return data;
+    return picked;
   };
   return { decode, threads: cropper.threads, close: () => cropper.close() };
 }

@@ -5,6 +5,7 @@ import { DatasetError } from '../errors.js';
 import type { Classifier } from '../predict/classifier.js';
 import { computeMetrics, type EvaluationReport } from './computeMetrics.js';
 import type { ImageLimits } from '../data/imageLimits.js';
+import type { FaceBox } from '../faces/types.js';
 
 export interface EvaluateOptions {
   batch?: number;
@@ -20,7 +21,20 @@ export interface EvaluateResult {
   split: Split | 'all';
   skipped: CleanProblem[];
   /** Per-image results, for error analysis. */
-  rows: { file: string; truth: string; label: string; score: number }[];
+  rows: EvaluatedImage[];
+  /** What was scored: the images actually used, hashed as a model records its training data. */
+  dataset: { root: string; layout: 'split' | 'class-folders'; fingerprint: { count: number; sha256: string } };
+}
+
+export interface EvaluatedImage {
+  /** Path relative to the dataset root, with forward slashes. */
+  file: string;
+  truth: string;
+  label: string;
+  /** p(positive class). */
+  score: number;
+  /** The face classified, when the model cropped one: [x, y, w, h] as predict reports boxes. */
+  box?: FaceBox;
 }
 
 /**
@@ -73,8 +87,14 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
     predicted: decisions.map((d) => d.labelIndex),
     probabilities: decisions.flatMap((d) => d.probabilities),
   });
-  const rows = set.items.map((r, i) => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score }));
+  const rows = set.items.map((r, i): EvaluatedImage => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score, ...(r.box ? { box: r.box } : {}) }));
   // Only the skipped files of the split scored concern this evaluation.
   const inSplit = new Set(found.files.filter((f) => split === 'all' || f.split === undefined || f.split === split).map((f) => f.relPath));
-  return { report, split, skipped: data.skipped.filter((p) => inSplit.has(p.file)), rows };
+  return {
+    report,
+    split,
+    skipped: data.skipped.filter((p) => inSplit.has(p.file)),
+    rows,
+    dataset: { root: data.dataset.root, layout: data.dataset.layout, fingerprint: data.fingerprint },
+  };
 }
