@@ -14,14 +14,15 @@ export { getArchitecture, listArchitectures, type Architecture } from './model/a
 export { summarizeModel, formatModelSummary, type ModelSummary } from './model/summarizeModel.js';
 export { saveBundle, readBundle, type ModelBundle } from './model/modelBundle.js';
 export type { BundleMetadata, EnsembleMember } from './model/bundleMetadata.js';
-export { ensembleBundles, type EnsembleOptions } from './model/ensembleBundles.js';
+export { ensembleBundles, type EnsembleOptions, type EnsembleData, type EnsembleResult } from './ensemble/ensembleBundles.js';
 export { train, type TrainResult } from './train/train.js';
-export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent } from './train/trainOptions.js';
+export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent, type TrainCallbackResult } from './train/trainOptions.js';
 export type { TrainingHistory, EpochRecord } from './train/history.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './evaluate/evaluate.js';
 export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';
 export { bestThreshold } from './evaluate/bestThreshold.js';
-export { loadModel, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
+export { scoreOutputs, scoreDecisions, type DecisionRule } from './evaluate/scoreOutputs.js';
+export { loadModel, createClassifier, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
 export { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
 export { importKerasModel, exportKerasModel, KerasImportError, KerasExportError, type KerasImportOptions, type KerasImportResult, type KerasExportResult } from './interop/keras/index.js';
 export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './data/decodeFaces.js';

@@ -1,18 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { initEngine } from '../../src/engine/engine.js';
 import { OptionError } from '../../src/errors.js';
-import { discoverDataset, type Split } from '../../src/data/discoverDataset.js';
-import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
-import { computeMetrics, formatEvaluationReport, type EvaluationReport } from '../../src/evaluate/computeMetrics.js';
-import { evaluate, type EvaluateResult } from '../../src/evaluate/evaluate.js';
-import { ensembleBundles } from '../../src/model/ensembleBundles.js';
+import type { Split } from '../../src/data/discoverDataset.js';
+import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
+import { ensembleBundles } from '../../src/ensemble/ensembleBundles.js';
 import { readBundle, saveBundle } from '../../src/model/modelBundle.js';
 import { claimBundleOutput, writeClaimedBundle } from '../../src/model/bundleOutput.js';
-import type { BundleMetadata } from '../../src/model/bundleMetadata.js';
-import { loadModel } from '../../src/predict/classifier.js';
-import { interpretOutput } from '../../src/predict/interpretOutput.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 
 export const ensembleHelp = `happysad ensemble MODEL_DIR MODEL_DIR... --out DIR [options]
@@ -63,39 +56,16 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
   await initEngine();
   const members = [];
   for (const dir of positionals) members.push(await readBundle(dir));
+  const faces = !values['no-faces'];
   const built = await ensembleBundles(members, {
     name: values.name,
     threshold: fixed,
     source: `happysad ensemble of ${positionals.join(', ')}${values.tune ? `; threshold tuned on ${values.tune}${values['tune-split'] ? ` (${values['tune-split']} split)` : ''}` : ''}`,
+    tune: values.tune ? { dir: values.tune, split: values['tune-split'] as Split | undefined, faces } : undefined,
+    test: values.test ? { dir: values.test, split: values['test-split'] as Split | undefined, faces } : undefined,
+    workers,
   });
-  const metadata: BundleMetadata = built.metadata;
-  if (values.tune || values.test) {
-    // Scored from a scratch copy, so --out is written once, complete, with its final threshold.
-    const scratch = await mkdtemp(join(tmpdir(), 'happysad-ensemble-'));
-    try {
-      await saveBundle(scratch, built.model, metadata);
-      const classifier = await loadModel(scratch, { workers });
-      const score = (dir: string, split: Split | undefined) => evaluate(dir, classifier, { split, faces: !values['no-faces'] });
-      try {
-        const tuned = values.tune ? await score(values.tune, await tuneSplit(values.tune, values['tune-split'] as Split | undefined)) : undefined;
-        const tested = values.test ? await score(values.test, values['test-split'] as Split | undefined) : undefined;
-        if (tuned && tested && resolve(values.tune!) === resolve(values.test!) && tuned.split === tested.split) {
-          throw new OptionError(`--test ${values.test} (${tested.split}) is the data the threshold is tuned on, so its figures would not be a test; give held-out images, or another split with --test-split`);
-        }
-        if (tuned && metadata.output === 'sigmoid') {
-          metadata.threshold = bestThreshold(tuned.rows.map((r) => r.score), tuned.rows.map((r) => r.truth === metadata.positiveClass));
-        }
-        metadata.metrics = {
-          ...(tuned ? { validation: rescore(tuned, metadata) } : {}),
-          ...(tested ? { test: rescore(tested, metadata) } : {}),
-        };
-      } finally {
-        await classifier.close();
-      }
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
-  }
+  const { metadata } = built;
   const previous = await writeClaimedBundle(out, (dir) => saveBundle(dir, built.model, metadata));
   if (previous) process.stderr.write(`the model that was in ${values.out} is kept as ${previous}\n`);
   for (const m of [...members.map((b) => b.model), built.model]) m.dispose();
@@ -109,28 +79,4 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
   if (validation) console.log(`\non ${values.tune} (threshold tuned here, so optimistic)\n${formatEvaluationReport(validation)}`);
   if (test) console.log(`\non ${values.test}\n${formatEvaluationReport(test)}`);
   return 0;
-}
-
-/**
- * Tuning wants a split layout's val folder (evaluate's own default is test, which must stay
- * unseen); a folder of class folders is used whole.
- */
-async function tuneSplit(dir: string, given: Split | undefined): Promise<Split | undefined> {
-  if (given) return given;
-  return (await discoverDataset(dir)).layout === 'split' ? 'val' : undefined;
-}
-
-/** The report at the final threshold, from the scores already computed (no second pass over the images). */
-function rescore(result: EvaluateResult, m: BundleMetadata): EvaluationReport {
-  if (m.output !== 'sigmoid') return result.report;
-  const rows = result.rows;
-  const decisions = interpretOutput(rows.map((r) => r.score), rows.length, m);
-  return computeMetrics({
-    classes: m.classes,
-    positiveClass: m.positiveClass,
-    threshold: m.threshold,
-    truth: rows.map((r) => m.classes.indexOf(r.truth)),
-    predicted: decisions.map((d) => d.labelIndex),
-    probabilities: decisions.flatMap((d) => d.probabilities),
-  });
 }

@@ -60,8 +60,11 @@ export type ImageInput = string | Uint8Array;
 export class Classifier {
   private cropper: Promise<FaceDecoder> | undefined;
 
-  /** `threads`: how many threads face cropping may use, as many as the forward passes. */
-  constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor, private readonly threads = 1) {}
+  /**
+   * `threads`: how many threads face cropping may use, as many as the forward passes.
+   * `ownsModel`: close() disposes the bundle's model (false when the caller lent it).
+   */
+  constructor(readonly bundle: ModelBundle, private readonly predictor: ParallelPredictor, private readonly threads = 1, private readonly ownsModel = true) {}
 
   /** Whether this model classifies faces found in images (its preprocessing says so). */
   get expectsFaces(): boolean {
@@ -167,7 +170,7 @@ export class Classifier {
   async close(): Promise<void> {
     if (this.cropper) await (await this.cropper).close();
     await this.predictor.close();
-    this.bundle.model.dispose();
+    if (this.ownsModel) this.bundle.model.dispose();
   }
 
   dispose(): void {
@@ -200,11 +203,23 @@ export interface LoadModelOptions {
 /** Loads a model bundle directory for prediction. */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Classifier> {
   await initEngine();
-  const bundle = await readBundle(dir);
+  return startClassifier(await readBundle(dir), options, true);
+}
+
+/**
+ * A Classifier on a bundle already in memory (just trained, or just built by ensembleBundles),
+ * with no round trip through disk. The model stays the caller's: close() leaves it undisposed.
+ */
+export async function createClassifier(bundle: ModelBundle, options: LoadModelOptions = {}): Promise<Classifier> {
+  await initEngine();
+  return startClassifier(bundle, options, false);
+}
+
+async function startClassifier(bundle: ModelBundle, options: LoadModelOptions, ownsModel: boolean): Promise<Classifier> {
   const m = bundle.metadata;
   const workers = options.workers ?? 1;
   // Replicas load their own engine and model (~0.5 s each): they start in the background and join
   // when ready, so this thread is already classifying meanwhile.
   const predictor = await ParallelPredictor.create(bundle.model, m.preprocessing, m.output, workers, { background: true });
-  return new Classifier(bundle, predictor, workers);
+  return new Classifier(bundle, predictor, workers, ownsModel);
 }

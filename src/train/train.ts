@@ -7,14 +7,14 @@ import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
 import { DatasetError, HappysadError, OptionError } from '../errors.js';
 import { assertInputFits, getArchitecture } from '../model/architectures.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../model/bundleMetadata.js';
-import { libraryVersions } from '../model/libraryVersions.js';
+import type { BundleMetadata } from '../model/bundleMetadata.js';
+import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
 import { readBundle, saveBundle, type ModelBundle } from '../model/modelBundle.js';
 import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
-import { interpretOutput } from '../predict/interpretOutput.js';
-import { computeMetrics, type EvaluationReport } from '../evaluate/computeMetrics.js';
+import type { EvaluationReport } from '../evaluate/computeMetrics.js';
+import { scoreOutputs } from '../evaluate/scoreOutputs.js';
 import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../random.js';
 import { augmentBatch } from './augmentBatch.js';
@@ -118,9 +118,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   let bestWeights: Tensor[] | undefined;
   const started = Date.now();
 
-  const metadataFor = (completed: boolean, metrics: BundleMetadata['metrics']): BundleMetadata => ({
-    format: BUNDLE_FORMAT,
-    formatVersion: BUNDLE_FORMAT_VERSION,
+  const metadataFor = (completed: boolean, metrics: BundleMetadata['metrics']): BundleMetadata => buildBundleMetadata({
     name: o.out ? basename(o.out) : `${o.arch}-${seed}`,
     arch: o.arch,
     classes,
@@ -141,8 +139,6 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     },
     dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length },
     metrics,
-    versions: libraryVersions(),
-    createdAt: new Date().toISOString(),
   });
 
   try {
@@ -224,15 +220,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     }
     const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;
-      const raw = await rawOf(set);
-      const meta = { classes, output, positiveClass, threshold } as const;
-      const decisions = interpretOutput(raw, set.items.length, meta);
-      return computeMetrics({
-        classes, positiveClass, threshold,
-        truth: set.items.map((r) => r.classIndex),
-        predicted: decisions.map((d) => d.labelIndex),
-        probabilities: decisions.flatMap((d) => d.probabilities),
-      });
+      return scoreOutputs(await rawOf(set), set.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold }).report;
     };
     const validation = await evaluateSplit(valSet);
     const test = await evaluateSplit(data.splits.test);

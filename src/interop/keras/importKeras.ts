@@ -1,8 +1,7 @@
 import { basename, extname } from 'node:path';
 import { initEngine, tf } from '../../engine/engine.js';
 import { defaultPreprocessSpec, type InputShape, type PreprocessSpec } from '../../data/preprocessSpec.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../model/bundleMetadata.js';
-import { libraryVersions } from '../../model/libraryVersions.js';
+import { buildBundleMetadata } from '../../model/buildBundleMetadata.js';
 import { saveBundle, type ModelBundle } from '../../model/modelBundle.js';
 import { claimBundleOutput, writeClaimedBundle } from '../../model/bundleOutput.js';
 import { OptionError } from '../../errors.js';
@@ -65,9 +64,7 @@ export async function importKerasModel(h5Path: string, options: KerasImportOptio
     const decision = decideClasses(output.units, options.classes, embedded, flipBack, where);
     const preprocessing = decidePreprocessing(input, front, options, embedded, notes);
     const name = options.name ?? (options.out ? basename(options.out) : embedded?.bundle.name ?? basename(h5Path, extname(h5Path)));
-    const metadata: BundleMetadata = {
-      format: BUNDLE_FORMAT,
-      formatVersion: BUNDLE_FORMAT_VERSION,
+    const metadata = buildBundleMetadata({
       name,
       arch: embedded?.bundle.arch ?? `keras:${parsed.name}`,
       classes: decision.classes,
@@ -79,10 +76,8 @@ export async function importKerasModel(h5Path: string, options: KerasImportOptio
       training: embedded?.bundle.training ?? null,
       dataset: embedded?.bundle.dataset ?? null,
       metrics: embedded?.bundle.metrics ?? null,
-      versions: { ...libraryVersions(), keras: header.version },
-      createdAt: new Date().toISOString(),
       source: `imported from ${where} (keras ${header.version}${embedded ? `, exported by happysad ${embedded.bundle.versions?.happysad ?? ''}`.trimEnd() : ''})`,
-    };
+    }, { keras: header.version });
     if (claim) await writeClaimedBundle(claim, (dir) => saveBundle(dir, model!, metadata));
     const bundle: ModelBundle = { dir: options.out ?? '', model, metadata };
     model = undefined;

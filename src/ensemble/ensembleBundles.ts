@@ -1,8 +1,16 @@
+import { resolve } from 'node:path';
 import { tf } from '../engine/engine.js';
-import { BundleError } from '../errors.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata, type EnsembleMember } from './bundleMetadata.js';
-import { libraryVersions } from './libraryVersions.js';
-import type { ModelBundle } from './modelBundle.js';
+import { BundleError, OptionError } from '../errors.js';
+import { discoverDataset, type Split } from '../data/discoverDataset.js';
+import type { ImageLimits } from '../data/imageLimits.js';
+import { bestThreshold } from '../evaluate/bestThreshold.js';
+import type { EvaluationReport } from '../evaluate/computeMetrics.js';
+import { evaluate, type EvaluateResult } from '../evaluate/evaluate.js';
+import { scoreOutputs } from '../evaluate/scoreOutputs.js';
+import type { BundleMetadata, EnsembleMember } from '../model/bundleMetadata.js';
+import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
+import type { ModelBundle } from '../model/modelBundle.js';
+import { createClassifier } from '../predict/classifier.js';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 
 export interface EnsembleOptions {
@@ -15,6 +23,35 @@ export interface EnsembleOptions {
   threshold?: number;
   /** Free-form provenance. */
   source?: string;
+  /**
+   * Labelled images none of the members trained on: a sigmoid ensemble's threshold is set for the
+   * best balanced accuracy there, and the figures are recorded as its validation metrics.
+   */
+  tune?: EnsembleData;
+  /** Labelled images to score the result on, recorded as its test metrics. Must not be the tuning data. */
+  test?: EnsembleData;
+  /** Threads for scoring tune/test images (default 1). */
+  workers?: number;
+}
+
+export interface EnsembleData {
+  dir: string;
+  /**
+   * Split of a train/val/test layout. Default: val for tuning (the test split must stay unseen),
+   * evaluate's default (test) for testing; a folder of class folders is used whole.
+   */
+  split?: Split;
+  /** false: score the images as they are (already face crops); default true for a face model. */
+  faces?: boolean;
+  limits?: ImageLimits;
+}
+
+export interface EnsembleResult {
+  model: LayersModel;
+  /** Threshold and metrics filled in when tune/test data were given. */
+  metadata: BundleMetadata;
+  validation?: EvaluationReport;
+  test?: EvaluationReport;
 }
 
 /**
@@ -28,7 +65,44 @@ export interface EnsembleOptions {
  * Why an ensemble: independently initialised nets make partly independent mistakes; averaging
  * them is the cheapest reliable gain in accuracy and calibration once one net has plateaued.
  */
-export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions = {}): Promise<{ model: LayersModel; metadata: BundleMetadata }> {
+export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions = {}): Promise<EnsembleResult> {
+  if (o.tune && o.threshold !== undefined) throw new OptionError('give a threshold or data to tune it on, not both');
+  const built = await averageBundles(members, o);
+  if (!o.tune && !o.test) return built;
+  const { metadata } = built;
+  const classifier = await createClassifier({ dir: '', model: built.model, metadata }, { workers: o.workers });
+  try {
+    const score = (d: EnsembleData, split: Split | undefined) => evaluate(d.dir, classifier, { split, faces: d.faces, limits: d.limits });
+    const tuned = o.tune ? await score(o.tune, o.tune.split ?? (await tuningSplit(o.tune.dir))) : undefined;
+    const tested = o.test ? await score(o.test, o.test.split) : undefined;
+    if (tuned && tested && resolve(o.tune!.dir) === resolve(o.test!.dir) && tuned.split === tested.split) {
+      throw new OptionError(`test data ${o.test!.dir} (${tested.split}) is the data the threshold is tuned on, so its figures would not be a test; give held-out images, or another split`);
+    }
+    if (tuned && metadata.output === 'sigmoid') {
+      metadata.threshold = bestThreshold(tuned.rows.map((r) => r.score), tuned.rows.map((r) => r.truth === metadata.positiveClass));
+    }
+    const validation = tuned ? rescore(tuned, metadata) : undefined;
+    const test = tested ? rescore(tested, metadata) : undefined;
+    metadata.metrics = { ...(validation ? { validation } : {}), ...(test ? { test } : {}) };
+    return { ...built, validation, test };
+  } finally {
+    await classifier.close();
+  }
+}
+
+/** Tuning wants a split layout's val folder; a folder of class folders is used whole. */
+async function tuningSplit(dir: string): Promise<Split | undefined> {
+  return (await discoverDataset(dir)).layout === 'split' ? 'val' : undefined;
+}
+
+/** The report at the final threshold, from the scores already computed (no second pass over the images). */
+function rescore(result: EvaluateResult, m: BundleMetadata): EvaluationReport {
+  if (m.output !== 'sigmoid') return result.report;
+  return scoreOutputs(result.rows.map((r) => r.score), result.rows.map((r) => m.classes.indexOf(r.truth)), m).report;
+}
+
+/** The averaging model and its metadata, threshold from the options or the members' mean. */
+async function averageBundles(members: ModelBundle[], o: EnsembleOptions): Promise<EnsembleResult> {
   if (members.length < 2) throw new BundleError(`an ensemble needs at least 2 models, got ${members.length}`);
   const first = members[0];
   const where = (b: ModelBundle) => b.dir || b.metadata.name;
@@ -45,9 +119,7 @@ export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions
   const threshold = o.threshold ?? members.reduce((s, b) => s + b.metadata.threshold, 0) / members.length;
   if (m.output === 'sigmoid' && !(threshold > 0 && threshold < 1)) throw new BundleError(`ensemble threshold must be in (0, 1), got ${threshold}`);
   const fingerprints = new Set(members.map((b) => b.metadata.dataset?.fingerprint.sha256 ?? null));
-  const metadata: BundleMetadata = {
-    format: BUNDLE_FORMAT,
-    formatVersion: BUNDLE_FORMAT_VERSION,
+  const metadata = buildBundleMetadata({
     name: o.name ?? 'ensemble',
     arch: `ensemble(${members.map((b) => b.metadata.arch).join(', ')})`,
     classes: m.classes,
@@ -61,11 +133,9 @@ export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions
     // One dataset record when every member trained on the same data (same fingerprint).
     dataset: fingerprints.size === 1 && !fingerprints.has(null) ? m.dataset : null,
     metrics: null,
-    versions: libraryVersions(),
-    createdAt: new Date().toISOString(),
     ...(o.source ? { source: o.source } : {}),
     members: members.map((b) => memberRecord(b)),
-  };
+  });
   return { model, metadata };
 }
 

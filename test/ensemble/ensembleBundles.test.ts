@@ -5,11 +5,14 @@ import { initEngine, tf } from '../../src/engine/engine.js';
 import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
-import { ensembleBundles } from '../../src/model/ensembleBundles.js';
+import { ensembleBundles } from '../../src/ensemble/ensembleBundles.js';
 import { readBundle, saveBundle, type ModelBundle } from '../../src/model/modelBundle.js';
-import { BundleError } from '../../src/errors.js';
+import { BundleError, OptionError } from '../../src/errors.js';
+import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
+import { evaluate } from '../../src/evaluate/evaluate.js';
+import { createClassifier } from '../../src/predict/classifier.js';
 import { exportKerasModel, KerasExportError } from '../../src/interop/keras/index.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 
 function member(name: string, seed: number, threshold: number, arch = 'face-48'): ModelBundle {
@@ -85,4 +88,31 @@ test('members that would see different pixels, or answer different questions, ar
   reordered.metadata.preprocessing = Object.fromEntries(Object.entries(reordered.metadata.preprocessing).reverse()) as typeof a.metadata.preprocessing;
   const ok = await ensembleBundles([a, reordered]);
   for (const m of [a.model, noFlip.model, other.model, flipped.model, reordered.model, ok.model]) m.dispose();
+});
+
+test('tune data sets the threshold from the ensemble\'s own scores there; test data is scored at it; no temp bundle', async () => {
+  await initEngine();
+  const data = await tempDir();
+  await makeClassFolders(data, 6, { size: 48 });
+  const held = await tempDir();
+  await makeClassFolders(held, 4, { size: 48, seedBase: 7 });
+  const plain = (m: ModelBundle): ModelBundle => ({ ...m, metadata: { ...m.metadata, preprocessing: defaultPreprocessSpec([48, 48, 1]) } });
+  const a = plain(member('a', 1, 0.5));
+  const b = plain(member('b', 2, 0.5));
+  const r = await ensembleBundles([a, b], { tune: { dir: data }, test: { dir: held } });
+  // The tuned threshold is the balanced-accuracy cut of the ensemble's scores on the tuning images.
+  const classifier = await createClassifier({ dir: '', model: r.model, metadata: r.metadata });
+  const ev = await evaluate(data, classifier);
+  assert.equal(r.metadata.threshold, bestThreshold(ev.rows.map((x) => x.score), ev.rows.map((x) => x.truth === 'happy')));
+  assert.equal(r.validation?.n, 12);
+  assert.equal(r.test?.n, 8);
+  assert.equal(r.test?.threshold, r.metadata.threshold);
+  assert.deepEqual(r.metadata.metrics, { validation: r.validation, test: r.test });
+  await classifier.close();
+  // The model was lent to the classifiers, not given: it still predicts.
+  assert.equal(predict(r.model, tf.zeros([1, 48, 48, 1])).length, 1);
+
+  await assert.rejects(ensembleBundles([a, b], { tune: { dir: data }, test: { dir: data } }), (e: unknown) => e instanceof OptionError && /is the data the threshold is tuned on/.test(e.message));
+  await assert.rejects(ensembleBundles([a, b], { tune: { dir: data }, threshold: 0.3 }), OptionError);
+  for (const m of [a.model, b.model, r.model]) m.dispose();
 });
