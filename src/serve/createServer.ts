@@ -4,7 +4,6 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { ApiError, toApiError } from './apiError.js';
 import { registerPredictRoute } from './predictRoute.js';
-import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 import { resolveServeOptions, type ServeOptions } from './serveOptions.js';
 import type { ServableModel } from './servableModel.js';
 import { ServerMetrics } from './serverMetrics.js';
@@ -106,6 +105,7 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
   app.addHook('onResponse', async (request, reply) => {
     countResponse(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
+  metrics.countInFlight(app.server);
   const cutter = cutConnectionsWhenDrained(app.server, o.timeoutMs + 1000);
   app.addHook('preClose', async () => {
     closing = true;
@@ -133,7 +133,7 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
 
   app.get('/healthz', async () => ({ status: 'ok', model: model.metadata.name, queue: { active: queue.active, waiting: queue.depth } }));
   app.get('/v1/model', async () => model.metadata);
-  app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(metrics.registry.render()));
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   registerPredictRoute(app, { model, queue, metrics, options: o });
   await registerStaticPage(app, o.webRoot ?? defaultWebRoot());
   return app;

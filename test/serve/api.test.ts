@@ -196,22 +196,24 @@ test('after all that the server still answers, and /metrics counted what happene
 
   const res = await fetch(`${url}/metrics`);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  const text = await res.text();
-  assert.match(text, /# TYPE happysad_http_request_duration_seconds histogram/);
-  const m = parseMetrics(text);
+  const m = parseMetrics(await res.text());
+  assert.equal(m.type('happysad_http_request_duration_seconds'), 'histogram');
   for (const [status, n] of Object.entries(sent)) {
-    assert.equal(m.get(`happysad_http_requests_total{method="POST",route="/v1/predict",status="${status}"}`), n, `POST /v1/predict ${status}`);
+    assert.equal(m.get('happysad_http_requests_total', { method: 'POST', route: '/v1/predict', status }), n, `POST /v1/predict ${status}`);
   }
   const total = Object.values(sent).reduce((a, b) => a + b, 0);
-  assert.equal(m.get('happysad_http_request_duration_seconds_count{route="/v1/predict"}'), total);
-  assert.equal(m.get('happysad_http_request_duration_seconds_bucket{route="/v1/predict",le="+Inf"}'), total);
-  assert.ok(m.get('happysad_http_request_duration_seconds_bucket{route="/v1/predict",le="0.1"}')! <= m.get('happysad_http_request_duration_seconds_bucket{route="/v1/predict",le="10"}')!, 'buckets are cumulative');
-  assert.equal(m.get('happysad_errors_total{code="image-too-large"}'), 1);
-  assert.equal(m.get('happysad_errors_total{code="body-too-large"}'), 2);
+  const predict = { route: '/v1/predict' };
+  assert.equal(m.get('happysad_http_request_duration_seconds_count', predict), total);
+  assert.equal(m.get('happysad_http_request_duration_seconds_bucket', { ...predict, le: '+Inf' }), total);
+  const buckets = m.series('happysad_http_request_duration_seconds_bucket').filter((s) => s.labels.route === '/v1/predict');
+  const ordered = buckets.map((b) => ({ le: Number(b.labels.le === '+Inf' ? Infinity : b.labels.le), n: b.value })).sort((a, b) => a.le - b.le);
+  assert.ok(ordered.every((b, i) => i === 0 || b.n >= ordered[i - 1].n), 'buckets are cumulative');
+  assert.equal(m.get('happysad_errors_total', { code: 'image-too-large' }), 1);
+  assert.equal(m.get('happysad_errors_total', { code: 'body-too-large' }), 2);
   assert.ok(m.get('happysad_faces_found_total')! >= 6, `faces found: ${m.get('happysad_faces_found_total')}`);
-  assert.equal(m.get('happysad_images_total{result="whole"}'), 1);
+  assert.equal(m.get('happysad_images_total', { result: 'whole' }), 1);
   assert.equal(m.get('happysad_queue_depth'), 0);
   assert.equal(m.get('happysad_queue_active'), 0);
-  assert.equal(m.get('happysad_model_info{name="test-face",arch="seed-a"}'), 1);
+  assert.equal(m.get('happysad_model_info', { name: 'test-face', arch: 'seed-a' }), 1);
   assert.ok(m.get('process_resident_memory_bytes')! > 10e6);
 });

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel, type Classifier, type Prediction, type PredictOptions } from '../../src/predict/classifier.js';
 import type { ServableModel } from '../../src/serve/servableModel.js';
-import { examplePhoto, makeModel, parseMetrics, startServer } from './serveFixtures.js';
+import { examplePhoto, makeModel, scrapeMetrics, startServer, type Labels } from './serveFixtures.js';
 
 /**
  * A real (whole-image) model whose predictions can be held open: the queue fills exactly when the
@@ -63,8 +63,8 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
   throw new Error(`timed out waiting until ${what}`);
 }
 
-async function metric(url: string, name: string): Promise<number | undefined> {
-  return parseMetrics(await (await fetch(`${url}/metrics`)).text()).get(name);
+async function metric(url: string, name: string, labels?: Labels): Promise<number | undefined> {
+  return (await scrapeMetrics(url)).get(name, labels);
 }
 
 test('queue full: 503 queue-full with Retry-After at once; the queued requests still succeed; then it recovers', async () => {
@@ -76,6 +76,8 @@ test('queue full: 503 queue-full with Retry-After at once; the queued requests s
     await until(() => model.started === before + 1, 'the first prediction runs');
     const second = post(url);
     await until(async () => (await metric(url, 'happysad_queue_depth')) === 1, 'the second request waits in the queue');
+    // Both predictions accepted so far, and this scrape.
+    assert.equal(await metric(url, 'happysad_http_requests_in_flight'), 3);
     const started = performance.now();
     const third = await post(url);
     assert.ok(performance.now() - started < 1000, 'refused at once, not after waiting');
@@ -90,8 +92,9 @@ test('queue full: 503 queue-full with Retry-After at once; the queued requests s
     assert.equal((await second).status, 200);
     assert.equal((await post(url)).status, 200, 'recovers once the backlog is gone');
     assert.equal(await metric(url, 'happysad_queue_depth'), 0);
-    assert.equal(await metric(url, 'happysad_http_requests_total{method="POST",route="/v1/predict",status="503"}'), 1);
-    assert.equal(await metric(url, 'happysad_errors_total{code="queue-full"}'), 1);
+    assert.equal(await metric(url, 'happysad_http_requests_total', { method: 'POST', route: '/v1/predict', status: '503' }), 1);
+    assert.equal(await metric(url, 'happysad_errors_total', { code: 'queue-full' }), 1);
+    assert.equal(await metric(url, 'happysad_http_requests_in_flight'), 1, 'only this scrape');
   } finally {
     model.release();
     await app.close();

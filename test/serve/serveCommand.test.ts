@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { makeModel } from './serveFixtures.js';
+import { makeModel, scrapeMetrics } from './serveFixtures.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const runner = fileURLToPath(new URL('./runServeCommand.ts', import.meta.url));
@@ -27,8 +27,8 @@ test('happysad serve --port 0: prints its address, answers, and exits 0 on SIGTE
     });
     const health = await (await fetch(`${address}/healthz`)).json();
     assert.equal(health.status, 'ok');
-    const metrics = await (await fetch(`${address}/metrics`)).text();
-    assert.match(metrics, /happysad_queue_limit\{kind="queue"\} 3/, 'options reach the server');
+    const metrics = await scrapeMetrics(address);
+    assert.equal(metrics.get('happysad_queue_limit', { kind: 'queue' }), 3, 'options reach the server');
   } finally {
     child.kill('SIGTERM');
   }

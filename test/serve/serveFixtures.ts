@@ -59,13 +59,47 @@ export async function webcamFrame(format: 'jpeg' | 'raw' = 'jpeg'): Promise<{ da
   return { data: bytes(data), width: 640, height: 480 };
 }
 
-/** Parses Prometheus text into `name{labels}` → value, for assertions. */
-export function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>();
+export type Labels = Record<string, string>;
+
+/** One GET /metrics, parsed: series are found by their label set, whatever order the labels were written in. */
+export interface Scrape {
+  /** The value of the series of `name` with exactly these labels; undefined when it was not reported. */
+  get(name: string, labels?: Labels): number | undefined;
+  /** Every series of `name` (for a histogram, ask for `name_bucket`, `name_count` or `name_sum`). */
+  series(name: string): Array<{ labels: Labels; value: number }>;
+  /** The metric's `# TYPE` (counter, gauge, histogram, ...). */
+  type(name: string): string | undefined;
+}
+
+const SAMPLE = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/;
+const LABEL = /([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g;
+
+/** Parses the Prometheus text exposition format, as far as the tests need it (no timestamps, no exemplars). */
+export function parseMetrics(text: string): Scrape {
+  const samples = new Map<string, Array<{ labels: Labels; value: number }>>();
+  const types = new Map<string, string>();
   for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+    const type = /^# TYPE (\S+) (\S+)/.exec(line);
+    if (type) types.set(type[1], type[2]);
+    const m = line.startsWith('#') ? null : SAMPLE.exec(line);
+    if (!m) continue;
+    const labels: Labels = {};
+    for (const [, k, v] of (m[2] ?? '').matchAll(LABEL)) labels[k] = v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
+    let series = samples.get(m[1]);
+    if (!series) samples.set(m[1], (series = []));
+    series.push({ labels, value });
   }
-  return out;
+  const sameLabels = (a: Labels, b: Labels) => Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
+  return {
+    get: (name, labels = {}) => samples.get(name)?.find((s) => sameLabels(s.labels, labels))?.value,
+    series: (name) => samples.get(name) ?? [],
+    type: (name) => types.get(name),
+  };
+}
+
+export async function scrapeMetrics(url: string): Promise<Scrape> {
+  const res = await fetch(`${url}/metrics`);
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
+  return parseMetrics(await res.text());
 }

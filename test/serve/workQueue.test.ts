@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueFullError, WorkQueue } from '../../src/serve/workQueue.js';
-import { Counter, Gauge, Histogram, Registry } from '../../src/serve/prometheus.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -50,23 +49,4 @@ test('work queue: an abandoned waiting job leaves the queue; an abandoned runnin
   await new Promise((r) => setImmediate(r));
   assert.equal(q.active, 0);
   assert.equal(secondRan, false);
-});
-
-test('prometheus text: escaped labels, cumulative buckets with +Inf, gauges read when rendered', () => {
-  const registry = new Registry();
-  const c = registry.add(new Counter('x_total', 'Things.'));
-  c.inc({ path: 'a"b\\c\nd' });
-  c.inc({ path: 'a"b\\c\nd' }, 2);
-  const h = registry.add(new Histogram('lat_seconds', 'Latency.', [0.1, 1]));
-  for (const v of [0.05, 0.5, 0.5, 5]) h.observe({ route: '/r' }, v);
-  let depth = 3;
-  registry.add(new Gauge('depth', 'Depth.', () => depth));
-  depth = 4;
-  assert.equal(registry.render(), [
-    '# HELP x_total Things.', '# TYPE x_total counter', 'x_total{path="a\\"b\\\\c\\nd"} 3',
-    '# HELP lat_seconds Latency.', '# TYPE lat_seconds histogram',
-    'lat_seconds_bucket{route="/r",le="0.1"} 1', 'lat_seconds_bucket{route="/r",le="1"} 3', 'lat_seconds_bucket{route="/r",le="+Inf"} 4',
-    'lat_seconds_sum{route="/r"} 6.05', 'lat_seconds_count{route="/r"} 4',
-    '# HELP depth Depth.', '# TYPE depth gauge', 'depth 4', '',
-  ].join('\n'));
 });
