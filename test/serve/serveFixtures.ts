@@ -86,9 +86,9 @@ export function parseMetrics(text: string): Scrape {
     const labels: Labels = {};
     for (const [, k, v] of (m[2] ?? '').matchAll(LABEL)) labels[k] = v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    let series = samples.get(m[1]);
-    if (!series) samples.set(m[1], (series = []));
+    const series = samples.get(m[1]) ?? [];
     series.push({ labels, value });
+    samples.set(m[1], series);
   }
   const sameLabels = (a: Labels, b: Labels) => Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
   return {
