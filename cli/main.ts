@@ -1,67 +1,69 @@
 #!/usr/bin/env node
-import { HappysadError } from '../src/errors.js';
+import { HappysadError, OptionError } from '../src/errors.js';
 import { packageRoot } from '../src/packageRoot.js';
+import { formatCommandHelp, formatMainHelp } from './commandHelp.js';
+import { COMMAND_TABLE, type CommandName } from './commandTable.js';
 import { HelpRequested } from './parseCommand.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 /**
  * Each command's module (and with it TensorFlow.js, sharp, face nets or fastify) loads only when
- * that command runs: `happysad --help` and a usage error stay instant.
+ * that command runs: `happysad --help` and a usage error stay instant. Names, summaries and
+ * options come from the command table.
  */
-const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
-  predict: { load: async () => (await import('./commands/predictCommand.js')).predictCommand, summary: 'classify images (files or folders)' },
-  train: { load: async () => (await import('./commands/trainCommand.js')).trainCommand, summary: 'train a model on a folder of class folders' },
-  evaluate: { load: async () => (await import('./commands/evaluateCommand.js')).evaluateCommand, summary: 'score a model on labelled images' },
-  serve: { load: async () => (await import('./commands/serveCommand.js')).serveCommand, summary: 'serve a model over HTTP: JSON API and a web page with live webcam' },
-  clean: { load: async () => (await import('./commands/cleanCommand.js')).cleanCommand, summary: 'check a dataset for corrupt, invalid and duplicate files' },
-  ensemble: { load: async () => (await import('./commands/ensembleCommand.js')).ensembleCommand, summary: 'average several models into one (more accurate, same interface)' },
-  arch: { load: async () => (await import('./commands/archCommand.js')).archCommand, summary: 'show an architecture\'s layers and parameter count' },
-  import: { load: async () => (await import('./commands/importCommand.js')).importCommand, summary: 'convert a Keras .h5 model into a model bundle' },
-  export: { load: async () => (await import('./commands/exportCommand.js')).exportCommand, summary: 'write a model bundle as a Keras .h5 file' },
+const LOADERS: Record<CommandName, () => Promise<Command>> = {
+  predict: async () => (await import('./commands/predictCommand.js')).predictCommand,
+  train: async () => (await import('./commands/trainCommand.js')).trainCommand,
+  evaluate: async () => (await import('./commands/evaluateCommand.js')).evaluateCommand,
+  serve: async () => (await import('./commands/serveCommand.js')).serveCommand,
+  clean: async () => (await import('./commands/cleanCommand.js')).cleanCommand,
+  ensemble: async () => (await import('./commands/ensembleCommand.js')).ensembleCommand,
+  arch: async () => (await import('./commands/archCommand.js')).archCommand,
+  import: async () => (await import('./commands/importCommand.js')).importCommand,
+  export: async () => (await import('./commands/exportCommand.js')).exportCommand,
 };
 
-const HELP = `happysad ${packageRoot().version}: happy/sad image classifiers you can train, evaluate, run and serve
+const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMAND_TABLE, name);
 
-Usage: happysad <command> [options]   (happysad <command> --help for its options)
-
-${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
-
-Examples:
-  happysad train data/ --arch seed-a --out models/mine
-  happysad predict photos/ --model models/mine
-  happysad evaluate data/ --model models/mine
-  happysad serve --port 8080`;
+/** Exit codes: 0 success, 1 a runtime failure (or some inputs failed), 2 a usage error. */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
 
 async function main(argv: string[]): Promise<number> {
-  let [name, ...rest] = argv;
-  // `happysad help train` is `happysad train --help`.
-  if (name === 'help' && rest[0] && COMMANDS[rest[0]]) [name, rest] = [rest[0], ['--help']];
+  const [name, ...rest] = argv;
+  if (name === 'help' && isCommand(rest[0])) {
+    console.log(formatCommandHelp(rest[0]));
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(HELP);
+    console.log(formatMainHelp());
     return 0;
   }
   if (name === '--version' || name === '-v') {
     console.log(packageRoot().version);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    console.error(`happysad: unknown command "${name}"\n\n${HELP}`);
-    return 2;
-  }
+  // With --json a script reads stdout: failures go there too, as one JSON object.
+  const json = rest.includes('--json');
+  const fail = (code: number, errorCode: string, message: string): number => {
+    if (json) console.log(JSON.stringify({ error: { code: errorCode, message } }));
+    else console.error(message);
+    return code;
+  };
+  if (!isCommand(name)) return fail(EXIT_USAGE, 'usage', `happysad: unknown command "${name}" (happysad --help lists the commands)`);
   try {
-    return await (await command.load())(rest);
+    return await (await LOADERS[name]())(rest);
   } catch (err) {
     if (err instanceof HelpRequested) {
       console.log(err.text);
       return 0;
     }
-    if (err instanceof HappysadError) {
-      console.error(`happysad ${name}: ${err.message}`);
-      return 2;
-    }
-    throw err;
+    if (err instanceof OptionError) return fail(EXIT_USAGE, err.code, `happysad ${name}: ${err.message}`);
+    if (err instanceof HappysadError) return fail(EXIT_FAILURE, err.code, `happysad ${name}: ${err.message}`);
+    // A bug, not the user's doing: the stack goes to stderr for the report.
+    console.error(err instanceof Error ? err.stack : err);
+    return fail(EXIT_FAILURE, 'internal', `happysad ${name}: internal error: ${err instanceof Error ? err.message : String(err)} (please report it)`);
   }
 }
 
@@ -77,6 +79,6 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => {
     console.error(err instanceof Error ? err.stack : err);
-    process.exitCode = 70;
+    process.exitCode = EXIT_FAILURE;
   },
 );

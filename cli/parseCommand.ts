@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OptionError } from '../src/errors.js';
 import type { ImageLimits } from '../src/data/imageLimits.js';
+import { COMMAND_TABLE, type CommandName, type CommandSpec } from './commandTable.js';
+import { formatCommandHelp } from './commandHelp.js';
 
 export class HelpRequested extends Error {
   constructor(readonly text: string) {
@@ -9,19 +11,30 @@ export class HelpRequested extends Error {
   }
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+type Table = typeof COMMAND_TABLE;
+/** Parsed values of command NAME: strings for string options (undefined when absent), booleans. */
+export type CommandValues<N extends CommandName> = {
+  [K in keyof Table[N]['options']]: Table[N]['options'][K] extends { type: 'boolean' } ? boolean : Table[N]['options'][K] extends { default: string } ? string : string | undefined;
+};
 
-/** util.parseArgs with --help on every command and errors that say which command's help to read. */
-export function parseCommand<O extends Options>(argv: string[], help: string, options: O) {
-  const all = { ...options, help: { type: 'boolean', short: 'h', default: false } } as const;
+/**
+ * util.parseArgs configured from the command table, with --help on every command and errors that
+ * say which command's help to read.
+ */
+export function parseCommand<N extends CommandName>(argv: string[], name: N): { values: CommandValues<N>; positionals: string[] } {
+  const spec: CommandSpec = COMMAND_TABLE[name];
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h', default: false } };
+  for (const [flag, o] of Object.entries(spec.options)) {
+    options[flag] = o.type === 'boolean' ? { type: 'boolean', default: false, ...(o.short ? { short: o.short } : {}) } : { type: 'string', ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new OptionError(`${(err as Error).message}\n\n${help}`);
+    throw new OptionError(`${(err as Error).message} (happysad help ${name} lists the options)`);
   }
-  if ((parsed.values as { help?: boolean }).help) throw new HelpRequested(help);
-  return parsed as unknown as { values: { [K in keyof O]: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string }; positionals: string[] };
+  if (parsed.values.help) throw new HelpRequested(formatCommandHelp(name));
+  return parsed as unknown as { values: CommandValues<N>; positionals: string[] };
 }
 
 export function parseNumber(value: string | undefined, flag: string, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {

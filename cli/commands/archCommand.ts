@@ -4,16 +4,8 @@ import { formatModelSummary, summarizeModel } from '../../src/model/summarizeMod
 import { parseInputShape } from '../../src/data/preprocessSpec.js';
 import { parseCommand } from '../parseCommand.js';
 
-export const archHelp = `happysad arch [NAME] [--input HxWxC] [--classes N] [--json]
-
-Prints the layer table of an architecture, like Keras' model.summary(). Without NAME, lists them.`;
-
 export async function archCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, archHelp, {
-    input: { type: 'string' },
-    classes: { type: 'string', default: '2' },
-    json: { type: 'boolean', default: false },
-  });
+  const { values, positionals } = parseCommand(argv, 'arch');
   if (positionals.length === 0) {
     for (const name of listArchitectures()) {
       const a = getArchitecture(name);

@@ -4,26 +4,9 @@ import { OptionError } from '../../src/errors.js';
 import { formatTable } from '../formatTable.js';
 import { parseCommand, parseImageLimits } from '../parseCommand.js';
 
-export const cleanHelp = `happysad clean DIR [--json] [--quarantine QDIR] [--min-side PX] [--max-pixels N] [--lenient-decode]
-
-Checks every file of a dataset by its content: unreadable, truncated or corrupt, not an image,
-unsupported format, too small, over the pixel limit, exact duplicates (also across train/val/test),
-folders that cannot be read. Each image is decoded in full, and one that makes the decoder warn
-(damaged scan data, a cut file) is corrupt; --lenient-decode accepts those, rejecting only
-truncated ones (what predict and serve do with a single photo). train applies the same checks.
-Nothing is deleted; --quarantine moves offending files into QDIR (outside DIR, or a dot-folder
-inside it), keeping their relative paths.
-Exit code 0 when every file is fine, 1 when problems were found.`;
-
 export async function cleanCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, cleanHelp, {
-    json: { type: 'boolean', default: false },
-    quarantine: { type: 'string' },
-    'min-side': { type: 'string' },
-    'max-pixels': { type: 'string' },
-    'lenient-decode': { type: 'boolean', default: false },
-  });
-  if (positionals.length !== 1) throw new OptionError(`clean takes one dataset folder\n\n${cleanHelp}`);
+  const { values, positionals } = parseCommand(argv, 'clean');
+  if (positionals.length !== 1) throw new OptionError(`clean takes one dataset folder (happysad help clean)`);
   const dataset = await discoverDataset(positionals[0]);
   const limits = parseImageLimits(values);
   const tty = process.stderr.isTTY && !values.json;

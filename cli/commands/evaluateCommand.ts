@@ -6,26 +6,9 @@ import { loadModel } from '../../src/predict/classifier.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
-export const evaluateHelp = `happysad evaluate DIR [--model MODEL_DIR] [--json] [--split test|val|train] [--batch N] [--workers N] [--no-faces]
-
-Scores a model on labelled images: DIR/<class>/ (all of it) or a train/val/test layout (its test
-split, or val when there is no test). On class folders, --split val rebuilds the exact held-out
-split the model was trained with, from the seed and fraction recorded in the model. Prints
-accuracy, balanced accuracy, per-class precision / recall / F1, ROC AUC and the confusion matrix.
-Without --model, scores the default face model. A face model crops each image's most prominent
-face first, as predict does; --no-faces scores the images as they are, for data that already is
-face crops (FER2013).`;
-
 export async function evaluateCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, evaluateHelp, {
-    model: { type: 'string', short: 'm' },
-    json: { type: 'boolean', default: false },
-    'no-faces': { type: 'boolean', default: false },
-    split: { type: 'string' },
-    batch: { type: 'string' },
-    workers: { type: 'string' },
-  });
-  if (positionals.length !== 1) throw new OptionError(`evaluate takes one dataset folder\n\n${evaluateHelp}`);
+  const { values, positionals } = parseCommand(argv, 'evaluate');
+  if (positionals.length !== 1) throw new OptionError(`evaluate takes one dataset folder (happysad help evaluate)`);
   if (values.split && !['train', 'val', 'test'].includes(values.split)) throw new OptionError(`--split ${values.split}: choose train, val or test`);
   const modelDir = resolveModelDir(values.model);
   const classifier = await loadModel(modelDir, { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });

@@ -3,35 +3,10 @@ import { OptionError } from '../../src/errors.js';
 import { importKerasModel } from '../../src/interop/keras/index.js';
 import { parseCommand } from '../parseCommand.js';
 
-export const importHelp = `happysad import MODEL.h5 --out MODEL_DIR [options]
-
-Converts a Keras 2.x model saved with model.save("model.h5") into a happysad model bundle that
-predict, evaluate and serve run. Supported layers: InputLayer, Conv2D, MaxPooling2D,
-AveragePooling2D, Dropout, Flatten, Dense, BatchNormalization, Activation, Rescaling, Resizing
-(at the start of the model), in a Sequential or a single-chain functional model.
-
-Classes follow Keras' image_dataset_from_directory: sorted folder names, so a single sigmoid unit
-measures the second class (p(sad) for happy/sad), and that is the score reported.
-
-  --out DIR            where to write the bundle: a new or empty folder
-  --overwrite          replace a model already at --out (kept as DIR.previous)
-  --classes A,B        class names in output-unit order              [happy,sad]
-  --scale F            pixel scale before the model, e.g. 1/255
-                         [1 if the model starts with a Rescaling layer, else 1/255]
-  --input HxWxC        input size; needed when the model takes any size  [the model's]
-  --json               print the result as one JSON line`;
-
 export async function importCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, importHelp, {
-    out: { type: 'string', short: 'o' },
-    classes: { type: 'string' },
-    scale: { type: 'string' },
-    input: { type: 'string' },
-    overwrite: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  });
-  if (positionals.length !== 1) throw new OptionError(`import takes one .h5 file\n\n${importHelp}`);
-  if (!values.out) throw new OptionError(`import needs --out MODEL_DIR: where to write the bundle\n\n${importHelp}`);
+  const { values, positionals } = parseCommand(argv, 'import');
+  if (positionals.length !== 1) throw new OptionError(`import takes one .h5 file (happysad help import)`);
+  if (!values.out) throw new OptionError(`import needs --out MODEL_DIR: where to write the bundle (happysad help import)`);
   const result = await importKerasModel(positionals[0], {
     out: values.out,
     overwrite: values.overwrite,

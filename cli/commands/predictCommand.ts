@@ -8,31 +8,9 @@ import { formatTable } from '../formatTable.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
-export const predictHelp = `happysad predict PATH... [--model MODEL_DIR] [--json | --csv] [--no-faces] [--no-cache] [--batch N] [--workers N]
-
-Classifies image files, or every file under folders, with MODEL_DIR or, without --model, the
-default face model shipped with happysad. Score = probability of the model's positive class
-(e.g. happy). A face model finds each face, crops and classifies it: one line per face; when no
-face is found the whole image is classified and the row says so. A file that cannot be read gets
-a row with an error; the others go on, and the exit code is 1.
-  --json      JSON Lines: {"file","label","score","probabilities"[,"faces":[{"box":[x,y,w,h],"label",
-              "score","detector_score","probabilities"}] | ,"face":"none-found"]} (or {"file","error"})
-  --csv       file,face,box,label,score,p_<class>...,error (one line per face)
-  --no-faces  classify whole images, as the original projects did (right for scene-level data)
-  --no-cache  do not keep face crops in the face-crop cache (~/.cache/happysad, or $HAPPYSAD_CACHE),
-              which otherwise spares a second run on the same photos the detection`;
-
 export async function predictCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, predictHelp, {
-    model: { type: 'string', short: 'm' },
-    json: { type: 'boolean', default: false },
-    csv: { type: 'boolean', default: false },
-    'no-faces': { type: 'boolean', default: false },
-    'no-cache': { type: 'boolean', default: false },
-    batch: { type: 'string' },
-    workers: { type: 'string' },
-  });
-  if (positionals.length === 0) throw new OptionError(`predict needs at least one image file or folder\n\n${predictHelp}`);
+  const { values, positionals } = parseCommand(argv, 'predict');
+  if (positionals.length === 0) throw new OptionError(`predict needs at least one image file or folder (happysad help predict)`);
   if (values.json && values.csv) throw new OptionError('choose one of --json and --csv');
   const { files, ignored, unreadable } = await expandPaths(positionals);
   if (ignored.length) process.stderr.write(`ignored ${ignored.length} file(s) in the folders given that are neither named nor encoded as images, or are not regular files (e.g. ${ignored[0]})\n`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
 import type { FaceDecoded } from './decodeFaces.js';
@@ -23,7 +23,7 @@ const CROP_ALGORITHM = 3;
  * Entries are written atomically; a damaged or missing entry is simply recomputed.
  */
 export class FaceCropCache {
-  constructor(readonly dir = process.env.HAPPYSAD_CACHE ? join(process.env.HAPPYSAD_CACHE, 'face-crops') : join(homedir(), '.cache', 'happysad', 'face-crops')) {}
+  constructor(readonly dir = join(cacheRoot(), 'face-crops')) {}
 
   key(contentSha256: string, spec: PreprocessSpec): string {
     const s = spec;
@@ -67,4 +67,12 @@ export class FaceCropCache {
     const blob = Buffer.concat([length, header, ...decoded.faces.map((f) => f.image.data), ...(decoded.whole ? [decoded.whole.data] : [])]);
     await writeFileAtomic(join(this.dir, key.slice(0, 2), `${key}.faces`), blob, { durable: false }).catch(() => undefined);
   }
+}
+
+/** $HAPPYSAD_CACHE, else the XDG cache folder ($XDG_CACHE_HOME, else ~/.cache) + /happysad. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HAPPYSAD_CACHE) return env.HAPPYSAD_CACHE;
+  // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
+  const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(xdg, 'happysad');
 }

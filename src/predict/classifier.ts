@@ -47,7 +47,7 @@ export interface PredictOptions {
   /** For a face model, false classifies whole images instead (default true). */
   faces?: boolean;
   /**
-   * Keep each image's face crops in the face-crop cache (~/.cache/happysad, or $HAPPYSAD_CACHE)
+   * Keep each image's face crops in the face-crop cache ($HAPPYSAD_CACHE, else $XDG_CACHE_HOME/happysad or ~/.cache/happysad)
    * and reuse them when the same image comes again (default false: the server never writes faces
    * to disk). The CLI's predict turns it on.
    */

@@ -207,7 +207,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       }
     }
     if (o.signal?.aborted) history.interrupted = true;
-    if (history.epochs.length === 0) throw new OptionError('training was interrupted before the first epoch finished; no model was saved');
+    if (history.epochs.length === 0) throw new HappysadError('interrupted', 'training was interrupted before the first epoch finished; no model was saved');
     if (o.restoreBest && bestWeights) model.setWeights(bestWeights);
     else history.bestEpoch = history.epochs.length;
 

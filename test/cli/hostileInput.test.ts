@@ -74,13 +74,13 @@ test('train --out refuses the dataset itself, a path inside it, a file and a for
   const before = await snapshot(data);
   for (const out of [data, join(data, 'happy'), join(data, 'model')]) {
     const r = happysad(['train', data, ...TRAIN_FAST, '--out', out]);
-    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /is inside .*read as input/);
     assertNoStack(r.stderr);
   }
   const notes = await writeBytes(join(await tempDir(), 'notes.txt'), 'my notes');
   let r = happysad(['train', data, ...TRAIN_FAST, '--out', notes]);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /is a file, not a folder/);
   assert.equal(await readFile(notes, 'utf8'), 'my notes');
 
@@ -88,7 +88,7 @@ test('train --out refuses the dataset itself, a path inside it, a file and a for
   const work = await tempDir();
   await writeBytes(join(work, 'thesis.tex'), 'chapter 1');
   r = happysad(['train', data, ...TRAIN_FAST, '--out', '.'], { cwd: work });
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /not a happysad model/);
   assertNoStack(r.stderr);
   assert.deepEqual(await readdir(work), ['thesis.tex']);
@@ -103,7 +103,7 @@ test('retraining over a model needs --overwrite, and the old model is kept whole
   assert.equal(happysad(['train', data, ...TRAIN_FAST, '--out', out]).code, 0);
   const first = await snapshot(out);
   const refused = happysad(['train', data, ...TRAIN_FAST, '--seed', '9', '--out', out]);
-  assert.equal(refused.code, 2);
+  assert.equal(refused.code, 1);
   assert.match(refused.stderr, /already holds a model; pass --overwrite/);
   assert.deepEqual(await snapshot(out), first);
   const again = happysad(['train', data, ...TRAIN_FAST, '--seed', '9', '--out', out, '--overwrite']);
@@ -125,7 +125,7 @@ test('a class whose every file fails the checks stops training with the class na
     await writeFile(join(data, 'sad', f), 'not an image');
   }
   const r = happysad(['train', data, ...TRAIN_FAST, '--out', join(await tempDir(), 'm')]);
-  assert.equal(r.code, 2, r.stdout);
+  assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /class "sad" has no usable training images \(8 of its file\(s\) failed the checks/);
   assertNoStack(r.stderr);
 });
@@ -313,8 +313,11 @@ test('a bundle with NaN weights is refused at load, naming the weight', async ()
   await writeFile(join(broken, 'weights.bin'), weights);
   const photo = await writeBytes(join(await tempDir(), 'a.png'), await faceLikeImage('happy', 1, 48));
   const r = happysad(['predict', photo, '--model', broken, '--json']);
-  assert.equal(r.code, 2, r.stdout);
-  assert.match(r.stderr, /weight "conv2d_1\/kernel" holds NaN/);
+  assert.equal(r.code, 1, r.stdout);
+  // With --json the failure is JSON on stdout, where a script is reading.
+  const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'bundle');
+  assert.match(error.message, /weight "conv2d_1\/kernel" holds NaN/);
 });
 
 // Second probe (after the fixes above): what it found, each pinned down.
@@ -340,11 +343,11 @@ test('special files and unwritable places are refused at once: FIFOs, devices, -
   const dir = await tempDir();
   execFileSync('mkfifo', [join(dir, 'out.h5')]);
   let r = happysad(['export', model, '--out', join(dir, 'out.h5'), '--overwrite']);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /not a regular file/);
   execFileSync('mkfifo', [join(dir, 'in.h5')]);
   r = happysad(['import', join(dir, 'in.h5'), '--out', join(dir, 'imported')]);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /not a regular file/);
 
   const fifoModel = join(dir, 'fifo-model');
@@ -353,7 +356,7 @@ test('special files and unwritable places are refused at once: FIFOs, devices, -
   execFileSync('mkfifo', [join(fifoModel, 'weights.bin')]);
   const photo = await writeBytes(join(dir, 'a.png'), await faceLikeImage('happy', 1, 48));
   r = happysad(['predict', photo, '--model', fifoModel]);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /weights\.bin is not a regular file/);
 
   r = happysad(['predict', photo, '--model', model, '--workers', '1000']);
@@ -376,7 +379,7 @@ test('a damaged happysad.json is refused naming the field; a model folder inside
     for (const f of await readdir(model)) await writeFile(join(broken, f), await readFile(join(model, f)));
     await writeFile(join(broken, 'happysad.json'), JSON.stringify({ ...meta, ...edit }));
     const r = happysad(['predict', photo, '--model', broken]);
-    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, message);
   }
   const nullMeta = join(await tempDir(), 'm');
@@ -384,7 +387,7 @@ test('a damaged happysad.json is refused naming the field; a model folder inside
   for (const f of await readdir(model)) await writeFile(join(nullMeta, f), await readFile(join(model, f)));
   await writeFile(join(nullMeta, 'model.json'), 'null');
   const r = happysad(['predict', photo, '--model', nullMeta]);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /holds null instead of a JSON object/);
 
   const data = await tempDir();
@@ -404,7 +407,7 @@ test('training that diverges stops with a clear error and saves nothing; --out t
   await makeClassFolders(data, 6, { size: 40 });
   const out = join(await tempDir(), 'm');
   const r = happysad(['train', data, ...TRAIN_FAST, '--epochs', '2', '--lr', '1e308', '--out', out]);
-  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /training diverged at epoch 1 .*Lower the learning rate/);
   await assert.rejects(readFile(join(out, 'happysad.json')));
 
@@ -423,7 +426,7 @@ test('an output folder that cannot be written is refused before any training', a
   const locked = await tempDir();
   await chmod(locked, 0o755); // nobody may enter but not write
   const r = happysad(['train', data, ...TRAIN_FAST, '--out', join(locked, 'm')], { asUser: true });
-  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /cannot write in .* \(EACCES\)/);
   assert.doesNotMatch(r.stderr, /Epoch/);
 });
