@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initEngine, tf } from '../src/engine/engine.js';
 import { cropFace } from '../src/faces/cropFace.js';
-import { decodeRgbImage } from '../src/faces/decodeRgbImage.js';
+import { decodeRgbImage } from '../src/data/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../src/faces/detectFaces.js';
 import { createFaceExpressionModel } from '../src/faces/faceExpressions.js';
 import type { DetectedFace, RgbImage } from '../src/faces/types.js';

@@ -1,13 +1,18 @@
 /**
  * happysad: train, evaluate, run and serve happy/sad image classifiers.
  * The library API mirrors the CLI: discoverDataset → cleanDataset → train → evaluate → loadModel().predict().
+ *
+ * The HTTP server, Keras interop and the face detectors are subpaths (`happysad/serve`,
+ * `happysad/keras`, `happysad/faces`), so importing the core loads neither fastify nor h5wasm.
+ * Importing changes no global state: TensorFlow.js' backend is set (to WASM) by initEngine(),
+ * which the first loadModel(), train() or evaluate() calls.
  */
 export { initEngine } from './engine/engine.js';
 export { HappysadError, DatasetError, ImageError, BundleError, OptionError } from './errors.js';
 export { discoverDataset, type DiscoveredDataset, type DatasetFile, type Split } from './data/discoverDataset.js';
 export { cleanDataset, quarantineFiles, type CleanReport, type CleanProblem, type CleanOptions } from './data/cleanDataset.js';
 export { inspectImageFile, inspectImageBytes, type ImageInspection } from './data/inspectImage.js';
-export { decodeImage, type RawImage } from './data/decodeImage.js';
+export { decodeImage, decodeRgbImage, type RawImage } from './data/decodeImage.js';
 export { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './data/imageLimits.js';
 export { parseInputShape, defaultPreprocessSpec, type PreprocessSpec, type InputShape } from './data/preprocessSpec.js';
 export { getArchitecture, listArchitectures, type Architecture } from './model/architectures.js';
@@ -24,6 +29,4 @@ export { bestThreshold } from './evaluate/bestThreshold.js';
 export { scoreOutputs, scoreDecisions, type DecisionRule } from './evaluate/scoreOutputs.js';
 export { loadModel, createClassifier, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
 export { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
-export { importKerasModel, exportKerasModel, KerasImportError, KerasExportError, type KerasImportOptions, type KerasImportResult, type KerasExportResult } from './interop/keras/index.js';
 export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './data/decodeFaces.js';
-export { createServer, ApiError, type ServeOptions, type ServableModel, type PredictResponse } from './serve/index.js';

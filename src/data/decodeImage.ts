@@ -25,12 +25,22 @@ export async function decodeImage(input: Uint8Array | string, spec: PreprocessSp
  * Decodes an image at its own size as RGB (orientation and background as in decodeImage): what
  * face detection looks at. `maxSide` bounds the work on huge photos; faces are cropped from this.
  */
-export async function decodeFullImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, maxSide = 1600, name = typeof input === 'string' ? input : '<buffer>'): Promise<RawImage & { channels: 3 }> {
-  const img = openImage(input, spec, limits).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).toColourspace('srgb');
+export async function decodeFullImage(input: Uint8Array | string, spec: Pick<PreprocessSpec, 'background'>, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, maxSide = 1600, name = typeof input === 'string' ? input : '<buffer>'): Promise<RawImage & { channels: 3 }> {
+  let img = openImage(input, spec, limits);
+  if (Number.isFinite(maxSide)) img = img.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
+  img = img.toColourspace('srgb');
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true }).catch((err: unknown) => {
     throw new ImageError(name, 'corrupt', `${name}: cannot decode image: ${messageOf(err)}`, { cause: err });
   });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
+/**
+ * An image at full size as RGB, transparency flattened onto black, EXIF orientation applied (boxes
+ * refer to the picture as people see it): what the face detectors take outside a model's pipeline.
+ */
+export async function decodeRgbImage(input: Uint8Array | string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<RawImage & { channels: 3 }> {
+  return decodeFullImage(input, { background: [0, 0, 0] }, limits, Infinity);
 }
 
 /** Brings raw RGB pixels (a face crop) to the model input, through the same tail as decodeImage. */
@@ -38,7 +48,7 @@ export async function rawToModelInput(image: { data: Uint8Array; width: number; 
   return toModelInput(sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }), spec, '<crop>');
 }
 
-function openImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits): Sharp {
+function openImage(input: Uint8Array | string, spec: Pick<PreprocessSpec, 'background'>, limits: ImageLimits): Sharp {
   return sharp(input, { failOn: limits.failOn ?? 'truncated', limitInputPixels: limits.maxPixels })
     .rotate()
     .flatten({ background: { r: spec.background[0], g: spec.background[1], b: spec.background[2] } });

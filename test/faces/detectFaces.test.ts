@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { tf } from '../../src/engine/engine.js';
 import { cropFace } from '../../src/faces/cropFace.js';
-import { decodeRgbImage } from '../../src/faces/decodeRgbImage.js';
+import { decodeRgbImage } from '../../src/data/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../../src/faces/detectFaces.js';
 import { createFaceExpressionModel, FACE_EXPRESSIONS } from '../../src/faces/faceExpressions.js';
 import { eyeLineAngle } from '../../src/faces/geometry.js';
