@@ -139,7 +139,8 @@ try {
         }
         const key = `${d}|${w}`;
         const t = timePredict(photos, models[d]!, w);
-        (ours[key] ??= { seconds: [], faces: t.faces, rows: t.rows }).seconds.push(t.seconds);
+        ours[key] ??= { seconds: [], faces: t.faces, rows: t.rows };
+        ours[key].seconds.push(t.seconds);
         if (!values.json) process.stderr.write(`round ${r + 1}: ${d}, ${w} worker(s): ${t.seconds.toFixed(1)} s for ${t.rows} photos, ${t.faces} faces\n`);
       }
     }

@@ -15,7 +15,10 @@ export function packageRoot(): { dir: string; version: string } {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
       const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'happysad') return (cached = { dir, version: pkg.version ?? '0.0.0' });
+      if (pkg.name === 'happysad') {
+        cached = { dir, version: pkg.version ?? '0.0.0' };
+        return cached;
+      }
     }
     const up = dirname(dir);
     if (up === dir) throw new Error('happysad: cannot find its own package.json');

@@ -24,7 +24,7 @@ async function loadModelInfo() {
     const json = await jsonOf(res);
     if (!res.ok) throw problemOf(res, json);
     model = json;
-    const faces = model.preprocessing && model.preprocessing.faces;
+    const faces = model.preprocessing?.faces;
     info.textContent = `Model “${model.name}” (${model.arch}): ${model.classes.join(' / ')}` +
       (faces ? ', classifies each face it finds.' : ', classifies whole images.');
   } catch (err) {
@@ -53,7 +53,7 @@ async function jsonOf(res) {
 }
 
 function problemOf(res, body) {
-  const error = (body && body.error) || { code: `http-${res.status}`, message: `the server answered ${res.status} ${res.statusText}` };
+  const error = (body?.error) || { code: `http-${res.status}`, message: `the server answered ${res.status} ${res.statusText}` };
   const retry = Number(res.headers.get('retry-after'));
   return new ApiProblem(error.code, error.message, res.status, Number.isFinite(retry) && retry > 0 ? retry : undefined);
 }
@@ -87,7 +87,7 @@ function percent(x) {
 
 /** The label with its own probability: `score` is p(positive class), which reads wrongly next to another label. */
 function describe(label, probabilities) {
-  const p = probabilities && probabilities[label];
+  const p = probabilities?.[label];
   return typeof p === 'number' ? `${label} ${percent(p)}` : label;
 }
 
@@ -124,9 +124,9 @@ function errorText(row) {
 
 function summarize(row) {
   if (row.error) return `could not be classified: ${errorText(row)}`;
-  if (row.faces && row.faces.length) {
+  if (row.faces?.length) {
     const n = row.faces.length;
-    return `${n} face${n > 1 ? 's' : ''}: ` + row.faces.map((f, i) => `face ${i + 1} ${describe(f.label, f.probabilities)}`).join(', ');
+    return `${n} face${n > 1 ? 's' : ''}: ${row.faces.map((f, i) => `face ${i + 1} ${describe(f.label, f.probabilities)}`).join(', ')}`;
   }
   if (row.face === 'none-found') return `no face found; whole image ${describe(row.label, row.probabilities)}`;
   return `whole image ${describe(row.label, row.probabilities)}`;
@@ -134,7 +134,7 @@ function summarize(row) {
 
 function verdictLines(row) {
   if (row.error) return [{ text: errorText(row), kind: 'error' }];
-  if (row.faces && row.faces.length) return row.faces.map((f, i) => ({ text: `Face ${i + 1}: ${describe(f.label, f.probabilities)}`, kind: classOf(f.label) }));
+  if (row.faces?.length) return row.faces.map((f, i) => ({ text: `Face ${i + 1}: ${describe(f.label, f.probabilities)}`, kind: classOf(f.label) }));
   const prefix = row.face === 'none-found' ? 'No face found. Whole image: ' : 'Whole image: ';
   return [{ text: prefix + describe(row.label, row.probabilities), kind: classOf(row.label) }];
 }
@@ -289,7 +289,7 @@ const camera = { stream: null, running: false, controller: null, lastAnnounced: 
 
 async function startCamera() {
   const status = $('camera-status');
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+  if (!navigator.mediaDevices?.getUserMedia) {
     status.textContent = 'This browser offers no camera here. Browsers allow the camera only on https pages or on localhost.';
     return;
   }
@@ -380,7 +380,7 @@ async function cameraLoop() {
 function announce(row) {
   let text;
   if (row.error) text = `Frame could not be classified: ${errorText(row)}`;
-  else if (row.faces && row.faces.length) text = row.faces.map((f, i) => `Face ${i + 1}: ${f.label}`).join('. ');
+  else if (row.faces?.length) text = row.faces.map((f, i) => `Face ${i + 1}: ${f.label}`).join('. ');
   else text = row.face === 'none-found' ? 'No face in view.' : `Whole frame: ${row.label}`;
   if (text !== camera.lastAnnounced) {
     camera.lastAnnounced = text;

@@ -230,7 +230,7 @@ function loadNet(variant: BlazeFaceVariant): Promise<Net> {
       });
       const inputShape = model.inputs[0]?.shape;
       const inputSize = inputShape?.[1] ?? -1;
-      if (!inputShape || inputShape.length !== 4 || inputShape[2] !== inputSize || !(inputSize > 0)) {
+      if (inputShape?.length !== 4 || inputShape[2] !== inputSize || !(inputSize > 0)) {
         throw new FaceModelError(`${modelFile}: expected a square NHWC input, got ${JSON.stringify(inputShape)}`);
       }
       // The converted models keep their signature where tfjs does not read it, so which output is

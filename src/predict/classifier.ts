@@ -93,7 +93,8 @@ export class Classifier {
     const useFaces = this.expectsFaces && options.faces !== false;
     // Started at the first prediction that crops faces (evaluate and --no-faces never need it); its
     // extra threads come up in the background while this thread already crops.
-    const cropper = useFaces ? await (this.cropper ??= FaceCropperPool.create(spec.faces!, this.threads, { background: true })) : undefined;
+    if (useFaces) this.cropper ??= FaceCropperPool.create(spec.faces!, this.threads, { background: true });
+    const cropper = useFaces ? await this.cropper : undefined;
     const cache = cropper && options.cache ? new FaceCropCache() : undefined;
     type Decoded = { name: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
 import { weightLayout, writeWeightsFrom, type WeightLayout } from './weightLayout.js';
 import type { WorkerReply, WorkerRequest } from './workerMessages.js';

@@ -44,5 +44,6 @@ function noImage(): ApiError {
 
 /** A client's filename is only echoed back in JSON; control characters and length are all that need bounding. */
 function cleanName(name: string | undefined): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this removes
   return (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255);
 }

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { HappysadError } from '../errors.js';
 import { spawnWorker } from '../runtime/spawnWorker.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';

@@ -53,7 +53,7 @@ export function augmentBatch(pixels: Uint8Array, n: number, h: number, w: number
     // Pixel value after the photometric changes: contrast around the mean, then brightness.
     const tone = (v: number, ch: number) => {
       const t = (k === 1 ? v : mean[ch] + (v - mean[ch]) * k) * gain;
-      return t < 0 ? 0 : t > 255 ? 255 : t;
+      return t < 0 ? 0 : Math.min(t, 255);
     };
     if (!geometric) {
       const dx = Math.round(dxf);

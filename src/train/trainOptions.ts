@@ -78,6 +78,7 @@ export interface TrainOptions {
   onBatchEnd?: (info: { epoch: number; batch: number; batches: number; loss: number; accuracy: number }) => TrainCallbackResult;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a callback may return nothing at all, which is what void says
 export type TrainCallbackResult = void | 'stop' | Promise<void | 'stop'>;
 
 export type TrainEvent =

@@ -87,7 +87,10 @@ describe('createFaceDetector', () => {
     const gray: RgbImage = { data: new Uint8Array(320 * 240 * 3).fill(128), width: 320, height: 240, channels: 3 };
     // Fixed-seed LCG noise so the test sees the same image every run.
     let s = 12345;
-    const noise: RgbImage = { data: Uint8Array.from({ length: 256 * 256 * 3 }, () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24), width: 256, height: 256, channels: 3 };
+    const noise: RgbImage = { data: Uint8Array.from({ length: 256 * 256 * 3 }, () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s >>> 24;
+    }), width: 256, height: 256, channels: 3 };
     for (const detector of ['blazeface', 'ssd'] as const) {
       const always = await createFaceDetector({ detector, context: 'always' });
       for (const [name, image] of [['gray', gray], ['noise', noise]] as const) {

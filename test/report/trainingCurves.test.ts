@@ -35,11 +35,11 @@ function assertWellFormed(svg: string): void {
   const stack: string[] = [];
   let last = 0;
   let roots = 0;
-  for (let m; (m = tag.exec(svg)); ) {
+  for (const m of svg.matchAll(tag)) {
     const between = svg.slice(last, m.index);
     assert.doesNotMatch(between, /[<>]/, `stray markup before ${m[0]}`);
     assert.doesNotMatch(between, /&(?!(amp|lt|gt|quot|apos|#\d+|#x[\da-f]+);)/i, `unescaped & in ${JSON.stringify(between)}`);
-    last = tag.lastIndex;
+    last = m.index + m[0].length;
     const [, closing, name, , selfClosing] = m;
     if (closing) assert.equal(stack.pop(), name, `mismatched </${name}>`);
     else if (!selfClosing) {

@@ -59,7 +59,7 @@ export function specsFromModel(model: LayersModel, where: string): { inputName: 
   if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw new KerasExportError(`${where}: the model's input [${shape.join(', ')}] is not a fixed-size image`);
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   const input = layers[0]?.inboundNodes[0]?.inboundLayers[0];
-  if (!input || input.getClassName() !== 'InputLayer') throw new KerasExportError(`${where}: the first layer is not fed by the model's input`);
+  if (input?.getClassName() !== 'InputLayer') throw new KerasExportError(`${where}: the first layer is not fed by the model's input`);
   let previous: layers.Layer = input;
   for (const layer of layers) {
     const inbound = layer.inboundNodes;
