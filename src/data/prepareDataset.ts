@@ -96,31 +96,39 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
 
 /**
  * Decodes a training image as a face model sees it at prediction time: its most prominent face
- * (with its box), or the whole image when no face is found (prediction does the same). Crops are
- * cached by content hash, so only the first run pays for detection. A face found is also cached
- * with its box in predict's format (every face), so that a later run still knows the box and
- * predict reuses the detection; the crop-only entry stays what train and evaluate read otherwise.
+ * (with its box), or the whole image when no face is found (prediction does the same). Results
+ * are cached by content hash, so only the first run pays for detection: an image the detector saw
+ * is cached as predict caches it (every face with its box, which predict then reuses), an image
+ * small enough to be a face crop already (FER2013's) as its crop alone, since it has no box. The
+ * crop alone is written for every image, as train always has.
  */
 async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (message: string) => void): Promise<{ decode: (r: ValidFile) => Promise<{ data: Uint8Array; box?: FaceBox }>; threads: number; close: () => Promise<void> }> {
   if (!spec.faces) throw new Error('face cropping needs spec.faces');
   const cropper = await FaceCropperPool.create(spec.faces, availableParallelism());
   const cache = new FaceCropCache();
   const size = spec.height * spec.width * spec.channels;
+  const cropSide = spec.faces.wholeImageMaxSide;
   let noFace = 0;
   let done = 0;
   const chosen = (d: FaceDecoded) => (d.whole ? { data: d.whole.data } : { data: d.faces[0].image.data, box: d.faces[0].box });
   const decode = async (r: ValidFile) => {
     const key = cache.key(r.sha256, spec);
-    const withBox = await cache.getDecoded(key, spec);
-    if (withBox) return chosen(withBox);
-    // A crop-only entry is a whole image, or a face cropped by a run that did not keep its box.
-    const hit = await cache.get(key, size);
-    if (hit) return { data: hit };
+    // The same test FaceCropper makes (the longer side), here from the size the screening read.
+    const isCrop = cropSide !== undefined && Math.max(r.width, r.height) <= cropSide;
+    if (isCrop) {
+      const hit = await cache.get(key, size);
+      if (hit) return { data: hit };
+    } else {
+      // A crop-only entry of such an image (from before boxes were kept) is not enough: without
+      // its box, detection runs once more.
+      const hit = await cache.getDecoded(key, spec);
+      if (hit) return chosen(hit);
+    }
     const d = await cropper.decode(r.file, spec, limits, r.relPath);
     if (d.wholeBecause === 'none-found') noFace++;
     const picked = chosen(d);
     await cache.put(key, picked.data);
-    if (picked.box) await cache.putDecoded(key, d);
+    if (!isCrop) await cache.putDecoded(key, d);
     if (++done % 100 === 0) report(`  detected faces in ${done} new images (${noFace} without a face, used whole)`);
     return picked;
   };
