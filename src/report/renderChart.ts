@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import * as vega from 'vega';
-import { compile, type Config, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type { Config, TopLevelSpec } from 'vega-lite';
 
 /** A chart is a vega-lite spec with its data inline; everything about its layout is vega-lite's. */
 export type ChartSpec = TopLevelSpec;
@@ -79,15 +79,44 @@ function textWidth(item: { fontSize?: number; fontWeight?: string | number; limi
   // and after, so a long text measures at most its limit.
   return item.limit && item.limit > 0 ? Math.min(width, item.limit) : width;
 }
-// vega exports textMetrics (from vega-scenegraph) for this very purpose; vega's typings omit it.
-(vega as unknown as { textMetrics: { width: typeof textWidth } }).textMetrics.width = textWidth;
+type TextMetrics = { width: (item: object, text: unknown) => number };
+let charting: Promise<{ vega: typeof Vega; compile: typeof import('vega-lite').compile; metrics: TextMetrics }> | undefined;
+
+/** vega and vega-lite take a quarter of a second to load: only what draws a chart pays for them. */
+function loadCharting() {
+  charting ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vl]) => ({
+    vega,
+    compile: vl.compile,
+    // vega exports textMetrics (from vega-scenegraph) for replacing its measure; its typings omit it.
+    metrics: (vega as unknown as { textMetrics: TextMetrics }).textMetrics,
+  }));
+  return charting;
+}
+
+/**
+ * textMetrics is vega's global: ours is swapped in only while a chart of ours renders (however
+ * many at once), so a program's own vega charts measure text as before.
+ */
+let rendering = 0;
+let theirs: TextMetrics['width'] | undefined;
+async function withOurTextMetrics<T>(metrics: TextMetrics, render: () => Promise<T>): Promise<T> {
+  if (rendering++ === 0) {
+    theirs = metrics.width;
+    metrics.width = textWidth;
+  }
+  try {
+    return await render();
+  } finally {
+    if (--rendering === 0) metrics.width = theirs!;
+  }
+}
 
 /**
  * A chart never reads anything: its data is inline, so rendering it makes no request and needs no
  * network. A spec naming a URL is a bug and fails here; the loader refuses whatever else would
  * load (an image mark's URL), since vega only logs a failed load and draws without it.
  */
-function refusingLoader(): vega.Loader {
+function refusingLoader(vega: typeof Vega): Vega.Loader {
   const loader = vega.loader();
   loader.sanitize = (uri: string) => Promise.reject(new Error(`charts load nothing; this one asks for ${uri}`));
   return loader;
@@ -95,17 +124,20 @@ function refusingLoader(): vega.Loader {
 
 /** The chart as a standalone SVG document, rendered headlessly (no browser, no canvas). */
 export async function renderChartSvg(spec: ChartSpec): Promise<string> {
+  const { vega, compile, metrics } = await loadCharting();
   const { spec: compiled } = compile(spec, { config: CHART_CONFIG });
   const remote = compiled.data?.find((d) => 'url' in d);
   if (remote) throw new Error(`chart specs must carry their data inline; data "${remote.name}" asks to load ${JSON.stringify((remote as { url: unknown }).url)}`);
-  // 'none': only the scenegraph is built (toSVG serialises it); Error level keeps vega's
-  // development warnings off a command's output.
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: refusingLoader(), logLevel: vega.Error });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return withOurTextMetrics(metrics, async () => {
+    // 'none': only the scenegraph is built (toSVG serialises it); Error level keeps vega's
+    // development warnings off a command's output.
+    const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: refusingLoader(vega), logLevel: vega.Error });
+    try {
+      return await view.toSVG();
+    } finally {
+      view.finalize();
+    }
+  });
 }
 
 /**

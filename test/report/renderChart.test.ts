@@ -40,3 +40,10 @@ test('scopeSvgIds renames each defined id and every reference to it, and nothing
   const hand = '<svg><defs><clipPath id="c"/></defs><g clip-path="url(#c)"><use href="#c"/><text>url(#other)</text></g></svg>';
   assert.equal(scopeSvgIds(hand, 'x'), '<svg><defs><clipPath id="x-c"/></defs><g clip-path="url(#x-c)"><use href="#x-c"/><text>url(#other)</text></g></svg>');
 });
+
+test('vega\'s text measure (a global) is ours only while a chart renders', async () => {
+  const vega = (await import('vega')) as unknown as { textMetrics: { width: unknown } };
+  const before = vega.textMetrics.width;
+  await Promise.all([renderChartSvg(bars), renderChartSvg(bars)]);
+  assert.equal(vega.textMetrics.width, before);
+});
