@@ -1,0 +1,346 @@
+import { basename, join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { decodeFullImage } from '../data/decodeImage.js';
+import { DEFAULT_IMAGE_LIMITS } from '../data/imageLimits.js';
+import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { CleanProblem } from '../data/cleanDataset.js';
+import type { EvaluationReport } from '../evaluate/computeMetrics.js';
+import { confidentMistakes } from '../evaluate/confidentMistakes.js';
+import { operatingPoint, precisionRecallCurve, rocCurve, type OperatingPoint, type PrCurve, type RocCurve } from '../evaluate/curves.js';
+import type { EvaluatedImage, EvaluateResult } from '../evaluate/evaluate.js';
+import type { FaceBox } from '../faces/types.js';
+import type { BundleMetadata } from '../model/bundleMetadata.js';
+import { packageRoot } from '../packageRoot.js';
+import { confusionSpec, precisionRecallSpec, rocSpec, scoreHistogramSpec } from './evaluationCharts.js';
+import { CHART_FONT, PALETTE, renderChartSvg, scopeSvgIds } from './renderChart.js';
+import { claimReportOutput, REPORT_FORMAT, REPORT_HTML, REPORT_JSON, writeReportFiles } from './reportOutput.js';
+
+export interface EvaluationReportOptions {
+  /** How many of the most confident mistakes the gallery shows. */
+  mistakes?: number;
+  /** Longest side of a gallery thumbnail, in pixels. */
+  thumbnailSize?: number;
+  /** Width of a score histogram's bins. */
+  histogramStep?: number;
+  /** Folders read as input, which the report must not go into (the evaluated dataset always is one). */
+  inputs?: string[];
+  /** The option that named the folder, for error messages. */
+  flag?: string;
+}
+
+export const DEFAULT_EVALUATION_REPORT_OPTIONS = {
+  mistakes: 12,
+  thumbnailSize: 128,
+  histogramStep: 0.05,
+  inputs: [] as string[],
+  flag: '--report',
+} satisfies Required<EvaluationReportOptions>;
+
+/** The model as the report needs it: its metadata and, when known, the folder it was read from. */
+export interface ReportedModel {
+  metadata: BundleMetadata;
+  dir?: string;
+}
+
+/** report.json: everything report.html shows, as data (images are referenced by path, not embedded). */
+export interface EvaluationReportData {
+  format: typeof REPORT_FORMAT;
+  formatVersion: 1;
+  createdAt: string;
+  generator: string;
+  model: {
+    name: string;
+    path: string | null;
+    arch: string;
+    classes: string[];
+    positiveClass: string;
+    output: BundleMetadata['output'];
+    threshold: number;
+    createdAt: string;
+    seed: number | null;
+    /** An ensemble's members' seeds (its own seed is null). */
+    memberSeeds: (number | null)[] | null;
+    preprocessing: { summary: string; spec: PreprocessSpec };
+    /** What it was trained on, as it recorded it. */
+    trainedOn: { root: string; count: number; sha256: string } | null;
+  };
+  data: {
+    path: string;
+    layout: EvaluateResult['dataset']['layout'];
+    split: EvaluateResult['split'];
+    /** Images scored, and a hash over their (path, label, split, content hash) list. */
+    count: number;
+    sha256: string;
+    skipped: CleanProblem[];
+  };
+  metrics: EvaluationReport;
+  /** Curves of `positiveClass` against the rest, from the per-image scores; null when a class they need is absent. */
+  curves: { positiveClass: string; roc: RocCurve | null; precisionRecall: PrCurve | null; operatingPoint: OperatingPoint | null };
+  /** Wrong labels, surest first (`margin`: distance of the score from the threshold). */
+  mistakes: (EvaluatedImage & { margin: number })[];
+  images: EvaluatedImage[];
+}
+
+/** The report's content, computed from an evaluation alone (no image is read). */
+export function buildEvaluationReportData(result: EvaluateResult, model: ReportedModel, options: EvaluationReportOptions = {}, now = new Date()): EvaluationReportData {
+  const o = { ...DEFAULT_EVALUATION_REPORT_OPTIONS, ...options };
+  const m = model.metadata;
+  const isPositive = result.rows.map((r) => r.truth === m.positiveClass);
+  const scores = result.rows.map((r) => r.score);
+  return {
+    format: REPORT_FORMAT,
+    formatVersion: 1,
+    createdAt: now.toISOString(),
+    generator: `happysad ${packageRoot().version}`,
+    model: {
+      name: m.name,
+      path: model.dir ? resolve(model.dir) : null,
+      arch: m.arch,
+      classes: m.classes,
+      positiveClass: m.positiveClass,
+      output: m.output,
+      threshold: m.threshold,
+      createdAt: m.createdAt,
+      seed: m.seed,
+      memberSeeds: m.members ? m.members.map((x) => x.seed) : null,
+      preprocessing: { summary: describePreprocessing(m.preprocessing), spec: m.preprocessing },
+      trainedOn: m.dataset ? { root: m.dataset.root, ...m.dataset.fingerprint } : null,
+    },
+    data: {
+      path: resolve(result.dataset.root),
+      layout: result.dataset.layout,
+      split: result.split,
+      ...result.dataset.fingerprint,
+      skipped: result.skipped,
+    },
+    metrics: result.report,
+    curves: {
+      positiveClass: m.positiveClass,
+      roc: rocCurve(isPositive, scores),
+      precisionRecall: precisionRecallCurve(isPositive, scores),
+      operatingPoint: operatingPoint(isPositive, scores, m.threshold),
+    },
+    mistakes: confidentMistakes(result.rows, m.threshold, o.mistakes),
+    images: result.rows,
+  };
+}
+
+/** The preprocessing spec in one line, as a reader checks it: what the model sees of an image. */
+export function describePreprocessing(p: PreprocessSpec): string {
+  const parts = [`${p.width}×${p.height} ${p.channels === 1 ? 'grayscale' : 'RGB'}`, `resize ${p.resize} (${p.kernel})`, `pixels × ${formatScale(p.scale)}${p.offset ? ` + ${p.offset}` : ''}`];
+  if (p.testTimeFlip) parts.push('test-time flip');
+  if (p.faces) {
+    const f = p.faces;
+    parts.push(`faces: ${f.detector}, margin ${f.margin}, ${f.align ? 'eyes levelled' : 'not levelled'}, min score ${f.minScore}${f.wholeImageMaxSide ? `, images ≤ ${f.wholeImageMaxSide} px taken as crops` : ''}`);
+  } else {
+    parts.push('whole image');
+  }
+  return parts.join(' · ');
+}
+
+function formatScale(scale: number): string {
+  const inverse = 1 / scale;
+  return Math.abs(inverse - Math.round(inverse)) < 1e-9 ? `1/${Math.round(inverse)}` : String(scale);
+}
+
+/**
+ * Writes OUT/report.html (one self-contained page: charts as inline SVG, thumbnails as data: URLs,
+ * no script, nothing fetched) and OUT/report.json (the same content as data). OUT must be new,
+ * empty, or a report written earlier, which is replaced whole; see claimReportOutput.
+ */
+export async function writeEvaluationReport(result: EvaluateResult, model: ReportedModel, outDir: string, options: EvaluationReportOptions = {}): Promise<{ dir: string; html: string; json: string; replaced: boolean }> {
+  const o = { ...DEFAULT_EVALUATION_REPORT_OPTIONS, ...options };
+  const claim = await claimReportOutput(outDir, { inputs: [result.dataset.root, ...o.inputs], flag: o.flag });
+  const data = buildEvaluationReportData(result, model, o);
+  const html = await renderEvaluationReportHtml(data, { root: result.dataset.root, ...o });
+  await writeReportFiles(claim, { [REPORT_HTML]: html, [REPORT_JSON]: `${JSON.stringify(data, null, 2)}\n` }, o.flag);
+  return { dir: claim.dir, html: join(claim.dir, REPORT_HTML), json: join(claim.dir, REPORT_JSON), replaced: claim.replaces };
+}
+
+/** The page: charts rendered from the data's specs, thumbnails read from the dataset at `root`. */
+export async function renderEvaluationReportHtml(data: EvaluationReportData, options: { root: string; thumbnailSize?: number; histogramStep?: number }): Promise<string> {
+  const o = { ...DEFAULT_EVALUATION_REPORT_OPTIONS, ...options };
+  const { model, metrics, curves } = data;
+  const chart = async (id: string, spec: Parameters<typeof renderChartSvg>[0]) => `<figure class="chart" id="${id}">${scopeSvgIds(await renderChartSvg(spec), id)}</figure>`;
+  // With one class alone there is nothing to rank: precision is 1 (or 0) at every recall.
+  const pr = curves.roc ? curves.precisionRecall : null;
+  const charts = {
+    roc: curves.roc ? await chart('roc-curve', rocSpec(curves.roc, curves.operatingPoint, curves.positiveClass)) : '',
+    pr: pr ? await chart('pr-curve', precisionRecallSpec(pr, curves.operatingPoint, curves.positiveClass)) : '',
+    confusion: await chart('confusion-matrix', confusionSpec(metrics)),
+    histogram: await chart('score-histograms', scoreHistogramSpec(data.images, model.classes, model.positiveClass, model.threshold, o.histogramStep)),
+  };
+  const thumbs = await Promise.all(data.mistakes.map((r) => thumbnail(join(o.root, r.file), r.box, model.preprocessing.spec, o.thumbnailSize)));
+  const title = `${model.name} on ${basename(data.data.path)}`;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const tiles: [string, string][] = [
+    ['Accuracy', pct(metrics.accuracy)],
+    ['Balanced accuracy', pct(metrics.balancedAccuracy)],
+    ['ROC AUC', metrics.auc === null ? 'n/a' : metrics.auc.toFixed(3)],
+    ['Average precision', pr ? pr.averagePrecision.toFixed(3) : 'n/a'],
+    ['Images', String(metrics.n)],
+  ];
+  const splitText = data.data.split === 'all' ? 'all images' : `${data.data.split} split`;
+  const seeds = model.memberSeeds ? `${model.memberSeeds.map((s) => (s === null ? '?' : String(s))).join(', ')} (ensemble members)` : model.seed === null ? 'not recorded' : String(model.seed);
+  const missing = model.classes.filter((c) => !data.images.some((r) => r.truth === c));
+  const curvesNote = curves.roc
+    ? ''
+    : `<p class="note">ROC and precision–recall curves need images of ${esc(model.positiveClass)} and of another class; this data has none of ${esc(missing.join(', '))}.</p>`;
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>Evaluation: ${esc(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>Evaluation: ${esc(title)}</h1>
+<p class="sub">${esc(splitText)} · ${metrics.n} images · threshold ${model.threshold.toFixed(3)} on p(${esc(model.positiveClass)}) · ${esc(data.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>
+<dl class="tiles">${tiles.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
+</header>
+<main>
+<section id="fingerprints" class="cards">
+<div class="card" id="model">
+<h2>Model</h2>
+<dl class="facts">
+${fact('Name', model.name)}
+${model.path ? fact('Folder', model.path, 'mono') : ''}
+${fact('Architecture', model.arch)}
+${fact('Classes', `${model.classes.join(', ')} (positive: ${model.positiveClass}, ${model.output})`)}
+${fact('Threshold', `${model.threshold.toFixed(4)} on p(${model.positiveClass})`)}
+${fact('Created', model.createdAt)}
+${fact('Seed', seeds)}
+${fact('Preprocessing', model.preprocessing.summary)}
+${model.trainedOn ? fact('Trained on', `${model.trainedOn.root}: ${model.trainedOn.count} images, sha256 ${model.trainedOn.sha256.slice(0, 16)}…`) : ''}
+</dl>
+</div>
+<div class="card" id="data">
+<h2>Data</h2>
+<dl class="facts">
+${fact('Folder', data.data.path, 'mono')}
+${fact('Layout', data.data.layout === 'split' ? 'train/val/test folders' : 'class folders')}
+${fact('Scored', `${splitText}: ${data.data.count} images (${model.classes.map((c) => `${c} ${metrics.perClass[c]?.support ?? 0}`).join(', ')})`)}
+${fact('Fingerprint', `sha256 ${data.data.sha256}`, 'mono')}
+${fact('Skipped', data.data.skipped.length ? `${data.data.skipped.length} file(s), listed below` : 'none')}
+</dl>
+</div>
+</section>
+<section id="ranking">
+<h2>How well the scores rank images</h2>
+${curvesNote}
+<div class="charts">${charts.roc}${charts.pr}</div>
+</section>
+<section id="decisions">
+<h2>Decisions at the threshold</h2>
+<div class="charts">${charts.confusion}
+<div class="table-wrap"><table id="per-class">
+<caption>Per class</caption>
+<thead><tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">support</th></tr></thead>
+<tbody>
+${metrics.classes.map((c) => { const k = metrics.perClass[c]; return `<tr><th scope="row">${esc(c)}</th><td>${k.precision.toFixed(3)}</td><td>${k.recall.toFixed(3)}</td><td>${k.f1.toFixed(3)}</td><td>${k.support}</td></tr>`; }).join('\n')}
+</tbody>
+</table></div>
+</div>
+<div class="charts">${charts.histogram}</div>
+</section>
+<section id="mistakes">
+<h2>Most confident mistakes</h2>
+${data.mistakes.length === 0
+    ? '<p class="note">None: every image was labelled correctly.</p>'
+    : `<p class="note">The ${data.mistakes.length} wrongly labelled images whose score lies furthest from the threshold${data.mistakes.some((r) => r.box) ? '; the box is the face the model classified' : ''}.</p>
+<div class="gallery">
+${data.mistakes.map((r, i) => mistakeFigure(r, thumbs[i], model.positiveClass)).join('\n')}
+</div>`}
+</section>
+${data.data.skipped.length ? `<section id="skipped"><h2>Skipped files</h2><details><summary>${data.data.skipped.length} file(s) could not be used</summary><ul>${data.data.skipped.map((p) => `<li><code>${esc(p.file)}</code>: ${esc(p.problem)}${p.detail ? ` (${esc(p.detail)})` : ''}</li>`).join('')}</ul></details></section>` : ''}
+</main>
+<footer>Written by ${esc(data.generator)}. <code>report.json</code> beside this page holds the same content as data, every image's score included.</footer>
+</body>
+</html>
+`;
+}
+
+function fact(name: string, value: string, cls?: string): string {
+  return `<div><dt>${esc(name)}</dt><dd${cls ? ` class="${cls}"` : ''}>${esc(value)}</dd></div>`;
+}
+
+function mistakeFigure(r: EvaluatedImage & { margin: number }, thumb: { src: string; width: number; height: number } | null, positiveClass: string): string {
+  const alt = `${r.file}: true ${r.truth}, predicted ${r.label}`;
+  const image = thumb ? `<img src="${thumb.src}" width="${thumb.width}" height="${thumb.height}" alt="${esc(alt)}">` : `<div class="missing" role="img" aria-label="${esc(alt)}">image unavailable</div>`;
+  return `<figure class="mistake">${image}<figcaption><span class="file" title="${esc(r.file)}">${esc(basename(r.file))}</span><span>true <b>${esc(r.truth)}</b> → <b class="wrong">${esc(r.label)}</b></span><span>p(${esc(positiveClass)}) ${r.score.toFixed(3)}</span></figcaption></figure>`;
+}
+
+/**
+ * A small JPEG of an original image, with the classified face boxed. The box is in the pixels the
+ * detector saw (decodeFullImage: EXIF-rotated, capped size), so the image is decoded that same way
+ * before shrinking. Best effort: a file gone or changed since the evaluation gives no thumbnail.
+ */
+async function thumbnail(file: string, box: FaceBox | undefined, spec: PreprocessSpec, size: number): Promise<{ src: string; width: number; height: number } | null> {
+  try {
+    const full = await decodeFullImage(file, spec, DEFAULT_IMAGE_LIMITS);
+    const k = size / Math.max(full.width, full.height);
+    const width = Math.max(1, Math.round(full.width * k));
+    const height = Math.max(1, Math.round(full.height * k));
+    let img = sharp(full.data, { raw: { width: full.width, height: full.height, channels: 3 } }).resize(width, height);
+    if (box) {
+      const [x, y, w, h] = box.map((v) => v * k);
+      // A dark outline under the bright stroke keeps the box visible on light and dark photos alike.
+      const rect = (stroke: string, strokeWidth: number) => `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="none" stroke="${stroke}" stroke-width="${strokeWidth}"/>`;
+      const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rect('#000000', 4)}${rect(PALETTE.orange, 2)}</svg>`;
+      img = img.composite([{ input: Buffer.from(overlay), left: 0, top: 0 }]);
+    }
+    const jpeg = await img.jpeg({ quality: 82 }).toBuffer();
+    return { src: `data:image/jpeg;base64,${jpeg.toString('base64')}`, width, height };
+  } catch {
+    return null;
+  }
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const STYLE = `
+:root { color-scheme: light; --text: ${PALETTE.text}; --muted: ${PALETTE.muted}; --line: #dddddd; --card: #f7f7f5; --wrong: ${PALETTE.vermillion}; }
+* { box-sizing: border-box; }
+body { margin: 0; font-family: ${CHART_FONT}; color: var(--text); background: #ffffff; line-height: 1.45; }
+header, main, footer { max-width: 1080px; margin: 0 auto; padding: 0 24px; }
+header { padding-top: 28px; }
+h1 { font-size: 24px; margin: 0 0 4px; overflow-wrap: anywhere; }
+h2 { font-size: 18px; margin: 0 0 12px; }
+.sub, .note { color: var(--muted); margin: 0 0 12px; }
+.tiles { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0 8px; }
+.tiles div { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; min-width: 150px; }
+.tiles dt { font-size: 13px; color: var(--muted); }
+.tiles dd { margin: 0; font-size: 26px; font-weight: 600; font-variant-numeric: tabular-nums; }
+section { margin: 28px 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 16px 18px; }
+.facts { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; font-size: 14px; }
+.facts div { display: contents; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.mono { font-family: 'DejaVu Sans Mono', monospace; font-size: 12.5px; }
+.charts { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; margin-bottom: 16px; }
+figure { margin: 0; }
+.chart svg { display: block; max-width: 100%; height: auto; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 14px; }
+caption { text-align: left; font-weight: 600; font-size: 15px; padding-bottom: 8px; }
+th, td { padding: 6px 14px; border-bottom: 1px solid var(--line); text-align: right; }
+th[scope="row"], thead th:first-child { text-align: left; }
+thead th { color: var(--muted); font-weight: normal; }
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 14px; }
+.mistake { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px; display: flex; flex-direction: column; align-items: center; }
+.mistake img, .missing { display: block; max-width: 100%; height: auto; border-radius: 3px; }
+.missing { width: 128px; height: 96px; display: flex; align-items: center; justify-content: center; color: var(--muted); font-size: 12px; background: #eeeeee; }
+figcaption { display: flex; flex-direction: column; align-items: center; gap: 1px; margin-top: 8px; font-size: 12.5px; text-align: center; width: 100%; }
+figcaption .file { font-family: 'DejaVu Sans Mono', monospace; font-size: 11.5px; color: var(--muted); max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.wrong { color: var(--wrong); }
+details ul { font-size: 13px; }
+footer { color: var(--muted); font-size: 13px; padding-bottom: 32px; border-top: 1px solid var(--line); padding-top: 12px; }
+`;

@@ -1,0 +1,73 @@
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { OutputError } from '../errors.js';
+import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
+import { assertWritableFolder, isInside } from '../io/outputPaths.js';
+
+/** Marks a folder as an evaluation report written by happysad (report.json's `format`). */
+export const REPORT_FORMAT = 'happysad-evaluation-report';
+export const REPORT_JSON = 'report.json';
+export const REPORT_HTML = 'report.html';
+
+export interface ReportOutput {
+  /** Absolute path of the report folder. */
+  dir: string;
+  /** An earlier report is there and will be replaced. */
+  replaces: boolean;
+}
+
+/**
+ * Decides whether a report may be written to `out`, before any work starts: a new or empty folder,
+ * or one holding a report written earlier (regenerated from the same inputs, so replacing it loses
+ * nothing; anything a user added beside it is kept). Refused: a file, a folder inside or around one
+ * of the inputs, and a folder of anything else.
+ */
+export async function claimReportOutput(out: string, options: { inputs?: string[]; flag?: string } = {}): Promise<ReportOutput> {
+  const flag = options.flag ?? '--report';
+  // A link to a folder: write into the folder it names, not over the link.
+  const dir = await realpath(resolve(out)).then(async (real) => ((await stat(real)).isDirectory() ? real : resolve(out)), () => resolve(out));
+  for (const input of options.inputs ?? []) {
+    if (await isInside(dir, input)) throw new OutputError(`${flag} ${out} is inside ${input}, which is read as input: the report would mix into your data. Choose a folder outside it, e.g. ${join(dirname(resolve(input)), `${basename(resolve(input))}-report`)}`);
+    if (await isInside(input, dir)) throw new OutputError(`${flag} ${out} contains ${input}, which is read as input; choose a new folder for the report`);
+  }
+  // Swapping the report in renames the folder, so its parent must be writable.
+  await assertWritableFolder(dirname(dir), flag, out);
+  const s = await lstat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new OutputError(`${flag} ${out}: cannot inspect (${err.code}); choose another folder`);
+  });
+  if (!s) return { dir, replaces: false };
+  const target = s.isSymbolicLink() ? await stat(dir).catch(() => undefined) : s;
+  if (!target) throw new OutputError(`${flag} ${out} is a broken symbolic link; remove it or choose another folder`);
+  if (!target.isDirectory()) throw new OutputError(`${flag} ${out} is a file; a report is a folder (${REPORT_HTML} and ${REPORT_JSON}): choose a new folder name`);
+  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new OutputError(`${flag} ${out}: cannot read folder (${err.code}); choose another folder`);
+  });
+  if (entries.length === 0) return { dir, replaces: false };
+  if (!(await isReportDir(dir))) {
+    throw new OutputError(`${flag} ${out} is a folder that already holds ${entries.length} item(s) (e.g. ${entries.sort()[0]}) and is not a happysad report; nothing was written. Choose a new or empty folder`);
+  }
+  return { dir, replaces: true };
+}
+
+/** A folder happysad wrote a report into: its report.json names our format. */
+export async function isReportDir(dir: string): Promise<boolean> {
+  try {
+    const json = JSON.parse(await readFile(join(dir, REPORT_JSON), 'utf8')) as { format?: unknown };
+    return json.format === REPORT_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes the report's files into the claimed folder as one swap: a reader sees the old report or
+ * the new one, never a mix, and an interrupted write leaves the old one. The claim is checked
+ * again first, since the folder may have changed during the evaluation.
+ */
+export async function writeReportFiles(claim: ReportOutput, files: Record<string, string | Uint8Array>, flag = '--report'): Promise<void> {
+  const again = await claimReportOutput(claim.dir, { flag });
+  await replaceDirAtomic(again.dir, async (tmp) => {
+    for (const [name, content] of Object.entries(files)) await writeFileAtomic(join(tmp, name), content);
+  }, { keepOthers: true });
+}

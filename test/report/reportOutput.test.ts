@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OutputError } from '../../src/errors.js';
+import { claimReportOutput, writeReportFiles } from '../../src/report/reportOutput.js';
+import { tempDir } from '../fixtures/makeImages.js';
+
+const ours = JSON.stringify({ format: 'happysad-evaluation-report', formatVersion: 1 });
+
+test('a new or empty folder is claimed; an earlier report is claimed for replacing', async () => {
+  const root = await tempDir();
+  assert.deepEqual(await claimReportOutput(join(root, 'new', 'deeper')), { dir: join(root, 'new', 'deeper'), replaces: false });
+  await mkdir(join(root, 'empty'));
+  assert.deepEqual(await claimReportOutput(join(root, 'empty')), { dir: join(root, 'empty'), replaces: false });
+  await mkdir(join(root, 'old'));
+  await writeFile(join(root, 'old', 'report.json'), ours);
+  assert.deepEqual(await claimReportOutput(join(root, 'old')), { dir: join(root, 'old'), replaces: true });
+  // A link to a folder names that folder.
+  await symlink(join(root, 'old'), join(root, 'link'));
+  assert.deepEqual(await claimReportOutput(join(root, 'link')), { dir: join(root, 'old'), replaces: true });
+});
+
+test('a file, a folder of other things, a look-alike report.json and the input itself are refused', async () => {
+  const root = await tempDir();
+  await writeFile(join(root, 'file.html'), 'x');
+  await assert.rejects(claimReportOutput(join(root, 'file.html')), (e: unknown) => e instanceof OutputError && /is a file/.test(e.message));
+  await mkdir(join(root, 'theirs'));
+  await writeFile(join(root, 'theirs', 'report.json'), JSON.stringify({ format: 'something-else' }));
+  await assert.rejects(claimReportOutput(join(root, 'theirs'), { flag: '--report' }), /--report .*theirs is a folder that already holds 1 item\(s\) \(e\.g\. report\.json\) and is not a happysad report/);
+  const data = join(root, 'data');
+  await mkdir(data);
+  await assert.rejects(claimReportOutput(join(data, 'sub', 'report'), { inputs: [data] }), /is inside .*data, which is read as input/);
+  await assert.rejects(claimReportOutput(root, { inputs: [data] }), /contains .*data, which is read as input/);
+  await symlink(join(root, 'nowhere'), join(root, 'dangling'));
+  await assert.rejects(claimReportOutput(join(root, 'dangling')), /broken symbolic link/);
+});
+
+test('writeReportFiles swaps the files in whole, keeps what a user added, and leaves no temp folders', async () => {
+  const root = await tempDir();
+  const dir = join(root, 'report');
+  await writeReportFiles(await claimReportOutput(dir), { 'report.json': ours, 'report.html': 'v1' });
+  await writeFile(join(dir, 'notes.txt'), 'mine');
+  await writeReportFiles(await claimReportOutput(dir), { 'report.json': ours, 'report.html': 'v2' });
+  assert.equal(await readFile(join(dir, 'report.html'), 'utf8'), 'v2');
+  assert.equal(await readFile(join(dir, 'notes.txt'), 'utf8'), 'mine');
+  assert.deepEqual((await readdir(root)).sort(), ['report']);
+  // The folder changed hands between the claim and the write: nothing is replaced.
+  const claim = await claimReportOutput(join(root, 'late'));
+  await mkdir(join(root, 'late'));
+  await writeFile(join(root, 'late', 'thesis.tex'), 'mine');
+  await assert.rejects(writeReportFiles(claim, { 'report.json': ours }), OutputError);
+  assert.deepEqual(await readdir(join(root, 'late')), ['thesis.tex']);
+});
