@@ -23,10 +23,15 @@ export { ensembleBundles, type EnsembleOptions, type EnsembleData, type Ensemble
 export { train, type TrainResult } from './train/train.js';
 export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent, type TrainCallbackResult } from './train/trainOptions.js';
 export type { TrainingHistory, EpochRecord } from './train/history.js';
-export { evaluate, type EvaluateOptions, type EvaluateResult } from './evaluate/evaluate.js';
+export { evaluate, type EvaluateOptions, type EvaluateResult, type EvaluatedImage } from './evaluate/evaluate.js';
 export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';
 export { bestThreshold } from './evaluate/bestThreshold.js';
 export { scoreOutputs, scoreDecisions, type DecisionRule } from './evaluate/scoreOutputs.js';
 export { loadModel, createClassifier, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
-export { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves } from './report/trainingCurves.js';
+export { rocCurve, precisionRecallCurve, operatingPoint, type RocCurve, type PrCurve, type OperatingPoint } from './evaluate/curves.js';
+export { confidentMistakes } from './evaluate/confidentMistakes.js';
+export { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves, trainingCurvesSpec } from './report/trainingCurves.js';
+export { renderChartSvg, renderChartPng, type ChartSpec } from './report/renderChart.js';
+export { writeEvaluationReport, buildEvaluationReportData, DEFAULT_EVALUATION_REPORT_OPTIONS, type EvaluationReportData, type EvaluationReportOptions, type ReportedModel } from './report/evaluationReport.js';
+export { claimReportOutput } from './report/reportOutput.js';
 export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './data/decodeFaces.js';

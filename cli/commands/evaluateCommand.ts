@@ -3,6 +3,8 @@ import { OptionError } from '../../src/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
 import { loadModel } from '../../src/predict/classifier.js';
+import { writeEvaluationReport } from '../../src/report/evaluationReport.js';
+import { claimReportOutput } from '../../src/report/reportOutput.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
@@ -10,15 +12,19 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'evaluate');
   if (positionals.length !== 1) throw new OptionError(`evaluate takes one dataset folder (happysad help evaluate)`);
   if (values.split && !['train', 'val', 'test'].includes(values.split)) throw new OptionError(`--split ${values.split}: choose train, val or test`);
+  // A folder the report may not go into is refused before the evaluation, not after it.
+  if (values.report) await claimReportOutput(values.report, { inputs: [positionals[0]] });
   const modelDir = resolveModelDir(values.model);
   const classifier = await loadModel(modelDir, { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
   const result = await evaluate(positionals[0], classifier, { split: values.split as never, faces: !values['no-faces'], batch: parseNumber(values.batch, 'batch', { integer: true, min: 1 }) });
   await classifier.close();
+  const written = values.report ? await writeEvaluationReport(result, classifier.bundle, values.report) : undefined;
   if (values.json) {
-    console.log(JSON.stringify({ model: modelDir, split: result.split, skipped: result.skipped.length, ...result.report }));
+    console.log(JSON.stringify({ model: modelDir, split: result.split, skipped: result.skipped.length, ...result.report, ...(written ? { report: written.html } : {}) }));
   } else {
     console.log(`model ${modelDir} on ${positionals[0]} (${result.split === 'all' ? 'all images' : `${result.split} split`})${result.skipped.length ? `, ${result.skipped.length} file(s) skipped` : ''}\n`);
     console.log(formatEvaluationReport(result.report));
+    if (written) console.log(`\nreport: ${written.html}${written.replaced ? ' (replaces the earlier report there)' : ''}`);
   }
   return 0;
 }
