@@ -253,7 +253,7 @@ ${data.mistakes.length === 0
     ? '<p class="note">None: every image was labelled correctly.</p>'
     : `<p class="note">The ${data.mistakes.length} wrongly labelled images whose score lies furthest from the threshold${data.mistakes.some((r) => r.box) ? '; the box is the face the model classified' : ''}.</p>
 <div class="gallery">
-${data.mistakes.map((r, i) => mistakeFigure(r, thumbs[i], model.positiveClass)).join('\n')}
+${data.mistakes.map((r, i) => mistakeFigure(r, thumbs[i], model.positiveClass, Boolean(model.preprocessing.spec.faces))).join('\n')}
 </div>`}
 </section>
 ${data.data.skipped.length ? `<section id="skipped"><h2>Skipped files</h2><details><summary>${data.data.skipped.length} file(s) could not be used</summary><ul>${data.data.skipped.map((p) => `<li><code>${esc(p.file)}</code>: ${esc(p.problem)}${p.detail ? ` (${esc(p.detail)})` : ''}</li>`).join('')}</ul></details></section>` : ''}
@@ -268,10 +268,10 @@ function fact(name: string, value: string, cls?: string): string {
   return `<div><dt>${esc(name)}</dt><dd${cls ? ` class="${cls}"` : ''}>${esc(value)}</dd></div>`;
 }
 
-function mistakeFigure(r: EvaluatedImage & { margin: number }, thumb: { src: string; width: number; height: number } | null, positiveClass: string): string {
+function mistakeFigure(r: EvaluatedImage & { margin: number }, thumb: { src: string; width: number; height: number } | null, positiveClass: string, faceModel: boolean): string {
   const alt = `${r.file}: true ${r.truth}, predicted ${r.label}`;
   const image = thumb ? `<img src="${thumb.src}" width="${thumb.width}" height="${thumb.height}" alt="${esc(alt)}">` : `<div class="missing" role="img" aria-label="${esc(alt)}">image unavailable</div>`;
-  return `<figure class="mistake">${image}<figcaption><span class="file" title="${esc(r.file)}">${esc(basename(r.file))}</span><span>true <b>${esc(r.truth)}</b> → <b class="wrong">${esc(r.label)}</b></span><span>p(${esc(positiveClass)}) ${r.score.toFixed(3)}</span></figcaption></figure>`;
+  return `<figure class="mistake">${image}<figcaption><span class="file" title="${esc(r.file)}">${esc(basename(r.file))}</span><span>true <b>${esc(r.truth)}</b> → <b class="wrong">${esc(r.label)}</b></span><span>p(${esc(positiveClass)}) ${r.score.toFixed(3)}</span>${faceModel && !r.box ? '<span class="whole">whole image classified</span>' : ''}</figcaption></figure>`;
 }
 
 /**
@@ -341,6 +341,7 @@ thead th { color: var(--muted); font-weight: normal; }
 figcaption { display: flex; flex-direction: column; align-items: center; gap: 1px; margin-top: 8px; font-size: 12.5px; text-align: center; width: 100%; }
 figcaption .file { font-family: 'DejaVu Sans Mono', monospace; font-size: 11.5px; color: var(--muted); max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .wrong { color: var(--wrong); }
+.whole { color: var(--muted); font-size: 11.5px; }
 details ul { font-size: 13px; }
 footer { color: var(--muted); font-size: 13px; padding-bottom: 32px; border-top: 1px solid var(--line); padding-top: 12px; }
 `;

@@ -89,6 +89,7 @@ test('evaluate --report writes a self-contained page and its data; Chromium show
   const html = await readFile(join(out, 'report.html'), 'utf8');
   for (const id of ['model', 'data', 'roc-curve', 'pr-curve', 'confusion-matrix', 'per-class', 'score-histograms', 'mistakes', 'skipped']) assert.match(html, new RegExp(`id="${id}"`), id);
   assert.equal(html.match(/<figure class="mistake">/g)?.length, 4);
+  assert.equal(html.match(/whole image classified/g)?.length, 1, 'the drawn face, taken whole, says so');
   assert.ok(html.includes('tiny &lt;face&gt;') && !html.includes('tiny <face>'), 'names are escaped');
   assert.doesNotMatch(html, /<script|<link|@import|<iframe|<object/i);
   for (const m of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) assert.match(m[1], /^data:image\/jpeg;base64,/);
