@@ -22,7 +22,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { Random } from '../src/random.js';
+import { Random } from '../src/base/random.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,4 @@
-import { packageRoot } from '../src/packageRoot.js';
+import { packageRoot } from '../src/base/packageRoot.js';
 import { COMMAND_TABLE, type CommandName, type CommandSpec, type OptionSpec } from './commandTable.js';
 
 const WIDTH = 100;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { HappysadError, OptionError } from '../src/errors.js';
-import { packageRoot } from '../src/packageRoot.js';
+import { HappysadError, OptionError } from '../src/base/errors.js';
+import { packageRoot } from '../src/base/packageRoot.js';
 import { formatCommandHelp, formatMainHelp } from './commandHelp.js';
 import { COMMAND_TABLE, type CommandName } from './commandTable.js';
 import { HelpRequested } from './parseCommand.js';

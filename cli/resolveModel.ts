@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { OptionError } from '../src/errors.js';
-import { packageRoot } from '../src/packageRoot.js';
+import { OptionError } from '../src/base/errors.js';
+import { packageRoot } from '../src/base/packageRoot.js';
 
 /** The bundle directory to use: --model when given, else the default model shipped in the package. */
 export function resolveModelDir(model: string | undefined): string {

@@ -29,7 +29,7 @@ import { train, type TrainResult } from '../src/train/train.js';
 import type { TrainInput } from '../src/train/trainOptions.js';
 import { formatEvaluationReport, type EvaluationReport } from '../src/evaluate/computeMetrics.js';
 import type { BundleMetadata } from '../src/model/bundleMetadata.js';
-import { Random } from '../src/random.js';
+import { Random } from '../src/base/random.js';
 import { createProgressRenderer } from '../cli/progressBar.js';
 
 const USAGE = `usage: node --import tsx scripts/trainDefaultModel.ts DATA_DIR [options]

@@ -8,7 +8,7 @@
  * which the first loadModel(), train() or evaluate() calls.
  */
 export { initEngine } from './engine/engine.js';
-export { HappysadError, DatasetError, ImageError, BundleError, OptionError } from './errors.js';
+export { HappysadError, DatasetError, ImageError, BundleError, OptionError } from './base/errors.js';
 export { discoverDataset, type DiscoveredDataset, type DatasetFile, type Split } from './data/discoverDataset.js';
 export { cleanDataset, quarantineFiles, type CleanReport, type CleanProblem, type CleanOptions } from './data/cleanDataset.js';
 export { inspectImageFile, inspectImageBytes, type ImageInspection } from './data/inspectImage.js';

@@ -1,6 +1,6 @@
 import { cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
 import { discoverDataset } from '../../src/data/discoverDataset.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { formatTable } from '../formatTable.js';
 import { parseCommand, parseImageLimits } from '../parseCommand.js';
 

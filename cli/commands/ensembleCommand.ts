@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { initEngine } from '../../src/engine/engine.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import type { Split } from '../../src/data/discoverDataset.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { ensembleBundles } from '../../src/ensemble/ensembleBundles.js';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
 import { loadModel } from '../../src/predict/classifier.js';

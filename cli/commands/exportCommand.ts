@@ -1,4 +1,4 @@
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { exportKerasModel } from '../../src/interop/keras/index.js';
 import { parseCommand } from '../parseCommand.js';
 

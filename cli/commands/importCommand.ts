@@ -1,5 +1,5 @@
 import { parseInputShape } from '../../src/data/preprocessSpec.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { importKerasModel } from '../../src/interop/keras/index.js';
 import { parseCommand } from '../parseCommand.js';
 

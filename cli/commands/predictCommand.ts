@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { walkFiles } from '../../src/io/walkFiles.js';
 import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { loadModel, type Prediction } from '../../src/predict/classifier.js';
 import { formatTable } from '../formatTable.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';

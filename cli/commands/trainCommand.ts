@@ -1,5 +1,5 @@
 import { parseInputShape } from '../../src/data/preprocessSpec.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { train } from '../../src/train/train.js';
 import { FACE_DETECTORS, type FaceDetectorKind } from '../../src/faces/types.js';

@@ -1,4 +1,4 @@
-import { Random } from '../random.js';
+import { Random } from '../base/random.js';
 import type { DatasetFile, Split } from './discoverDataset.js';
 
 /**

@@ -1,12 +1,13 @@
 import { constants, mkdir, rename, copyFile, unlink, lstat } from 'node:fs/promises';
-import { OptionError } from '../errors.js';
+import { OptionError } from '../base/errors.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isInside } from '../io/outputPaths.js';
 import { availableParallelism } from 'node:os';
 import type { DiscoveredDataset, DatasetFile } from './discoverDataset.js';
 import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
-import { inspectImageFile, messageOf, type ImageProblem } from './inspectImage.js';
-import { mapConcurrent } from '../mapConcurrent.js';
+import { inspectImageFile, type ImageProblem } from './inspectImage.js';
+import { messageOf } from '../base/messageOf.js';
+import { mapConcurrent } from '../base/mapConcurrent.js';
 
 export interface CleanProblem {
   /** Path relative to the dataset root. */

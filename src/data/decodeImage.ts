@@ -1,7 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
-import { ImageError } from '../errors.js';
+import { ImageError } from '../base/errors.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
-import { messageOf } from './inspectImage.js';
+import { messageOf } from '../base/messageOf.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
 
 export interface RawImage {

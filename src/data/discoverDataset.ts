@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { walkFiles } from '../io/walkFiles.js';
 import { join, relative, sep } from 'node:path';
-import { DatasetError } from '../errors.js';
+import { DatasetError } from '../base/errors.js';
 
 export type Split = 'train' | 'val' | 'test';
 

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { HappysadError } from '../errors.js';
-import { messageOf } from './inspectImage.js';
+import { HappysadError } from '../base/errors.js';
+import { messageOf } from '../base/messageOf.js';
 import { FaceCropper } from './decodeFaces.js';
 import type { FaceCropRequest, FaceCropReply } from './faceCropMessages.js';
 

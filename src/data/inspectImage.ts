@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { ImageProblemKind } from '../errors.js';
+import type { ImageProblemKind } from '../base/errors.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { SUPPORTED_FORMATS, sniffImageFormat, type SniffedFormat } from './sniffImageFormat.js';
+import { messageOf } from '../base/messageOf.js';
 
 export type ImageProblem = Exclude<ImageProblemKind, 'unreadable'>;
 
@@ -71,6 +72,3 @@ function describeHead(bytes: Uint8Array): string {
   return printable ? JSON.stringify(Buffer.from(head).toString('latin1')) : head.map((c) => c.toString(16).padStart(2, '0')).join(' ');
 }
 
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0] : String(err);
-}

@@ -1,4 +1,4 @@
-import { OptionError } from '../errors.js';
+import { OptionError } from '../base/errors.js';
 import type { FaceDetectorKind } from '../faces/types.js';
 
 /**

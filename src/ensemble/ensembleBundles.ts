@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { tf } from '../engine/engine.js';
-import { BundleError, OptionError } from '../errors.js';
+import { BundleError, OptionError } from '../base/errors.js';
 import { discoverDataset, type Split } from '../data/discoverDataset.js';
 import type { ImageLimits } from '../data/imageLimits.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';

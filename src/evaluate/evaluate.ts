@@ -1,9 +1,10 @@
 import type { CleanProblem } from '../data/cleanDataset.js';
 import { discoverDataset, type Split } from '../data/discoverDataset.js';
 import { prepareDataset } from '../data/prepareDataset.js';
-import { DatasetError } from '../errors.js';
+import { DatasetError } from '../base/errors.js';
 import type { Classifier } from '../predict/classifier.js';
-import { computeMetrics, type EvaluationReport } from './computeMetrics.js';
+import type { EvaluationReport } from './computeMetrics.js';
+import { scoreDecisions } from './scoreOutputs.js';
 import type { ImageLimits } from '../data/imageLimits.js';
 import type { FaceBox } from '../faces/types.js';
 
@@ -79,14 +80,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
   const decisions = await classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? 32);
   // Map dataset class names onto the model's class indices: a dataset may lack a class.
   const truth = set.items.map((r) => meta.classes.indexOf(r.label));
-  const report = computeMetrics({
-    classes: meta.classes,
-    positiveClass: meta.positiveClass,
-    threshold: meta.threshold,
-    truth,
-    predicted: decisions.map((d) => d.labelIndex),
-    probabilities: decisions.flatMap((d) => d.probabilities),
-  });
+  const report = scoreDecisions(decisions, truth, meta);
   const rows = set.items.map((r, i): EvaluatedImage => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score, ...(r.box ? { box: r.box } : {}) }));
   // Only the skipped files of the split scored concern this evaluation.
   const inSplit = new Set(found.files.filter((f) => split === 'all' || f.split === undefined || f.split === split).map((f) => f.relPath));

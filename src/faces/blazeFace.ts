@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initEngine, tf } from '../engine/engine.js';
-import { packageRoot } from '../packageRoot.js';
+import { packageRoot } from '../base/packageRoot.js';
 import { FaceModelError } from './faceModels.js';
 import { assertRgbImage as assertRgb } from './geometry.js';
 import type { FaceBox, Point, RgbImage } from './types.js';

@@ -1,4 +1,4 @@
-import { OptionError } from '../errors.js';
+import { OptionError } from '../base/errors.js';
 import { assertRgbImage, eyeLineAngle } from './geometry.js';
 import type { DetectedFace, RgbImage } from './types.js';
 

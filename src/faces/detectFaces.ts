@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { tf } from '../engine/engine.js';
-import { OptionError } from '../errors.js';
+import { OptionError } from '../base/errors.js';
 import { asNetInput, loadFaceNet } from './faceModels.js';
 import { assertRgbImage, type Candidate, compareCandidates, copyRegion, mergeCandidates, toPixelBox } from './geometry.js';
 import { FACE_DETECTORS, type DetectedFace, type EyeLandmarks, type FaceDetectorKind, type Point, type RgbImage } from './types.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 // never needs it), with require() for the same reason as tfjs (engine/tfjs.ts).
 import type * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import { initEngine, tf } from '../engine/engine.js';
-import { HappysadError } from '../errors.js';
+import { HappysadError } from '../base/errors.js';
 import type { NamedTensorMap, Tensor3D, io } from '@tensorflow/tfjs';
 
 export type FaceNetKind = 'ssd' | 'tiny' | 'landmarks' | 'landmarksTiny' | 'expression';

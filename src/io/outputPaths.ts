@@ -1,6 +1,6 @@
 import { copyFile, constants, lstat, mkdtemp, readFile, realpath, rename, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
-import { OutputError } from '../errors.js';
+import { OutputError } from '../base/errors.js';
 
 /**
  * A file output (e.g. an exported .h5): refused where a folder or an input stands, and an existing

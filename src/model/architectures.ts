@@ -1,6 +1,6 @@
 import { tf } from '../engine/engine.js';
-import { OptionError } from '../errors.js';
-import { Random } from '../random.js';
+import { OptionError } from '../base/errors.js';
+import { Random } from '../base/random.js';
 import type { InputShape } from '../data/preprocessSpec.js';
 import { faceNet } from './faceNet.js';
 import type { LayersModel } from '@tensorflow/tfjs';

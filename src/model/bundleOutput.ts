@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { OutputError } from '../errors.js';
+import { OutputError } from '../base/errors.js';
 import { assertWritableFolder, isInside, setAside } from '../io/outputPaths.js';
 import { BUNDLE_FORMAT } from './bundleMetadata.js';
 

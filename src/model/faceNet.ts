@@ -1,5 +1,5 @@
 import { tf } from '../engine/engine.js';
-import { Random } from '../random.js';
+import { Random } from '../base/random.js';
 import type { Architecture, BuildOptions } from './architectures.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { packageRoot } from '../packageRoot.js';
+import { packageRoot } from '../base/packageRoot.js';
 
 const require = createRequire(import.meta.url);
 

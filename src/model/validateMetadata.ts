@@ -1,4 +1,4 @@
-import { BundleError } from '../errors.js';
+import { BundleError } from '../base/errors.js';
 import { BUNDLE_FORMAT_VERSION, type BundleMetadata } from './bundleMetadata.js';
 
 const RESIZE = ['fill', 'cover', 'contain'];

@@ -10,7 +10,7 @@ import { operatingPoint, precisionRecallCurve, rocCurve, type OperatingPoint, ty
 import type { EvaluatedImage, EvaluateResult } from '../evaluate/evaluate.js';
 import type { FaceBox } from '../faces/types.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
-import { packageRoot } from '../packageRoot.js';
+import { packageRoot } from '../base/packageRoot.js';
 import { confusionSpec, precisionRecallSpec, rocSpec, scoreHistogramSpec } from './evaluationCharts.js';
 import { CHART_FONT, PALETTE, renderChartSvg, scopeSvgIds } from './renderChart.js';
 import { claimReportOutput, REPORT_FORMAT, REPORT_HTML, REPORT_JSON, writeReportFiles } from './reportOutput.js';

@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { OutputError } from '../errors.js';
+import { OutputError } from '../base/errors.js';
 import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
 import { assertWritableFolder, isInside } from '../io/outputPaths.js';
 

@@ -1,4 +1,5 @@
-import { HappysadError } from '../errors.js';
+import { HappysadError } from '../base/errors.js';
+import { formatBytes } from '../base/formatBytes.js';
 
 /** What every failed request answers: `{ "error": { "code", "message" } }`, plus `results` for a batch that failed as a whole. */
 export interface ErrorBody {
@@ -93,8 +94,4 @@ export function toApiError(err: unknown, bodyLimit?: number): ApiError {
   if (/multipart|boundary|Unexpected end of form|Malformed part header/i.test(message)) return new ApiError('bad-multipart', `malformed multipart body: ${message}`, { cause: err });
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ApiError('bad-request', message, { cause: err });
   return new ApiError('internal', 'the server failed while handling this request; it has been logged', { cause: err });
-}
-
-export function formatBytes(n: number): string {
-  return n >= 1 << 20 ? `${+(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
 }

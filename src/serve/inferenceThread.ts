@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { messageOf } from '../data/inspectImage.js';
-import { HappysadError } from '../errors.js';
+import { messageOf } from '../base/messageOf.js';
+import { HappysadError } from '../base/errors.js';
 import { loadModel, type Classifier } from '../predict/classifier.js';
 import type { ThreadReply, ThreadRequest } from './threadMessages.js';
 import { warmUp } from './warmUp.js';

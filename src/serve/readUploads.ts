@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { ApiError, formatBytes } from './apiError.js';
+import { ApiError } from './apiError.js';
+import { formatBytes } from '../base/formatBytes.js';
 
 export interface Upload {
   /** The multipart filename, else `#i` (its position in the request), as the CLI names buffers. */

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { FastifyServerOptions } from 'fastify';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../data/imageLimits.js';
-import { OptionError } from '../errors.js';
+import { OptionError } from '../base/errors.js';
 import type { ServableModel } from './servableModel.js';
 
 export interface ServeOptions {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { packageRoot } from '../packageRoot.js';
+import { packageRoot } from '../base/packageRoot.js';
 
 /** The page's folder: web/ at the package root, found the same way from src/ (tsx) and dist/src/ (built). */
 export function defaultWebRoot(): string {

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { HappysadError } from '../errors.js';
+import { HappysadError } from '../base/errors.js';
 import { spawnWorker } from '../runtime/spawnWorker.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Prediction, PredictOptions } from '../predict/classifier.js';

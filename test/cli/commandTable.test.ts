@@ -8,7 +8,7 @@ import { COMMAND_TABLE, type CommandName } from '../../cli/commandTable.js';
 import { commandReferenceMarkdown, formatCommandHelp } from '../../cli/commandHelp.js';
 import { parseCommand } from '../../cli/parseCommand.js';
 import { cacheRoot } from '../../src/data/faceCropCache.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const happysad = (...args: string[]) => {

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { discoverDataset, type DatasetFile } from '../../src/data/discoverDataset.js';
 import { assignValidationSplit } from '../../src/data/assignValidationSplit.js';
-import { DatasetError } from '../../src/errors.js';
+import { DatasetError } from '../../src/base/errors.js';
 import { makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
 
 test('class-folders layout: sorted classes, files found recursively, dotfiles skipped', async () => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { tf } from '../../src/engine/engine.js';
-import { Random } from '../../src/random.js';
+import { Random } from '../../src/base/random.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 
 export type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];

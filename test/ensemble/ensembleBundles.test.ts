@@ -7,7 +7,7 @@ import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { ensembleBundles } from '../../src/ensemble/ensembleBundles.js';
 import { readBundle, saveBundle, type ModelBundle } from '../../src/model/modelBundle.js';
-import { BundleError, OptionError } from '../../src/errors.js';
+import { BundleError, OptionError } from '../../src/base/errors.js';
 import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
 import { createClassifier } from '../../src/predict/classifier.js';

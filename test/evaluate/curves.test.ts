@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { computeMetrics, rocAuc } from '../../src/evaluate/computeMetrics.js';
 import { confidentMistakes } from '../../src/evaluate/confidentMistakes.js';
 import { operatingPoint, precisionRecallCurve, rocCurve } from '../../src/evaluate/curves.js';
-import { Random } from '../../src/random.js';
+import { Random } from '../../src/base/random.js';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);
 

@@ -8,7 +8,7 @@ import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { importKerasModel, KerasImportError } from '../../src/interop/keras/index.js';
 import { importCommand } from '../../cli/commands/importCommand.js';
 import { exportCommand } from '../../cli/commands/exportCommand.js';

@@ -4,7 +4,7 @@ import { initEngine, tf } from '../../src/engine/engine.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { summarizeModel } from '../../src/model/summarizeModel.js';
 import { augmentBatch } from '../../src/train/augmentBatch.js';
-import { Random } from '../../src/random.js';
+import { Random } from '../../src/base/random.js';
 import type { LayersModel, Tensor, io } from '@tensorflow/tfjs';
 
 // The shipped default model (models/default) is this architecture; a change to the stack would

@@ -8,7 +8,7 @@ import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { readBundle, saveBundle } from '../../src/model/modelBundle.js';
 import { loadModel } from '../../src/predict/classifier.js';
-import { BundleError } from '../../src/errors.js';
+import { BundleError } from '../../src/base/errors.js';
 import { faceLikeImage, tempDir } from '../fixtures/makeImages.js';
 import type { Tensor } from '@tensorflow/tfjs';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutputError } from '../../src/errors.js';
+import { OutputError } from '../../src/base/errors.js';
 import { claimReportOutput, writeReportFiles } from '../../src/report/reportOutput.js';
 import { tempDir } from '../fixtures/makeImages.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { initEngine } from '../../src/engine/engine.js';
 import { train } from '../../src/train/train.js';
 import { readBundle } from '../../src/model/modelBundle.js';
-import { OptionError } from '../../src/errors.js';
+import { OptionError } from '../../src/base/errors.js';
 import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';
 
 // train()'s library hooks: initial weights, a learning-rate schedule, epoch and batch callbacks.

@@ -1,4 +1,4 @@
-import { HappysadError } from '../../errors.js';
+import { HappysadError } from '../../base/errors.js';
 
 /** A Keras .h5 file that cannot be turned into a happysad bundle: not HDF5, not Keras, or unsupported. */
 export class KerasImportError extends HappysadError {

@@ -4,7 +4,7 @@ import { defaultPreprocessSpec, type InputShape, type PreprocessSpec } from '../
 import { buildBundleMetadata } from '../../model/buildBundleMetadata.js';
 import { saveBundle, type ModelBundle } from '../../model/modelBundle.js';
 import { claimBundleOutput, writeClaimedBundle } from '../../model/bundleOutput.js';
-import { OptionError } from '../../errors.js';
+import { OptionError } from '../../base/errors.js';
 import { KerasImportError } from './errors.js';
 import { childDataset, childGroup, datasetPaths, openHdf5ForRead, readFloatDataset, readNameListAttr, readTextAttr, type H5File } from './hdf5.js';
 import { parseKerasModelConfig, weightSuffixes, type KerasModel, type LayerSpec } from './kerasConfig.js';
