@@ -6,6 +6,10 @@ import { assertWritableFolder, isInside } from '../io/outputPaths.js';
 
 /** Marks a folder as an evaluation report written by happysad (report.json's `format`). */
 export const REPORT_FORMAT = 'happysad-evaluation-report';
+/** Marks a folder as a data check report (clean --report). */
+export const CLEAN_REPORT_FORMAT = 'happysad-clean-report';
+/** Every kind of report happysad writes; a folder holding one kind is never replaced by another. */
+const REPORT_KINDS: Record<string, string> = { [REPORT_FORMAT]: 'evaluation report', [CLEAN_REPORT_FORMAT]: 'data check report' };
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
 
@@ -22,8 +26,9 @@ export interface ReportOutput {
  * nothing; anything a user added beside it is kept). Refused: a file, a folder inside or around one
  * of the inputs, and a folder of anything else.
  */
-export async function claimReportOutput(out: string, options: { inputs?: string[]; flag?: string } = {}): Promise<ReportOutput> {
+export async function claimReportOutput(out: string, options: { inputs?: string[]; flag?: string; format?: string } = {}): Promise<ReportOutput> {
   const flag = options.flag ?? '--report';
+  const format = options.format ?? REPORT_FORMAT;
   // A link to a folder: write into the folder it names, not over the link.
   const dir = await realpath(resolve(out)).then(async (real) => ((await stat(real)).isDirectory() ? real : resolve(out)), () => resolve(out));
   for (const input of options.inputs ?? []) {
@@ -44,19 +49,28 @@ export async function claimReportOutput(out: string, options: { inputs?: string[
     throw new OutputError(`${flag} ${out}: cannot read folder (${err.code}); choose another folder`);
   });
   if (entries.length === 0) return { dir, replaces: false };
-  if (!(await isReportDir(dir))) {
+  if (!(await isReportDir(dir, format))) {
+    // Another kind of report is regenerated from other inputs (a model, say): replacing it would lose it.
+    const other = await reportFormatOf(dir);
+    if (typeof other === 'string' && Object.hasOwn(REPORT_KINDS, other)) {
+      const wanted = REPORT_KINDS[format] ?? format;
+      throw new OutputError(`${flag} ${out} holds a happysad ${REPORT_KINDS[other]}, not ${/^[aeiou]/i.test(wanted) ? 'an' : 'a'} ${wanted}; nothing was written. Choose a new or empty folder, so that neither replaces the other`);
+    }
     throw new OutputError(`${flag} ${out} is a folder that already holds ${entries.length} item(s) (e.g. ${entries.sort()[0]}) and is not a happysad report; nothing was written. Choose a new or empty folder`);
   }
   return { dir, replaces: true };
 }
 
-/** A folder happysad wrote a report into: its report.json names our format. */
-export async function isReportDir(dir: string): Promise<boolean> {
+/** A folder happysad wrote a report of this kind into: its report.json names the format. */
+export async function isReportDir(dir: string, format = REPORT_FORMAT): Promise<boolean> {
+  return (await reportFormatOf(dir)) === format;
+}
+
+async function reportFormatOf(dir: string): Promise<unknown> {
   try {
-    const json = JSON.parse(await readFile(join(dir, REPORT_JSON), 'utf8')) as { format?: unknown };
-    return json.format === REPORT_FORMAT;
+    return (JSON.parse(await readFile(join(dir, REPORT_JSON), 'utf8')) as { format?: unknown }).format;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -65,8 +79,8 @@ export async function isReportDir(dir: string): Promise<boolean> {
  * the new one, never a mix, and an interrupted write leaves the old one. The claim is checked
  * again first, since the folder may have changed during the evaluation.
  */
-export async function writeReportFiles(claim: ReportOutput, files: Record<string, string | Uint8Array>, flag = '--report'): Promise<void> {
-  const again = await claimReportOutput(claim.dir, { flag });
+export async function writeReportFiles(claim: ReportOutput, files: Record<string, string | Uint8Array>, flag = '--report', format = REPORT_FORMAT): Promise<void> {
+  const again = await claimReportOutput(claim.dir, { flag, format });
   await replaceDirAtomic(again.dir, async (tmp) => {
     for (const [name, content] of Object.entries(files)) await writeFileAtomic(join(tmp, name), content);
   }, { keepOthers: true });

@@ -52,3 +52,14 @@ test('writeReportFiles swaps the files in whole, keeps what a user added, and le
   await assert.rejects(writeReportFiles(claim, { 'report.json': ours }), OutputError);
   assert.deepEqual(await readdir(join(root, 'late')), ['thesis.tex']);
 });
+
+test('each kind of report replaces only its own kind', async () => {
+  const root = await tempDir();
+  await mkdir(join(root, 'clean'));
+  await writeFile(join(root, 'clean', 'report.json'), JSON.stringify({ format: 'happysad-clean-report', formatVersion: 1 }));
+  assert.deepEqual(await claimReportOutput(join(root, 'clean'), { format: 'happysad-clean-report' }), { dir: join(root, 'clean'), replaces: true });
+  await assert.rejects(claimReportOutput(join(root, 'clean')), /holds a happysad data check report, not an evaluation report; nothing was written/);
+  await mkdir(join(root, 'eval'));
+  await writeFile(join(root, 'eval', 'report.json'), ours);
+  await assert.rejects(claimReportOutput(join(root, 'eval'), { format: 'happysad-clean-report' }), /holds a happysad evaluation report, not a data check report; nothing was written/);
+});
