@@ -34,4 +34,5 @@ export { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves, tra
 export { renderChartSvg, renderChartPng, type ChartSpec } from './report/renderChart.js';
 export { writeEvaluationReport, buildEvaluationReportData, DEFAULT_EVALUATION_REPORT_OPTIONS, type EvaluationReportData, type EvaluationReportOptions, type ReportedModel } from './report/evaluationReport.js';
 export { claimReportOutput } from './report/reportOutput.js';
+export { writeCleanReport, buildCleanReportData, DEFAULT_CLEAN_REPORT_OPTIONS, type CleanReportInput, type CleanReportData, type CleanReportOptions } from './report/cleanReport.js';
 export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './data/decodeFaces.js';
