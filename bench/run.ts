@@ -169,6 +169,10 @@ if (!values['no-decode']) {
 
 if (!values.json) printTable(rows);
 
+// The data audit: hashing and attributes per image, near-duplicate matching at 10,000 and 100,000 (bench/nearDuplicates.ts, ~1 min).
+if (!values.json) console.log('\ndata audit (bench/nearDuplicates.ts):');
+spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/nearDuplicates.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+
 // The whole predict command per detector, against the face-detection peer (bench/facePipeline.ts, ~5 min).
 if (!values['no-face-command'] && existsSync(resolve('models/default/happysad.json'))) {
   if (!values.json) console.log('\nhappysad predict, whole command (bench/facePipeline.ts):');

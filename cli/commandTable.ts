@@ -157,11 +157,18 @@ unsupported format, too small, over the pixel limit, exact duplicates (also acro
 folders that cannot be read. Each image is decoded in full, and one that makes the decoder warn
 (damaged scan data, a cut file) is corrupt; --lenient-decode accepts those, rejecting only
 truncated ones (what predict and serve do with a single photo). train applies the same checks.
+Near-duplicates: the same picture re-encoded, resized, mirrored or slightly cropped (a perceptual
+hash); one of each group is kept (the earliest split, then the most pixels, then the first path),
+copies across splits are a LEAK, copies under different classes CONFLICTING LABELS.
+Shortcuts: attributes that are not the expression (colour, size, aspect, format, JPEG quality,
+brightness, contrast, borders) and alone tell the classes apart; each with the cross-validated
+balanced accuracy of a classifier that sees only it, and what to do.
 Nothing is deleted; --quarantine moves offending files into QDIR (outside DIR, or a dot-folder
 inside it), keeping their relative paths.
 Exit code 0 when every file is fine, 1 when problems were found.`,
     options: {
-      quarantine: { type: 'string', arg: 'QDIR', help: 'move offending files here (outside DIR, or a dot-folder inside it)' },
+      quarantine: { type: 'string', arg: 'QDIR', help: 'move offending files here (outside DIR, or a dot-folder inside it); of near-duplicates, all but the kept copy' },
+      report: { type: 'string', arg: 'OUT_DIR', help: 'also write OUT_DIR/report.html (per-class attribute charts, shortcuts, near-duplicate groups side by side; self-contained) and report.json' },
       ...imageLimits,
       json,
     },

@@ -1,23 +1,29 @@
 import { cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
 import { discoverDataset } from '../../src/data/discoverDataset.js';
 import { OptionError } from '../../src/base/errors.js';
+import { writeCleanReport } from '../../src/report/cleanReport.js';
+import { CLEAN_REPORT_FORMAT, claimReportOutput } from '../../src/report/reportOutput.js';
 import { formatTable } from '../formatTable.js';
 import { parseCommand, parseImageLimits } from '../parseCommand.js';
 
 export async function cleanCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'clean');
   if (positionals.length !== 1) throw new OptionError(`clean takes one dataset folder (happysad help clean)`);
-  const dataset = await discoverDataset(positionals[0]);
+  // A refused --report folder costs the user nothing: checked before the files are read.
+  if (values.report) await claimReportOutput(values.report, { inputs: [positionals[0]!], format: CLEAN_REPORT_FORMAT });
+  const dataset = await discoverDataset(positionals[0]!);
   const limits = parseImageLimits(values);
   const tty = process.stderr.isTTY && !values.json;
   const report = await cleanDataset(dataset, {
     limits,
+    audit: true,
     onProgress: tty ? (d, t) => { if (d % 50 === 0 || d === t) process.stderr.write(`\rchecking ${d}/${t}\x1b[K${d === t ? '\n' : ''}`); } : undefined,
   });
   const q = values.quarantine && report.problems.length ? await quarantineFiles(dataset.root, report.problems, values.quarantine) : { moved: [], failed: [] };
   const moved = q.moved;
+  const written = values.report ? await writeCleanReport({ root: dataset.root, total: report.total, ok: report.ok, problems: report.problems, nearDuplicates: report.nearDuplicates, attributes: report.attributes, shortcuts: report.shortcuts }, values.report) : undefined;
   if (values.json) {
-    console.log(JSON.stringify({ total: report.total, ok: report.ok, problems: report.problems, ...(values.quarantine ? { quarantined: moved.length, quarantine: values.quarantine, notMoved: q.failed } : {}) }));
+    console.log(JSON.stringify({ total: report.total, ok: report.ok, problems: report.problems, nearDuplicates: report.nearDuplicates, shortcuts: report.shortcuts, ...(written ? { report: written.html } : {}), ...(values.quarantine ? { quarantined: moved.length, quarantine: values.quarantine, notMoved: q.failed } : {}) }));
   } else {
     const counts = new Map<string, number>();
     for (const p of report.problems) counts.set(p.problem, (counts.get(p.problem) ?? 0) + 1);
@@ -28,13 +34,24 @@ export async function cleanCommand(argv: string[]): Promise<number> {
       console.log('');
       console.log(formatTable(['file', 'problem', 'detail'], report.problems.map((p) => [p.file, p.problem, p.detail])));
     }
-    if (report.leaks.length) console.log(`\nWARNING: ${report.leaks.length} evaluation image(s) duplicate training images (train/test leak): metrics on those splits would be inflated.`);
+    if (report.nearDuplicates.length) {
+      const copies = report.nearDuplicates.reduce((n, g) => n + g.files.length - 1, 0);
+      console.log(`\n${report.nearDuplicates.length} picture(s) appear more than once (re-encoded, resized, mirrored or cropped copies; ${copies} extra file(s)). One of each is kept: the earliest split, then the most pixels, then the first path.`);
+    }
+    if (report.shortcuts.length) {
+      console.log(`\nSHORTCUTS: ${report.shortcuts.length} attribute(s) other than the expression tell the classes apart; a model can learn them instead of faces:`);
+      for (const s of report.shortcuts) console.log(`  - ${s.attribute} (an attribute-only classifier scores ${s.balancedAccuracy.toFixed(2)} balanced accuracy, cross-validated): ${s.detail}`);
+    }
+    const conflicting = report.nearDuplicates.filter((g) => g.conflictingLabels);
+    if (conflicting.length) console.log(`\nWARNING: ${conflicting.length} picture(s) appear under more than one class (conflicting labels): every copy is left out of training.`);
+    if (report.leaks.length) console.log(`\nWARNING: ${report.leaks.length} evaluation image(s) are copies (exact or near) of training images (train/test leak): metrics on those splits would be inflated; train leaves them out of evaluation.`);
+    if (written) console.log(`\nreport: ${written.html}`);
     if (moved.length) console.log(`\nmoved ${moved.length} file(s) to ${values.quarantine}`);
     if (q.failed.length) {
       console.log(`\ncould not move ${q.failed.length} file(s); they are still in place:`);
       console.log(formatTable(['file', 'why'], q.failed.map((f) => [f.file, f.detail])));
     }
-    else if (report.problems.length && !values.quarantine) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside; train skips them anyway.`);
+    else if (report.problems.length && !values.quarantine) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside. train leaves out broken files and exact copies by itself, and near-copies only where they would leak into evaluation.`);
   }
-  return report.problems.length ? 1 : 0;
+  return report.problems.length || report.shortcuts.length ? 1 : 0;
 }

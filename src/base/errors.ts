@@ -29,7 +29,7 @@ export class ImageError extends HappysadError {
   }
 }
 
-export type ImageProblemKind = 'corrupt' | 'not-image' | 'unsupported' | 'too-small' | 'too-large' | 'duplicate' | 'unreadable';
+export type ImageProblemKind = 'corrupt' | 'not-image' | 'unsupported' | 'too-small' | 'too-large' | 'duplicate' | 'near-duplicate' | 'unreadable';
 
 /** A model bundle is missing, from an unknown format version, or inconsistent with itself. */
 export class BundleError extends HappysadError {

@@ -5,7 +5,13 @@ import { isInside } from '../io/outputPaths.js';
 import { availableParallelism } from 'node:os';
 import type { DiscoveredDataset, DatasetFile } from './discoverDataset.js';
 import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
-import { inspectImageFile, type ImageProblem } from './inspectImage.js';
+import { readFile } from 'node:fs/promises';
+import { inspectImageBytes, type ImageInspection, type ImageProblem } from './inspectImage.js';
+import type { ImageAttributes, NearDuplicateGroup, Shortcut } from './auditTypes.js';
+import { imageAttributes } from './imageAttributes.js';
+import { auditShortcuts } from './shortcutAudit.js';
+import { findNearDuplicates, type HashedFile } from './nearDuplicates.js';
+import { perceptualHash, type ImageHashes } from './perceptualHash.js';
 import { messageOf } from '../base/messageOf.js';
 import { mapConcurrent } from '../base/mapConcurrent.js';
 
@@ -29,8 +35,14 @@ export interface CleanReport {
   ok: number;
   problems: CleanProblem[];
   valid: ValidFile[];
-  /** Same content in a training file and an evaluation file: metrics on that split are inflated. */
+  /** Same picture (exact or near copy) in a training file and an evaluation file: metrics on that split are inflated. */
   leaks: CleanProblem[];
+  /** Groups of the same picture re-encoded, resized, mirrored or slightly cropped (among files that passed the checks). */
+  nearDuplicates: NearDuplicateGroup[];
+  /** With `audit`: each usable image's attributes that are not its expression. */
+  attributes: { file: string; label: string; split?: string; attributes: ImageAttributes }[];
+  /** With `audit`: attributes that alone tell the classes apart (see auditShortcuts). */
+  shortcuts: Shortcut[];
 }
 
 export interface CleanOptions {
@@ -38,6 +50,15 @@ export interface CleanOptions {
   concurrency?: number;
   /** Decode each image to catch truncation (clean); train skips it because its own decode catches the same. */
   decodeCheck?: boolean;
+  /**
+   * Near-duplicates (perceptual hashes): 'drop' (default, what `clean` shows) reports every copy
+   * but one per group as a problem and leaves it out of `valid`, like exact copies; 'report' only
+   * returns the groups (training decides what a copy means once splits are known); 'off' skips
+   * the hashing.
+   */
+  nearDuplicates?: 'drop' | 'report' | 'off';
+  /** Measure each image's non-expression attributes and look for shortcuts (default false). */
+  audit?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,18 +73,36 @@ const SPLIT_RANK = { train: 0, val: 1, test: 2, undefined: 0 } as const;
 export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOptions = {}): Promise<CleanReport> {
   const limits = { ...DATASET_IMAGE_LIMITS, ...options.limits };
   let done = 0;
-  const inspections = await mapConcurrent(dataset.files, options.concurrency ?? Math.max(2, availableParallelism()), async (f) => {
-    const r = await inspectImageFile(f.file, limits, { decodeCheck: options.decodeCheck ?? true });
+  const nearMode = options.nearDuplicates ?? 'drop';
+  const withHashes = nearMode !== 'off';
+  const inspections = await mapConcurrent(dataset.files, options.concurrency ?? Math.max(2, availableParallelism()), async (f): Promise<ImageInspection & { hashes?: ImageHashes; attributes?: ImageAttributes }> => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(f.file);
+    } catch (err) {
+      options.onProgress?.(++done, dataset.files.length);
+      return { ok: false, problem: 'corrupt', detail: `cannot read file: ${messageOf(err)}` };
+    }
+    const r = await inspectImageBytes(bytes, limits, { decodeCheck: options.decodeCheck ?? true });
+    // A file that decoded but cannot be hashed is still a good image; it just takes no part in the search.
+    const hashes = r.ok && withHashes ? await perceptualHash(bytes).catch(() => undefined) : undefined;
+    const attributes = r.ok && options.audit ? await imageAttributes(bytes, r.format) : undefined;
     options.onProgress?.(++done, dataset.files.length);
-    return r;
+    return { ...r, hashes, attributes };
   });
   const problems: CleanProblem[] = [];
   const leaks: CleanProblem[] = [];
   const candidates: ValidFile[] = [];
+  const hashOf = new Map<ValidFile, ImageHashes>();
+  const attributesOf = new Map<ValidFile, ImageAttributes>();
   dataset.files.forEach((f, i) => {
-    const r = inspections[i];
-    if (r.ok) candidates.push({ ...f, sha256: r.sha256, width: r.width, height: r.height });
-    else problems.push({ file: f.relPath, problem: r.problem, detail: r.detail });
+    const r = inspections[i]!;
+    if (r.ok) {
+      const v: ValidFile = { ...f, sha256: r.sha256, width: r.width, height: r.height };
+      candidates.push(v);
+      if (r.hashes) hashOf.set(v, r.hashes);
+      if (r.attributes) attributesOf.set(v, r.attributes);
+    } else problems.push({ file: f.relPath, problem: r.problem, detail: r.detail });
   });
   const byHash = new Map<string, ValidFile[]>();
   for (const f of candidates) byHash.set(f.sha256, [...(byHash.get(f.sha256) ?? []), f]);
@@ -92,10 +131,57 @@ export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOpt
       if (crossSplit) leaks.push(p);
     }
   }
+  const hashed = candidates.filter((f) => !dropped.has(f) && hashOf.has(f));
+  const nearDuplicates = nearMode === 'drop' ? reportNearDuplicates(hashed, hashOf, dropped, problems, leaks) : nearMode === 'report' ? findNearDuplicates(hashed.map((f) => hashedFile(f, hashOf))) : [];
   for (const u of dataset.unlisted) problems.push({ file: u.relPath, problem: u.problem, detail: u.detail });
   problems.sort((a, b) => (a.file < b.file ? -1 : 1));
   const valid = candidates.filter((f) => !dropped.has(f));
-  return { total: dataset.files.length, ok: valid.length, problems, valid, leaks };
+  // Shortcuts are judged on the images a model would train on: every copy counted once.
+  const attributes = valid.filter((f) => attributesOf.has(f)).map((f) => ({ file: f.relPath, label: f.label, ...(f.split ? { split: f.split } : {}), attributes: attributesOf.get(f)! }));
+  const shortcuts = options.audit ? auditShortcuts(attributes) : [];
+  return { total: dataset.files.length, ok: valid.length, problems, valid, leaks, nearDuplicates, attributes, shortcuts };
+}
+
+function hashedFile(f: ValidFile, hashOf: Map<ValidFile, ImageHashes>): HashedFile {
+  return { relPath: f.relPath, label: f.label, split: f.split, width: f.width, height: f.height, hashes: hashOf.get(f)! };
+}
+
+/**
+ * Near-duplicates among the files left after the exact-duplicate pass. As with exact copies, one
+ * file of each group is kept (findNearDuplicates' order: the earliest split, then the most pixels,
+ * then the path) and the others are reported and left out; a group under more than one label is
+ * evidence for neither, so all of it is left out.
+ */
+function reportNearDuplicates(files: ValidFile[], hashOf: Map<ValidFile, ImageHashes>, dropped: Set<ValidFile>, problems: CleanProblem[], leaks: CleanProblem[]): NearDuplicateGroup[] {
+  const hashed: HashedFile[] = files.map((f) => hashedFile(f, hashOf));
+  const byPath = new Map(files.map((f) => [f.relPath, f]));
+  const groups = findNearDuplicates(hashed);
+  for (const g of groups) {
+    const distanceTo = (a: string, b: string) => g.pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a));
+    const describe = (file: string, other: string) => {
+      const m = distanceTo(file, other);
+      return `${other}${m ? ` (${m.distance}/64 bits apart${m.mirrored ? ', mirrored' : ''})` : ' (through another copy)'}`;
+    };
+    if (g.conflictingLabels) {
+      for (const file of g.files) {
+        dropped.add(byPath.get(file)!);
+        const others = g.files.filter((o) => o !== file).map((o) => describe(file, o)).join(', ');
+        problems.push({ file, problem: 'near-duplicate', detail: `the same picture as ${others}, labelled ${[...new Set(g.labels)].map((l) => `"${l}"`).join(' and ')}: CONFLICTING LABELS, all copies excluded` });
+      }
+      continue;
+    }
+    const [kept, ...copies] = g.files;
+    const keptSplit = g.splits[0] ?? 'train';
+    copies.forEach((file, k) => {
+      dropped.add(byPath.get(file)!);
+      const split = g.splits[k + 1] ?? 'train';
+      const leak = split !== keptSplit;
+      const p: CleanProblem = { file, problem: 'near-duplicate', detail: `the same picture as ${describe(file, kept!)}${leak ? ` — TRAIN/${split.toUpperCase()} LEAK: this ${split} image is also in ${keptSplit}; excluded from ${split}` : ''}` };
+      problems.push(p);
+      if (leak) leaks.push(p);
+    });
+  }
+  return groups;
 }
 
 export interface QuarantineResult {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { assignValidationSplit } from './assignValidationSplit.js';
 import { cleanDataset, type CleanProblem, type ValidFile } from './cleanDataset.js';
+import type { NearDuplicateGroup, Shortcut } from './auditTypes.js';
 import { discoverDataset, type DiscoveredDataset, type Split } from './discoverDataset.js';
 import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { loadImages, type ImageSet } from './loadImages.js';
@@ -29,6 +30,10 @@ export interface PreparedDataset {
   /** Files left out, with why: failed checks, duplicates, or failed decodes. */
   skipped: CleanProblem[];
   leaks: CleanProblem[];
+  /** Near-duplicate groups found (empty unless asked for). */
+  nearDuplicates: NearDuplicateGroup[];
+  /** Shortcut findings (empty unless asked for). */
+  shortcuts: Shortcut[];
   fingerprint: { count: number; sha256: string };
   counts: Record<string, Record<string, number>>;
 }
@@ -42,6 +47,13 @@ export interface PrepareOptions {
   limits?: ImageLimits;
   /** 'detect': crop each image's most prominent face as prediction will (spec.faces), cached. */
   faces?: 'detect';
+  /**
+   * Leave out near-duplicates (one kept per group) as well as exact copies. Training does; scoring
+   * a folder does not, except to rebuild the split of a model trained that way (its record says).
+   */
+  nearDuplicates?: boolean;
+  /** Look for shortcuts (attributes that alone tell the classes apart): training warns about them. */
+  audit?: boolean;
   onStage?: (message: string) => void;
 }
 
@@ -53,13 +65,20 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
   const dataset = await discoverDataset(root);
   o.onStage?.(`found ${dataset.files.length} files in ${dataset.classes.length} classes (${dataset.classes.join(', ')}), ${dataset.layout === 'split' ? 'split layout' : `class folders, ${Math.round(o.valSplit * 100)}% held out for validation`}`);
   const limits = { ...DATASET_IMAGE_LIMITS, ...o.limits };
-  const report = await cleanDataset(dataset, { limits, decodeCheck: false });
-  const records: ImageRecord[] = assignValidationSplit(report.valid, o.valSplit, o.seed).map((f) => ({
+  const report = await cleanDataset(dataset, { limits, decodeCheck: false, nearDuplicates: o.nearDuplicates ? 'report' : 'off', audit: o.audit });
+  const assigned: ImageRecord[] = assignValidationSplit(report.valid, o.valSplit, o.seed).map((f) => ({
     ...f,
     split: f.split!,
     classIndex: dataset.classes.indexOf(f.label),
   }));
   const skipped = [...report.problems];
+  const leaks = [...report.leaks];
+  const leaked = nearDuplicateLeaks(assigned, report.nearDuplicates);
+  for (const p of leaked.values()) {
+    skipped.push(p);
+    leaks.push(p);
+  }
+  const records = assigned.filter((r) => !leaked.has(r));
   const decodeFace = o.faces === 'detect' ? await faceDecoder(o.spec, limits, (m) => o.onStage?.(m)) : undefined;
   const splits: PreparedDataset['splits'] = {};
   try {
@@ -91,7 +110,7 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
     counts[r.split][r.label]++;
   }
   skipped.sort((a, b) => (a.file < b.file ? -1 : 1));
-  return { dataset, classes: dataset.classes, splits, skipped, leaks: report.leaks, fingerprint: { count: used.length, sha256: hash.digest('hex') }, counts };
+  return { dataset, classes: dataset.classes, splits, skipped, leaks, nearDuplicates: report.nearDuplicates, shortcuts: report.shortcuts, fingerprint: { count: used.length, sha256: hash.digest('hex') }, counts };
 }
 
 /**
@@ -133,4 +152,26 @@ async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (m
     return picked;
   };
   return { decode, threads: cropper.threads, close: () => cropper.close() };
+}
+
+/**
+ * Evaluation images that are near-copies of a training image, once splits are assigned (for class
+ * folders the split is drawn after cleaning, so a copy can land on either side): they leave
+ * evaluation, the training copy stays. Copies within one split, or under different labels, stay
+ * in the data; clean reports them and train warns about conflicting labels.
+ */
+function nearDuplicateLeaks(records: ImageRecord[], groups: NearDuplicateGroup[]): Map<ImageRecord, CleanProblem> {
+  const byPath = new Map(records.map((r) => [r.relPath, r]));
+  const out = new Map<ImageRecord, CleanProblem>();
+  for (const g of groups) {
+    const members = g.files.map((f) => byPath.get(f)).filter((r): r is ImageRecord => r !== undefined);
+    const trained = members.find((r) => r.split === 'train');
+    if (!trained) continue;
+    for (const r of members) {
+      if (r.split === 'train') continue;
+      const pair = g.pairs.find((p) => (p.a === r.relPath && p.b === trained.relPath) || (p.b === r.relPath && p.a === trained.relPath));
+      out.set(r, { file: r.relPath, problem: 'near-duplicate', detail: `the same picture as ${trained.relPath} in train${pair ? ` (${pair.distance}/64 bits apart${pair.mirrored ? ', mirrored' : ''})` : ''} — TRAIN/${r.split.toUpperCase()} LEAK: excluded from ${r.split}` });
+    }
+  }
+  return out;
 }

@@ -70,6 +70,9 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
     seed,
     limits: options.limits,
     faces: meta.preprocessing.faces && options.faces !== false ? 'detect' : undefined,
+    // Copies of a picture count once, and never on both sides of a split; but a split rebuilt for a
+    // model trained before near-duplicates were left out must leave out only what it did.
+    nearDuplicates: !(valSplit > 0 && meta.dataset?.nearDuplicates !== true),
   });
   const recorded = split !== 'all' && found.layout === 'class-folders' ? meta.dataset?.counts[split] : undefined;
   if (recorded && Object.values(recorded).reduce((a, b) => a + b, 0) !== data.fingerprint.count) {

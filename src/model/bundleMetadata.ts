@@ -66,4 +66,6 @@ export interface DatasetRecord {
   fingerprint: { count: number; sha256: string };
   counts: Record<string, Record<string, number>>;
   skipped: number;
+  /** Near-duplicates were left out (one kept per group) besides exact copies; absent in bundles from before. */
+  nearDuplicates?: boolean;
 }

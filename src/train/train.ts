@@ -65,9 +65,12 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const outDir = o.out ? await claimBundleOutput(o.out, { overwrite: o.overwrite, inputs: [dataDir] }) : undefined;
   let previousKept: string | undefined;
 
-  const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, faces: o.faces === 'detect' ? 'detect' : undefined, onStage: (message) => emit({ type: 'stage', message }) });
+  const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, faces: o.faces === 'detect' ? 'detect' : undefined, nearDuplicates: true, audit: true, onStage: (message) => emit({ type: 'stage', message }) });
   if (data.skipped.length) emit({ type: 'warning', message: `skipped ${data.skipped.length} file(s) that failed checks (run \`happysad clean ${dataDir}\` for the list)` });
-  if (data.leaks.length) emit({ type: 'warning', message: `${data.leaks.length} evaluation image(s) are exact copies of training images; they were excluded from evaluation` });
+  if (data.leaks.length) emit({ type: 'warning', message: `TRAIN/EVALUATION LEAK: ${data.leaks.length} evaluation image(s) are copies (exact or near) of training images; they were excluded from evaluation (\`happysad clean ${dataDir}\` lists them)` });
+  for (const s of data.shortcuts) emit({ type: 'warning', message: `SHORTCUT: ${s.attribute} alone tells the classes apart (cross-validated balanced accuracy ${s.balancedAccuracy.toFixed(2)}): ${s.detail}` });
+  const conflicting = data.nearDuplicates.filter((g) => g.conflictingLabels);
+  if (conflicting.length) emit({ type: 'warning', message: `CONFLICTING LABELS: ${conflicting.length} picture(s) look the same under more than one class (e.g. ${conflicting[0]!.files.join(' and ')}); check them (\`happysad clean ${dataDir}\` lists them all)` });
   const trainSet = data.splits.train;
   if (!trainSet || trainSet.items.length === 0) throw new DatasetError(`${dataDir}: no usable training images (run \`happysad clean ${dataDir}\` to see why each file was skipped)`);
   // Counted after the checks, not from the folder listing: a class whose every file was rejected
@@ -137,7 +140,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       runId,
       seconds: (Date.now() - started) / 1000,
     },
-    dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length },
+    dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length, nearDuplicates: true },
     metrics,
   });
 

@@ -36,7 +36,7 @@ test('clean --json reports problems in the documented shape and exits 1; a clean
   const r = happysad('clean', dir, '--json');
   assert.equal(r.code, 1);
   const out = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(out).sort(), ['ok', 'problems', 'total']);
+  assert.deepEqual(Object.keys(out).sort(), ['nearDuplicates', 'ok', 'problems', 'shortcuts', 'total']);
   assert.equal(out.total, 5);
   assert.equal(out.ok, 4);
   assert.deepEqual(Object.keys(out.problems[0]).sort(), ['detail', 'file', 'problem']);
