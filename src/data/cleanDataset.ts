@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { inspectImageBytes, type ImageInspection, type ImageProblem } from './inspectImage.js';
 import type { ImageAttributes, NearDuplicateGroup, Shortcut } from './auditTypes.js';
 import { imageAttributes } from './imageAttributes.js';
+import { AuditCache } from './auditCache.js';
 import { auditShortcuts } from './shortcutAudit.js';
 import { findNearDuplicates, type HashedFile } from './nearDuplicates.js';
 import { perceptualHash, type ImageHashes } from './perceptualHash.js';
@@ -59,6 +60,8 @@ export interface CleanOptions {
   nearDuplicates?: 'drop' | 'report' | 'off';
   /** Measure each image's non-expression attributes and look for shortcuts (default false). */
   audit?: boolean;
+  /** Keep hashes and attributes in the cache by content (AuditCache; default true). */
+  cache?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -75,7 +78,9 @@ export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOpt
   let done = 0;
   const nearMode = options.nearDuplicates ?? 'drop';
   const withHashes = nearMode !== 'off';
-  const inspections = await mapConcurrent(dataset.files, options.concurrency ?? Math.max(2, availableParallelism()), async (f): Promise<ImageInspection & { hashes?: ImageHashes; attributes?: ImageAttributes }> => {
+  const cache = options.cache === false ? undefined : new AuditCache();
+  // Twice the cores: a warm cache makes this mostly file reads, which overlap.
+  const inspections = await mapConcurrent(dataset.files, options.concurrency ?? Math.max(4, 2 * availableParallelism()), async (f): Promise<ImageInspection & { hashes?: ImageHashes; attributes?: ImageAttributes }> => {
     let bytes: Buffer;
     try {
       bytes = await readFile(f.file);
@@ -84,9 +89,15 @@ export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOpt
       return { ok: false, problem: 'corrupt', detail: `cannot read file: ${messageOf(err)}` };
     }
     const r = await inspectImageBytes(bytes, limits, { decodeCheck: options.decodeCheck ?? true });
+    if (!r.ok || (!withHashes && !options.audit)) {
+      options.onProgress?.(++done, dataset.files.length);
+      return r;
+    }
+    const cached = cache ? await cache.get(r.sha256) : {};
     // A file that decoded but cannot be hashed is still a good image; it just takes no part in the search.
-    const hashes = r.ok && withHashes ? await perceptualHash(bytes).catch(() => undefined) : undefined;
-    const attributes = r.ok && options.audit ? await imageAttributes(bytes, r.format) : undefined;
+    const hashes = withHashes ? cached.hashes ?? (await perceptualHash(bytes).catch(() => undefined)) : undefined;
+    const attributes = options.audit ? cached.attributes ?? (await imageAttributes(bytes, r.format)) : undefined;
+    if (cache && ((hashes && !cached.hashes) || (attributes && !cached.attributes))) await cache.put(r.sha256, { ...cached, ...(hashes ? { hashes } : {}), ...(attributes ? { attributes } : {}) });
     options.onProgress?.(++done, dataset.files.length);
     return { ...r, hashes, attributes };
   });
