@@ -7,7 +7,7 @@
  * --data: a folder of images (default ../shared/datasets/web-happysad, else generated images).
  * Matching runs on synthetic hashes (uniform random, every tenth file a planted copy 0-6 bits
  * away), so it measures the index itself; real collections cluster more (FER2013's 13,593 faces
- * took 0.43 s to match, see the closing note of #14).
+ * took 0.21 s to match, see the closing note of #14).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
