@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { cacheRoot } from '../io/cacheRoot.js';
 import type { ImageAttributes } from './auditTypes.js';
-import { cacheRoot } from './faceCropCache.js';
 import type { ImageHashes } from './perceptualHash.js';
 
 /**

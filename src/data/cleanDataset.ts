@@ -3,7 +3,7 @@ import { OptionError } from '../base/errors.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isInside } from '../io/outputPaths.js';
 import { availableParallelism } from 'node:os';
-import type { DiscoveredDataset, DatasetFile } from './discoverDataset.js';
+import { splitRank, type DiscoveredDataset, type DatasetFile } from './discoverDataset.js';
 import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { readFile } from 'node:fs/promises';
 import { inspectImageBytes, type ImageInspection, type ImageProblem } from './inspectImage.js';
@@ -11,7 +11,7 @@ import type { ImageAttributes, NearDuplicateGroup, Shortcut } from './auditTypes
 import { imageAttributes } from './imageAttributes.js';
 import { AuditCache } from './auditCache.js';
 import { auditShortcuts } from './shortcutAudit.js';
-import { findNearDuplicates, type HashedFile } from './nearDuplicates.js';
+import { findNearDuplicates, matchNote, type HashedFile } from './nearDuplicates.js';
 import { perceptualHash, type ImageHashes } from './perceptualHash.js';
 import { messageOf } from '../base/messageOf.js';
 import { mapConcurrent } from '../base/mapConcurrent.js';
@@ -65,7 +65,6 @@ export interface CleanOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const SPLIT_RANK = { train: 0, val: 1, test: 2, undefined: 0 } as const;
 
 /**
  * Checks every file of a dataset by content and finds exact duplicates by hash. Of a duplicate
@@ -120,7 +119,7 @@ export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOpt
   const dropped = new Set<ValidFile>();
   for (const group of byHash.values()) {
     if (group.length < 2) continue;
-    group.sort((a, b) => SPLIT_RANK[`${a.split}`] - SPLIT_RANK[`${b.split}`] || (a.relPath < b.relPath ? -1 : 1));
+    group.sort((a, b) => splitRank(a.split) - splitRank(b.split) || (a.relPath < b.relPath ? -1 : 1));
     const labels = new Set(group.map((f) => f.label));
     if (labels.size > 1) {
       // The same picture under two labels is evidence for neither: exclude every copy.
@@ -168,11 +167,7 @@ function reportNearDuplicates(files: ValidFile[], hashOf: Map<ValidFile, ImageHa
   const byPath = new Map(files.map((f) => [f.relPath, f]));
   const groups = findNearDuplicates(hashed);
   for (const g of groups) {
-    const distanceTo = (a: string, b: string) => g.pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a));
-    const describe = (file: string, other: string) => {
-      const m = distanceTo(file, other);
-      return `${other}${m ? ` (${m.distance}/64 bits apart${m.mirrored ? ', mirrored' : ''})` : ' (through another copy)'}`;
-    };
+    const describe = (file: string, other: string) => `${other}${matchNote(g, file, other) ?? ' (through another copy)'}`;
     if (g.conflictingLabels) {
       for (const file of g.files) {
         dropped.add(byPath.get(file)!);

@@ -5,6 +5,11 @@ import { DatasetError } from '../base/errors.js';
 
 export type Split = 'train' | 'val' | 'test';
 
+/** Train before val before test (a file without a split is training data): which copy of a picture to keep. */
+export function splitRank(split: string | undefined): number {
+  return split === 'val' ? 1 : split === 'test' ? 2 : 0;
+}
+
 /** One file found in a dataset, before its content has been checked. */
 export interface DatasetFile {
   /** Absolute path. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { cacheRoot } from '../io/cacheRoot.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
 import type { FaceDecoded } from './decodeFaces.js';
@@ -67,12 +67,4 @@ export class FaceCropCache {
     const blob = Buffer.concat([length, header, ...decoded.faces.map((f) => f.image.data), ...(decoded.whole ? [decoded.whole.data] : [])]);
     await writeFileAtomic(join(this.dir, key.slice(0, 2), `${key}.faces`), blob, { durable: false }).catch(() => undefined);
   }
-}
-
-/** $HAPPYSAD_CACHE, else the XDG cache folder ($XDG_CACHE_HOME, else ~/.cache) + /happysad. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HAPPYSAD_CACHE) return env.HAPPYSAD_CACHE;
-  // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
-  const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(xdg, 'happysad');
 }

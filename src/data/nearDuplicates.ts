@@ -1,5 +1,6 @@
 import { hammingDistance, type Hash64, type ImageHashes } from './perceptualHash.js';
 import type { NearDuplicateGroup } from './auditTypes.js';
+import { splitRank } from './discoverDataset.js';
 
 /**
  * Two pictures whose 64-bit hashes differ in at most this many bits (and whose 256-bit hashes
@@ -30,8 +31,6 @@ export interface HashedFile {
  */
 export const NEAR_DUPLICATE_FINE_BITS = 48;
 
-const SPLIT_RANK: Record<string, number> = { train: 0, val: 1, test: 2 };
-
 /**
  * Groups pictures that are the same up to re-encoding, resizing, mirroring or a slight central crop.
  * Each file's whole-picture hash, its mirror and its centre crops are looked up among every
@@ -54,7 +53,7 @@ export function findNearDuplicates(files: HashedFile[], maxDistance = NEAR_DUPLI
   // arrays are several times faster there than following each file's object.
   const hi = Uint32Array.from(files, (f) => f.hashes.hash[0]);
   const lo = Uint32Array.from(files, (f) => f.hashes.hash[1]);
-  const chunk = (id: number, c: number) => chunkOf([hi[id]!, lo[id]!], c);
+  const chunk = (id: number, c: number) => chunkOf(hi[id]!, lo[id]!, c);
   // One bucket array per 16-bit chunk, laid out flat (counting sort): files whose chunk c is v
   // are ids[c][start[c][v] .. start[c][v + 1]).
   const start = Array.from({ length: 4 }, () => new Uint32Array(65537));
@@ -72,7 +71,7 @@ export function findNearDuplicates(files: HashedFile[], maxDistance = NEAR_DUPLI
     const probes: [Hash64, boolean, number[] | undefined][] = [[f.hashes.hash, false, f.hashes.fine?.hash], [f.hashes.mirror, true, f.hashes.fine?.mirror], ...f.hashes.crops.map((h, k): [Hash64, boolean, number[] | undefined] => [h, false, f.hashes.fine?.crops[k]])];
     for (const [probe, mirrored, fineProbe] of probes) {
       for (let c = 0; c < 4; c++) {
-        const key = chunkOf(probe, c);
+        const key = chunkOf(probe[0], probe[1], c);
         const [s, list] = [start[c]!, ids[c]!];
         for (const mask of masks) {
           const v = key ^ mask;
@@ -120,7 +119,7 @@ export function findNearDuplicates(files: HashedFile[], maxDistance = NEAR_DUPLI
   }
   const keepOrder = (a: number, b: number) => {
     const [fa, fb] = [files[a]!, files[b]!];
-    return (SPLIT_RANK[fa.split ?? 'train'] ?? 0) - (SPLIT_RANK[fb.split ?? 'train'] ?? 0) || fb.width * fb.height - fa.width * fa.height || (fa.relPath < fb.relPath ? -1 : fa.relPath > fb.relPath ? 1 : 0);
+    return splitRank(fa.split) - splitRank(fb.split) || fb.width * fb.height - fa.width * fa.height || (fa.relPath < fb.relPath ? -1 : fa.relPath > fb.relPath ? 1 : 0);
   };
   const groups: NearDuplicateGroup[] = [];
   for (const [root, set] of members) {
@@ -141,8 +140,9 @@ export function findNearDuplicates(files: HashedFile[], maxDistance = NEAR_DUPLI
   return groups.sort((x, y) => (x.files[0]! < y.files[0]! ? -1 : 1));
 }
 
-function chunkOf(h: Hash64, c: number): number {
-  return c < 2 ? (h[0] >>> (16 * (1 - c))) & 0xffff : (h[1] >>> (16 * (3 - c))) & 0xffff;
+/** Chunk c (0-3, most significant first) of the hash whose words are hi, lo. */
+function chunkOf(hi: number, lo: number, c: number): number {
+  return c < 2 ? (hi >>> (16 * (1 - c))) & 0xffff : (lo >>> (16 * (3 - c))) & 0xffff;
 }
 
 /** XOR masks of every 16-bit key within `radius` bits of a key (radius ≤ 2: at most 137). */
@@ -157,4 +157,10 @@ function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** " (N/64 bits apart[, mirrored])" for two files of a group that matched directly; undefined when only through others. */
+export function matchNote(group: NearDuplicateGroup, a: string, b: string): string | undefined {
+  const m = group.pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a));
+  return m && ` (${m.distance}/64 bits apart${m.mirrored ? ', mirrored' : ''})`;
 }

@@ -60,12 +60,12 @@ function medianBits(coeffs: Float64Array): number[] {
 }
 
 /** pHash of 32x32 luma values (row-major), optionally read mirrored. */
-export function hashLuma(luma: ArrayLike<number>, mirrored = false): Hash64 {
+function hashLuma(luma: ArrayLike<number>, mirrored = false): Hash64 {
   return medianBits(lowFrequencies(luma, KEEP, mirrored)) as Hash64;
 }
 
 /** The 256-bit hash that confirms a 64-bit match (8 words). */
-export function fineHashLuma(luma: ArrayLike<number>, mirrored = false): number[] {
+function fineHashLuma(luma: ArrayLike<number>, mirrored = false): number[] {
   return medianBits(lowFrequencies(luma, FINE, mirrored));
 }
 

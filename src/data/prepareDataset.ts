@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { assignValidationSplit } from './assignValidationSplit.js';
 import { cleanDataset, type CleanProblem, type ValidFile } from './cleanDataset.js';
 import type { NearDuplicateGroup, Shortcut } from './auditTypes.js';
+import { matchNote } from './nearDuplicates.js';
 import { discoverDataset, type DiscoveredDataset, type Split } from './discoverDataset.js';
 import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { loadImages, type ImageSet } from './loadImages.js';
@@ -169,8 +170,7 @@ function nearDuplicateLeaks(records: ImageRecord[], groups: NearDuplicateGroup[]
     if (!trained) continue;
     for (const r of members) {
       if (r.split === 'train') continue;
-      const pair = g.pairs.find((p) => (p.a === r.relPath && p.b === trained.relPath) || (p.b === r.relPath && p.a === trained.relPath));
-      out.set(r, { file: r.relPath, problem: 'near-duplicate', detail: `the same picture as ${trained.relPath} in train${pair ? ` (${pair.distance}/64 bits apart${pair.mirrored ? ', mirrored' : ''})` : ''} — TRAIN/${r.split.toUpperCase()} LEAK: excluded from ${r.split}` });
+      out.set(r, { file: r.relPath, problem: 'near-duplicate', detail: `the same picture as ${trained.relPath} in train${matchNote(g, r.relPath, trained.relPath) ?? ''} — TRAIN/${r.split.toUpperCase()} LEAK: excluded from ${r.split}` });
     }
   }
   return out;

@@ -7,8 +7,8 @@ import { DEFAULT_IMAGE_LIMITS } from '../data/imageLimits.js';
 import { MIN_IMAGES_PER_CLASS } from '../data/shortcutAudit.js';
 import { attributeHistogramSpec, categoryMixSpec, classShareSpec, type HistogramAxis } from './cleanCharts.js';
 import { renderChartSvg, scopeSvgIds, type ChartSpec } from './renderChart.js';
-import { CLEAN_REPORT_FORMAT, claimReportOutput, REPORT_HTML, REPORT_JSON, writeReportFiles } from './reportOutput.js';
-import { esc, REPORT_STYLE } from './reportPage.js';
+import { CLEAN_REPORT_FORMAT, claimReportOutput, DEFAULT_REPORT_FOLDER, REPORT_HTML, REPORT_JSON, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
+import { esc, REPORT_STYLE, type Thumbnail } from './reportPage.js';
 
 /** What `clean` found, as the data check report takes it. */
 export interface CleanReportInput {
@@ -25,25 +25,20 @@ export interface CleanReportInput {
   shortcuts: Shortcut[];
 }
 
-export interface CleanReportOptions {
+export interface CleanReportOptions extends ReportFolderOptions {
   /** Longest side of a near-duplicate thumbnail, in pixels. */
   thumbnailSize?: number;
   /** Near-duplicate groups shown on the page (conflicts and leaks first); report.json holds them all. */
   maxGroups?: number;
   /** Images shown per group. */
   maxPerGroup?: number;
-  /** Folders read as input, which the report must not go into (the dataset always is one). */
-  inputs?: string[];
-  /** The option that named the folder, for error messages. */
-  flag?: string;
 }
 
 export const DEFAULT_CLEAN_REPORT_OPTIONS = {
   thumbnailSize: 128,
   maxGroups: 60,
   maxPerGroup: 12,
-  inputs: [] as string[],
-  flag: '--report',
+  ...DEFAULT_REPORT_FOLDER,
 } satisfies Required<CleanReportOptions>;
 
 /** ImageAttributes as JSON holds them: a figure that could not be measured (NaN) is null. */
@@ -313,12 +308,6 @@ ${problems.map((p) => `<tr><td class="mono">${esc(p.file)}</td><td>${esc(p.probl
   const summary = `${problems.length} file(s) not used: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`;
   // A long list stays folded so the page's findings come first; a short one is shown.
   return problems.length > 30 ? `<details><summary>${esc(summary)}</summary>${table}</details>` : `<p class="note">${esc(summary)}.</p>${table}`;
-}
-
-interface Thumbnail {
-  src: string;
-  width: number;
-  height: number;
 }
 
 /** A small JPEG of an image as people see it (EXIF-rotated, transparency on white); null when it cannot be read. */

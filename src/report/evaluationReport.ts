@@ -13,28 +13,23 @@ import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { packageRoot } from '../base/packageRoot.js';
 import { confusionSpec, precisionRecallSpec, rocSpec, scoreHistogramSpec } from './evaluationCharts.js';
 import { PALETTE, renderChartSvg, scopeSvgIds } from './renderChart.js';
-import { esc, fact, REPORT_STYLE } from './reportPage.js';
-import { claimReportOutput, REPORT_FORMAT, REPORT_HTML, REPORT_JSON, writeReportFiles } from './reportOutput.js';
+import { esc, fact, REPORT_STYLE, type Thumbnail } from './reportPage.js';
+import { claimReportOutput, DEFAULT_REPORT_FOLDER, REPORT_FORMAT, REPORT_HTML, REPORT_JSON, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
 
-export interface EvaluationReportOptions {
+export interface EvaluationReportOptions extends ReportFolderOptions {
   /** How many of the most confident mistakes the gallery shows. */
   mistakes?: number;
   /** Longest side of a gallery thumbnail, in pixels. */
   thumbnailSize?: number;
   /** Width of a score histogram's bins. */
   histogramStep?: number;
-  /** Folders read as input, which the report must not go into (the evaluated dataset always is one). */
-  inputs?: string[];
-  /** The option that named the folder, for error messages. */
-  flag?: string;
 }
 
 export const DEFAULT_EVALUATION_REPORT_OPTIONS = {
   mistakes: 12,
   thumbnailSize: 128,
   histogramStep: 0.05,
-  inputs: [] as string[],
-  flag: '--report',
+  ...DEFAULT_REPORT_FOLDER,
 } satisfies Required<EvaluationReportOptions>;
 
 /** The model as the report needs it: its metadata and, when known, the folder it was read from. */
@@ -265,7 +260,7 @@ ${data.data.skipped.length ? `<section id="skipped"><h2>Skipped files</h2><detai
 `;
 }
 
-function mistakeFigure(r: EvaluatedImage & { margin: number }, thumb: { src: string; width: number; height: number } | null, positiveClass: string, faceModel: boolean): string {
+function mistakeFigure(r: EvaluatedImage & { margin: number }, thumb: Thumbnail | null, positiveClass: string, faceModel: boolean): string {
   const alt = `${r.file}: true ${r.truth}, predicted ${r.label}`;
   const image = thumb ? `<img src="${thumb.src}" width="${thumb.width}" height="${thumb.height}" alt="${esc(alt)}">` : `<div class="missing" role="img" aria-label="${esc(alt)}">image unavailable</div>`;
   return `<figure class="mistake">${image}<figcaption><span class="file" title="${esc(r.file)}">${esc(basename(r.file))}</span><span>true <b>${esc(r.truth)}</b> → <b class="wrong">${esc(r.label)}</b></span><span>p(${esc(positiveClass)}) ${r.score.toFixed(3)}</span>${faceModel && !r.box ? '<span class="whole">whole image classified</span>' : ''}</figcaption></figure>`;
@@ -276,7 +271,7 @@ function mistakeFigure(r: EvaluatedImage & { margin: number }, thumb: { src: str
  * detector saw (decodeFullImage: EXIF-rotated, capped size), so the image is decoded that same way
  * before shrinking. Best effort: a file gone or changed since the evaluation gives no thumbnail.
  */
-async function thumbnail(file: string, box: FaceBox | undefined, spec: PreprocessSpec, size: number): Promise<{ src: string; width: number; height: number } | null> {
+async function thumbnail(file: string, box: FaceBox | undefined, spec: PreprocessSpec, size: number): Promise<Thumbnail | null> {
   try {
     const full = await decodeFullImage(file, spec, DEFAULT_IMAGE_LIMITS);
     const k = size / Math.max(full.width, full.height);

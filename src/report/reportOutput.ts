@@ -20,13 +20,23 @@ export interface ReportOutput {
   replaces: boolean;
 }
 
+/** Where a report may go, for every kind of report. */
+export interface ReportFolderOptions {
+  /** Folders read as input, which the report must not go into (the dataset always is one). */
+  inputs?: string[];
+  /** The option that named the folder, for error messages. */
+  flag?: string;
+}
+
+export const DEFAULT_REPORT_FOLDER = { inputs: [] as string[], flag: '--report' } satisfies Required<ReportFolderOptions>;
+
 /**
  * Decides whether a report may be written to `out`, before any work starts: a new or empty folder,
  * or one holding a report written earlier (regenerated from the same inputs, so replacing it loses
  * nothing; anything a user added beside it is kept). Refused: a file, a folder inside or around one
  * of the inputs, and a folder of anything else.
  */
-export async function claimReportOutput(out: string, options: { inputs?: string[]; flag?: string; format?: string } = {}): Promise<ReportOutput> {
+export async function claimReportOutput(out: string, options: ReportFolderOptions & { format?: string } = {}): Promise<ReportOutput> {
   const flag = options.flag ?? '--report';
   const format = options.format ?? REPORT_FORMAT;
   // A link to a folder: write into the folder it names, not over the link.

@@ -56,3 +56,10 @@ figcaption .file { font-family: 'DejaVu Sans Mono', monospace; font-size: 11.5px
 details ul { font-size: 13px; }
 footer { color: var(--muted); font-size: 13px; padding-bottom: 32px; border-top: 1px solid var(--line); padding-top: 12px; }
 `;
+
+/** A small image embedded in a report page as a data: URL. */
+export interface Thumbnail {
+  src: string;
+  width: number;
+  height: number;
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { COMMAND_TABLE, type CommandName } from '../../cli/commandTable.js';
 import { commandReferenceMarkdown, formatCommandHelp } from '../../cli/commandHelp.js';
 import { parseCommand } from '../../cli/parseCommand.js';
-import { cacheRoot } from '../../src/data/faceCropCache.js';
+import { cacheRoot } from '../../src/io/cacheRoot.js';
 import { OptionError } from '../../src/base/errors.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
