@@ -73,7 +73,7 @@ test('no import cycle between the folders of src/', () => {
  */
 const LAYERS: string[][] = [
   ['base'],
-  ['io', 'engine'],
+  ['io', 'engine', 'pixels'],
   ['runtime'],
   ['model'],
   ['data', 'faces', 'evaluate', 'predict', 'train', 'report', 'ensemble', 'interop'],
@@ -90,10 +90,14 @@ test('every folder of src/ is in a layer, and no import goes up a layer', () => 
 });
 
 /**
- * The portable core: pixels to model input, output interpretation, metrics. It runs unchanged in
- * a browser, so nothing it loads (directly or through what it imports) may be Node-only.
+ * The portable core: pixels to model input, face detection on loaded nets, the forward pass,
+ * output interpretation, metrics. It runs unchanged in a browser, so nothing it loads (directly or through what it imports) may be Node-only.
  */
-const PORTABLE = ['faces/cropFace.ts', 'faces/geometry.ts', 'predict/interpretOutput.ts', 'evaluate/computeMetrics.ts', 'evaluate/scoreOutputs.ts', 'evaluate/bestThreshold.ts', 'data/preprocessSpec.ts', 'train/augmentBatch.ts'];
+const PORTABLE = [
+  'pixels/resizePixels.ts', 'pixels/grayscale.ts', 'pixels/letterboxPixels.ts', 'data/modelInput.ts', 'data/facesToModelInputs.ts',
+  'faces/blazeFaceCore.ts', 'faces/cropFace.ts', 'faces/geometry.ts', 'runtime/forwardPass.ts', 'predict/interpretOutput.ts', 'predict/predictionRow.ts',
+  'evaluate/computeMetrics.ts', 'evaluate/scoreOutputs.ts', 'evaluate/bestThreshold.ts', 'data/preprocessSpec.ts', 'train/augmentBatch.ts',
+];
 
 test('the portable core loads nothing Node-only', () => {
   const nodeOnly = /^(node:|fs$|path$|os$|worker_threads$|sharp$|fastify|@fastify\/|h5wasm$|@vladmandic\/face-api)/;

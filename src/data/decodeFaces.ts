@@ -1,25 +1,10 @@
 import { createFaceDetector, type FaceDetector } from '../faces/detectFaces.js';
-import { cropFaceSync } from '../faces/cropFace.js';
-import type { FaceBox } from '../faces/types.js';
-import { decodeFullImage, rawToModelInput, type RawImage } from './decodeImage.js';
+import { decodeFullImage, rawToModelInput } from './decodeImage.js';
+import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from './facesToModelInputs.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import type { FaceCropSpec, PreprocessSpec } from './preprocessSpec.js';
 
-export interface FaceCrop {
-  box: FaceBox;
-  detectorScore: number;
-  /** The crop at the model's input size. */
-  image: RawImage;
-}
-
-/** An image as a face model sees it: its faces, or the whole image when none was found. */
-export interface FaceDecoded {
-  faces: FaceCrop[];
-  /** Set only when no face was found, or the image is itself a face crop: the whole image, classified instead. */
-  whole: RawImage | null;
-  /** Why `whole` is set: 'none-found' by the detector, or 'is-crop' (small enough to be a face crop, see FaceCropSpec.wholeImageMaxSide). */
-  wholeBecause?: 'none-found' | 'is-crop';
-}
+export type { FaceCrop, FaceDecoded } from './facesToModelInputs.js';
 
 /** What turns image files into face crops: a FaceCropper on this thread, or a pool of them. */
 export interface FaceDecoder {
@@ -41,17 +26,8 @@ export class FaceCropper implements FaceDecoder {
   }
 
   async decode(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, name?: string): Promise<FaceDecoded> {
-    const full = await decodeFullImage(input, spec, limits, 1600, name);
-    const maxSide = this.faces.wholeImageMaxSide;
-    if (maxSide !== undefined && Math.max(full.width, full.height) <= maxSide) return { faces: [], whole: await rawToModelInput(full, spec), wholeBecause: 'is-crop' };
-    const found = await this.detector.detect(full);
-    if (found.length === 0) return { faces: [], whole: await rawToModelInput(full, spec), wholeBecause: 'none-found' };
-    const faces: FaceCrop[] = [];
-    for (const face of found) {
-      const crop = cropFaceSync(full, face, { margin: this.faces.margin, align: this.faces.align });
-      faces.push({ box: face.box, detectorScore: face.score, image: await rawToModelInput(crop, spec) });
-    }
-    return { faces, whole: null };
+    const full = await decodeFullImage(input, spec, limits, FACE_SEARCH_MAX_SIDE, name);
+    return facesToModelInputs(full, { ...spec, faces: this.faces }, this.detector, rawToModelInput);
   }
 
   async close(): Promise<void> {

@@ -3,13 +3,9 @@ import { ImageError } from '../base/errors.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { messageOf } from '../base/messageOf.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
+import { hasPortableResize, rgbToModelInput, type RawImage } from './modelInput.js';
 
-export interface RawImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: 1 | 3;
-}
+export type { RawImage };
 
 /**
  * Decodes any supported image to the model's input size as uint8 pixels: EXIF orientation
@@ -43,8 +39,13 @@ export async function decodeRgbImage(input: Uint8Array | string, limits: ImageLi
   return decodeFullImage(input, { background: [0, 0, 0] }, limits, Infinity);
 }
 
-/** Brings raw RGB pixels (a face crop) to the model input, through the same tail as decodeImage. */
+/**
+ * Brings raw RGB pixels (a face crop) to the model input: rgbToModelInput, the definition the
+ * browser runs too (the same bytes as sharp's, and immune to a libvips upgrade); sharp only for
+ * a spec it cannot express ('cover', 'contain', 'nearest').
+ */
 export async function rawToModelInput(image: { data: Uint8Array; width: number; height: number; channels: 3 }, spec: PreprocessSpec): Promise<RawImage> {
+  if (hasPortableResize(spec)) return rgbToModelInput(image, spec);
   return toModelInput(sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }), spec, '<crop>');
 }
 

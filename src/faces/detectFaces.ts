@@ -5,6 +5,7 @@ import { asNetInput, loadFaceNet } from './faceModels.js';
 import { assertRgbImage, type Candidate, compareCandidates, copyRegion, mergeCandidates, toPixelBox } from './geometry.js';
 import { FACE_DETECTORS, type DetectedFace, type EyeLandmarks, type FaceDetectorKind, type Point, type RgbImage } from './types.js';
 import { loadBlazeFace } from './blazeFace.js';
+import { toDetectedFace } from './blazeFaceCore.js';
 import { letterbox } from './letterbox.js';
 
 export interface FaceDetectorOptions {
@@ -52,7 +53,7 @@ const SSD_INPUT = 512;
  * Mid-gray rather than black: on the example photos ssd scored the padded faces higher on gray,
  * and a flat mid value is the least like hair or a dark backdrop at the face's edge.
  */
-const CONTEXT_FILL = { r: 128, g: 128, b: 128 };
+const CONTEXT_FILL = [128, 128, 128] as const;
 /** The image occupies 1/(1 + 2 * CONTEXT_PAD) of the context canvas side. */
 const CONTEXT_PAD = 1;
 /**
@@ -191,8 +192,7 @@ async function blazeFaceDetector(opts: Readonly<Required<FaceDetectorOptions>>):
   return {
     options: opts,
     async detect(image) {
-      const found = await blaze.detect(image);
-      return found.map((d) => ({ box: d.box, score: d.score, ...(opts.landmarks ? { landmarks: { leftEye: d.keypoints.leftEye, rightEye: d.keypoints.rightEye } } : {}) }));
+      return (await blaze.detect(image)).map((d) => toDetectedFace(d, opts.landmarks));
     },
   };
 }

@@ -10,36 +10,20 @@ import { mapConcurrent } from '../base/mapConcurrent.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
+import { predictionRow, type FacePrediction, type PredictionRow } from './predictionRow.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import type { FaceDecoded, FaceDecoder } from '../data/decodeFaces.js';
 import { FaceCropperPool } from '../data/faceCropperPool.js';
 import { FaceCropCache } from '../data/faceCropCache.js';
 
-export interface Prediction {
+/** One input's answer: its name and the row (see PredictionRow), or why it could not be classified. */
+export interface Prediction extends PredictionRow {
   /** The file path, or `#i` for an in-memory buffer. */
   file: string;
-  /** For a face model: the most prominent face's; otherwise the whole image's. */
-  label?: string;
-  score?: number;
-  probabilities?: Record<string, number>;
-  /** Face models: every face found, most confident first. */
-  faces?: FacePrediction[];
-  /**
-   * Face models, when the whole image was classified: 'none-found' (no face detected), or
-   * 'is-crop' (the image is small enough to be a face crop itself; see FaceCropSpec.wholeImageMaxSide).
-   */
-  face?: 'none-found' | 'is-crop';
   error?: { code: string; message: string };
 }
 
-export interface FacePrediction {
-  /** [x, y, width, height] in pixels of the (EXIF-rotated) image. */
-  box: [number, number, number, number];
-  label: string;
-  score: number;
-  detector_score: number;
-  probabilities: Record<string, number>;
-}
+export type { FacePrediction };
 
 export interface PredictOptions {
   /** Images per forward pass (default 32). */
@@ -70,6 +54,11 @@ export class Classifier {
   /** Whether this model classifies faces found in images (its preprocessing says so). */
   get expectsFaces(): boolean {
     return Boolean(this.metadata.preprocessing.faces);
+  }
+
+  /** The folder the bundle was read from ('' for one built in memory). */
+  get bundleDir(): string | undefined {
+    return this.bundle.dir || undefined;
   }
 
   get metadata(): BundleMetadata {
@@ -131,15 +120,7 @@ export class Classifier {
         }
         const mine = decisions.slice(g, g + d.images.length);
         g += d.images.length;
-        const row = this.toPrediction(d.name, mine[0]);
-        if (d.faces?.whole) row.face = d.faces.wholeBecause ?? 'none-found';
-        else if (d.faces) {
-          row.faces = d.faces.faces.map((f, k) => {
-            const p = this.toPrediction(d.name, mine[k]);
-            return { box: f.box, label: p.label!, score: p.score!, detector_score: f.detectorScore, probabilities: p.probabilities! };
-          });
-        }
-        out.push(row);
+        out.push({ file: d.name, ...predictionRow(this.metadata, mine, d.faces) });
       }
     }
     return out;
@@ -156,16 +137,6 @@ export class Classifier {
     const pixels = new Uint8Array(images.length * size);
     images.forEach((im, i) => pixels.set(im.data, i * size));
     return this.classifyPixels(pixels, images.length, Math.max(1, images.length));
-  }
-
-  toPrediction(file: string, d: ClassDecision): Prediction {
-    const classes = this.metadata.classes;
-    return {
-      file,
-      label: classes[d.labelIndex],
-      score: d.score,
-      probabilities: Object.fromEntries(classes.map((c, k) => [c, d.probabilities[k]])),
-    };
   }
 
   /** Frees the model's memory and ends its worker threads. */

@@ -1,56 +1,64 @@
-// A plain-JS (no DOM, no Node API) re-implementation of what sharp 0.35 / libvips 8.18 does for
-//   sharp(raw).resize(w, h, { fit: 'fill', kernel })          (kernel 'linear' or 'lanczos3', 'cubic', ...)
-//   sharp(raw).grayscale()                                     (sRGB -> scRGB -> B_W, before the resize)
-// on uint8 interleaved pixels. Written from libvips/libvips v8.18.4:
-//   resample/resize.c (vips_resize: reducev then reduceh, gap 2.0, then affine for upsizing),
-//   resample/reducev.cpp, reduceh.cpp (+ _hwy: same integer maths), shrinkh.c, shrinkv.c (+ _hwy),
-//   resample/templates.h (filters, calculate_coefficients), interpolate.c (bilinear), bicubic.cpp,
-//   resample/affine.c, transform.c, colour/LabQ2sRGB.c (8-bit sRGB LUTs), colour/scRGB2BW.c
-// and lovell/sharp src/pipeline.cc (greyscale before resize, resize(1/hshrink, vscale 1/vshrink)),
-// src/common.cc (ResolveShrink).
-//
-// Image: { data: Uint8Array, width, height, channels }.
+/**
+ * libvips' resize, as sharp 0.35 (libvips 8.18) runs it for `resize(w, h, { fit: 'fill', kernel })`
+ * on raw uint8 pixels, re-implemented in plain JavaScript so the browser and Node compute the same
+ * bytes: the model input and the face detector's input are defined here, not by whichever libvips a
+ * host happens to have. test/pixels/resizePixels.test.ts compares it with sharp byte for byte, so a
+ * sharp upgrade that changes resampling fails CI instead of drifting silently.
+ *
+ * Written from libvips v8.18.4 resample/{resize.c, reducev.cpp, reduceh.cpp, shrinkh.c, shrinkv.c,
+ * templates.h, interpolate.c, bicubic.cpp, affine.c} and sharp's src/pipeline.cc. The steps: an
+ * integer box shrink (gap 2.0), a fixed-point (4.12) reduce with 65 sub-pixel phases, and for
+ * upsizing libvips' affine with the bilinear or bicubic interpolator. See research/browser-study.
+ */
+import type { Pixels } from './pixels.js';
+
+export type ResizeKernel = 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
+export const RESIZE_KERNELS: readonly ResizeKernel[] = ['linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'];
 
 const TRANSFORM_SCALE = 64; // VIPS_TRANSFORM_SCALE
-let reducevStrip = 16; // vips__fatstrip_height: best fit to sharp (1498/1500 random cases bit-exact, see stripFit.mjs)
-export function setReducevStrip(n) { reducevStrip = n; }
+/**
+ * vips__fatstrip_height: libvips computes reducev's source row once per region of this many rows,
+ * then adds the step row by row, so the fixed-point rounding depends on where regions start.
+ * 16 matched sharp on 1498 of 1500 random size pairs (the 2 others: mixed up/down, off by 1).
+ */
+const REDUCEV_STRIP = 16;
 const INTERPOLATE_SHIFT = 12;
 const INTERPOLATE_SCALE = 1 << INTERPOLATE_SHIFT;
 
 /** C rint(): round half to even. */
-function rint(x) {
+export function rint(x: number): number {
   const r = Math.round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 /** VIPS_ROUND_UINT */
-const roundUint = (x) => Math.floor(x + 0.5);
-const clip255 = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
+const roundUint = (x: number): number => Math.floor(x + 0.5);
+const clip255 = (v: number): number => (v < 0 ? 0 : Math.min(v , 255));
 
-function filterFn(kernel) {
+function filterFn(kernel: ResizeKernel): (x: number) => number {
   switch (kernel) {
     case 'linear':
-      return (x) => {
+      return (x: number) => {
         x = Math.abs(x);
         return x < 1 ? 1 - x : 0;
       };
     case 'cubic':
-      return (x) => cubicFilter(x, 0, 0.5);
+      return (x: number) => cubicFilter(x, 0, 0.5);
     case 'mitchell':
-      return (x) => cubicFilter(x, 1 / 3, 1 / 3);
+      return (x: number) => cubicFilter(x, 1 / 3, 1 / 3);
     case 'lanczos2':
-      return (x) => (x >= -2 && x <= 2 ? sinc(x) * sinc(x / 2) : 0);
+      return (x: number) => (x >= -2 && x <= 2 ? sinc(x) * sinc(x / 2) : 0);
     case 'lanczos3':
-      return (x) => (x >= -3 && x <= 3 ? sinc(x) * sinc(x / 3) : 0);
+      return (x: number) => (x >= -3 && x <= 3 ? sinc(x) * sinc(x / 3) : 0);
     default:
-      throw new Error(`kernel ${kernel} not implemented`);
+      throw new RangeError(`resize kernel '${String(kernel)}' is not one of ${RESIZE_KERNELS.join(', ')}`);
   }
 }
-function sinc(x) {
+function sinc(x: number): number {
   if (x === 0) return 1;
   x *= Math.PI;
   return Math.sin(x) / x;
 }
-function cubicFilter(x, B, C) {
+function cubicFilter(x: number, B: number, C: number): number {
   const ax = Math.abs(x);
   const ax2 = ax * ax;
   const ax3 = ax2 * ax;
@@ -58,7 +66,7 @@ function cubicFilter(x, B, C) {
   if (ax <= 2) return ((-B - 6 * C) * ax3 + (6 * B + 30 * C) * ax2 + (-12 * B - 48 * C) * ax + (8 * B + 24 * C)) / 6;
   return 0;
 }
-function points(kernel, shrink) {
+function points(kernel: ResizeKernel, shrink: number): number {
   switch (kernel) {
     case 'linear':
       return 2 * rint(shrink) + 1;
@@ -69,14 +77,14 @@ function points(kernel, shrink) {
     case 'lanczos3':
       return 2 * rint(3 * shrink) + 1;
     default:
-      throw new Error(`kernel ${kernel} not implemented`);
+      throw new RangeError(`resize kernel '${String(kernel)}' is not one of ${RESIZE_KERNELS.join(', ')}`);
   }
 }
 
 /** The 65 fixed-point masks (short, 4.12) of reduceh/reducev. */
-function masks(kernel, n, shrink) {
+function masks(kernel: ResizeKernel, n: number, shrink: number): Int32Array[] {
   const f = filterFn(kernel);
-  const out = [];
+  const out: Int32Array[] = [];
   for (let t = 0; t <= TRANSFORM_SCALE; t++) {
     const x = t / TRANSFORM_SCALE;
     const half = x + n / 2 - 1;
@@ -95,7 +103,7 @@ function masks(kernel, n, shrink) {
 }
 
 /** vips_shrinkv(ceil: TRUE), uchar: box average of `v` rows, edge rows repeated. */
-function shrinkv(img, v) {
+function shrinkv(img: Pixels, v: number): Pixels {
   const { data, width, height, channels } = img;
   const outH = Math.ceil(height / v);
   const ne = width * channels;
@@ -117,7 +125,7 @@ function shrinkv(img, v) {
 }
 
 /** vips_shrinkh(ceil: TRUE), uchar. */
-function shrinkh(img, h) {
+function shrinkh(img: Pixels, h: number): Pixels {
   const { data, width, height, channels: b } = img;
   const outW = Math.ceil(width / h);
   const out = new Uint8Array(outW * height * b);
@@ -142,7 +150,7 @@ function shrinkh(img, h) {
 }
 
 /** vips_reducev(vshrink, kernel, gap). */
-function reducev(img, vshrink, kernel, gap = 2, strip = reducevStrip) {
+function reducev(img: Pixels, vshrink: number, kernel: ResizeKernel, gap = 2, strip = REDUCEV_STRIP): Pixels {
   const height = roundUint(img.height / vshrink);
   let extra = height * vshrink - img.height;
   let residual = vshrink;
@@ -191,7 +199,7 @@ function reducev(img, vshrink, kernel, gap = 2, strip = reducevStrip) {
     const o = y * ne;
     for (let z = 0; z < ne; z++) {
       const v = acc[z] >> INTERPOLATE_SHIFT;
-      out[o + z] = v < 0 ? 0 : v > 255 ? 255 : v;
+      out[o + z] = v < 0 ? 0 : Math.min(v , 255);
     }
     Y += residual;
   }
@@ -199,7 +207,7 @@ function reducev(img, vshrink, kernel, gap = 2, strip = reducevStrip) {
 }
 
 /** vips_reduceh(hshrink, kernel, gap). */
-function reduceh(img, hshrink, kernel, gap = 2) {
+function reduceh(img: Pixels, hshrink: number, kernel: ResizeKernel, gap = 2): Pixels {
   const width = roundUint(img.width / hshrink);
   let extra = width * hshrink - img.width;
   let residual = hshrink;
@@ -220,7 +228,7 @@ function reduceh(img, hshrink, kernel, gap = 2) {
   const out = new Uint8Array(width * height * b);
   // Per output column: first tap and mask (the same for every row).
   const firstTap = new Int32Array(width);
-  const maskOf = new Array(width);
+  const maskOf: Int32Array[] = new Array(width);
   let X = 0.5 * residual - 0.5 - hoffset;
   for (let x = 0; x < width; x++) {
     const ix = Math.trunc(X);
@@ -247,7 +255,7 @@ function reduceh(img, hshrink, kernel, gap = 2) {
         let sum = INTERPOLATE_SCALE >> 1;
         for (let i = 0; i < n; i++) sum += coef[t0 + i] * data[row + taps[t0 + i] + z];
         const v = sum >> INTERPOLATE_SHIFT;
-        out[o++] = v < 0 ? 0 : v > 255 ? 255 : v;
+        out[o++] = v < 0 ? 0 : Math.min(v , 255);
       }
     }
   }
@@ -255,8 +263,8 @@ function reduceh(img, hshrink, kernel, gap = 2) {
 }
 
 /** Catmull-Rom coefficient tables of vips' bicubic interpolator (int, 4.12). */
-let bicubicTable;
-function bicubicMasks() {
+let bicubicTable: Int32Array[] | undefined;
+function bicubicMasks(): Int32Array[] {
   if (bicubicTable) return bicubicTable;
   bicubicTable = [];
   for (let t = 0; t <= TRANSFORM_SCALE; t++) {
@@ -278,7 +286,7 @@ function bicubicMasks() {
  * vips_affine(hscale, 0, 0, vscale, idx = idy = 0.5, extend copy) with 'bilinear' (kernel linear)
  * or 'bicubic' (other kernels): the upsizing step of vips_resize.
  */
-function affineUp(img, hscale, vscale, interp) {
+function affineUp(img: Pixels, hscale: number, vscale: number, interp: 'bilinear' | 'bicubic'): Pixels {
   const { data, width: W, height: H, channels: b } = img;
   const det = hscale * vscale;
   const tmp = 1 / det;
@@ -291,8 +299,8 @@ function affineUp(img, hscale, vscale, interp) {
   const idx = 0.5 - 1; // resize's 0.5, minus the one-pixel border affine adds
   // Continuous coordinates in the embedded input (border of windowOffset + 1, edge-extended).
   const border = windowOffset + 1;
-  const at = (ex, ey, c) => data[(Math.min(H - 1, Math.max(0, ey - border)) * W + Math.min(W - 1, Math.max(0, ex - border))) * b + c];
-  const cub = interp === 'bicubic' ? bicubicMasks() : null;
+  const at = (ex: number, ey: number, c: number): number => data[(Math.min(H - 1, Math.max(0, ey - border)) * W + Math.min(W - 1, Math.max(0, ex - border))) * b + c];
+  const cub = interp === 'bicubic' ? bicubicMasks() : [];
   for (let y = 0; y < outH; y++) {
     const iy = id * y - idx + windowOffset;
     let ix = ia * 0 - idx + windowOffset;
@@ -316,7 +324,7 @@ function affineUp(img, hscale, vscale, interp) {
         const ty = ((Math.trunc(iy * TRANSFORM_SCALE * 2) & (TRANSFORM_SCALE * 2 - 1)) + 1) >> 1;
         const cx = cub[tx];
         const cy = cub[ty];
-        const round = (v) => (v + (INTERPOLATE_SCALE >> 1)) >> INTERPOLATE_SHIFT;
+        const round = (v: number): number => (v + (INTERPOLATE_SCALE >> 1)) >> INTERPOLATE_SHIFT;
         for (let c = 0; c < b; c++) {
           const r = [0, 1, 2, 3].map((j) => round(cx[0] * at(fx - 1, fy - 1 + j, c) + cx[1] * at(fx, fy - 1 + j, c) + cx[2] * at(fx + 1, fy - 1 + j, c) + cx[3] * at(fx + 2, fy - 1 + j, c)));
           out[o + c] = clip255(round(cy[0] * r[0] + cy[1] * r[1] + cy[2] * r[2] + cy[3] * r[3]));
@@ -329,18 +337,18 @@ function affineUp(img, hscale, vscale, interp) {
 }
 
 /** sharp's resize(w, h, { fit: 'fill', kernel }) of a uint8 image (any band count). */
-export function resizeFill(img, w, h, kernel = 'lanczos3') {
+export function resizeFill(img: Pixels, w: number, h: number, kernel: ResizeKernel = 'lanczos3'): Pixels {
   return resizeShrink(img, img.width / w, img.height / h, kernel);
 }
 
 /** sharp's resize(1600, 1600, { fit: 'inside', withoutEnlargement: true }) (decodeFullImage's bound). */
-export function resizeInside(img, maxW, maxH, kernel = 'lanczos3') {
+export function resizeInside(img: Pixels, maxW: number, maxH: number, kernel: ResizeKernel = 'lanczos3'): Pixels {
   const s = Math.max(1, Math.max(img.width / maxW, img.height / maxH));
   return resizeShrink(img, Math.min(s, img.width), Math.min(s, img.height), kernel);
 }
 
 /** vips_resize(1 / hshrink, vscale: 1 / vshrink), as sharp calls it. */
-export function resizeShrink(img, hshrink, vshrink, kernel = 'lanczos3') {
+export function resizeShrink(img: Pixels, hshrink: number, vshrink: number, kernel: ResizeKernel = 'lanczos3'): Pixels {
   if (hshrink === 1 && vshrink === 1) return { ...img, data: img.data.slice() };
   const hscale = 1 / hshrink;
   const vscale = 1 / vshrink;
@@ -351,50 +359,3 @@ export function resizeShrink(img, hshrink, vshrink, kernel = 'lanczos3') {
   return out;
 }
 
-// ---------------------------------------------------------------- colour
-
-let v2Y; // 8-bit sRGB -> linear, float32
-let Y2v; // linear (256 steps) -> 8-bit sRGB, int, 257 entries
-function tables() {
-  if (v2Y) return;
-  const f32 = Math.fround;
-  v2Y = new Float32Array(256);
-  Y2v = new Int32Array(257);
-  for (let i = 0; i < 256; i++) {
-    const f = f32(i / 255);
-    let v;
-    if (f <= 0.0031308) v = f32(f32(12.92) * f);
-    else v = f32(f32(f32(1.055) * f32(Math.pow(f, f32(f32(1) / f32(2.4))))) - f32(0.055));
-    Y2v[i] = rint(f32(255 * v));
-  }
-  Y2v[256] = Y2v[255];
-  for (let i = 0; i < 256; i++) {
-    const f = f32(i / 255);
-    v2Y[i] = f <= 0.04045 ? f32(f / f32(12.92)) : f32(Math.pow(f32(f32(f + f32(0.055)) / f32(1 + f32(0.055))), 2.4));
-  }
-}
-
-/** libvips' sRGB -> B_W for uchar (what sharp's grayscale() does): linear-light BT.709 luminance, re-encoded. */
-export function srgbToGray(img) {
-  if (img.channels !== 3) throw new Error('expected RGB');
-  tables();
-  const f32 = Math.fround;
-  const { data, width, height } = img;
-  const out = new Uint8Array(width * height);
-  const kr = f32(0.2126), kg = f32(0.7152), kb = f32(0.0722);
-  for (let i = 0, p = 0; i < out.length; i++, p += 3) {
-    const Y = f32(f32(f32(kr * v2Y[data[p]]) + f32(kg * v2Y[data[p + 1]])) + f32(kb * v2Y[data[p + 2]]));
-    let Yf = f32(Y * 255);
-    Yf = Yf < 0 ? 0 : Yf > 255 ? 255 : Yf;
-    const Yi = Math.trunc(Yf);
-    const v = f32(Y2v[Yi] + f32(f32(Y2v[Yi + 1] - Y2v[Yi]) * f32(Yf - Yi)));
-    out[i] = rint(v);
-  }
-  return { data: out, width, height, channels: 1 };
-}
-
-/** The tail of decodeImage/rawToModelInput: RGB crop -> model input (sharp order: grayscale first, then resize). */
-export function toModelInput(rgb, spec) {
-  const src = spec.channels === 1 ? srgbToGray(rgb) : rgb;
-  return resizeFill(src, spec.width, spec.height, spec.kernel);
-}

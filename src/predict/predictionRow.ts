@@ -1,0 +1,48 @@
+import type { FaceDecoded } from '../data/facesToModelInputs.js';
+import type { BundleMetadata } from '../model/bundleMetadata.js';
+import type { ClassDecision } from './interpretOutput.js';
+
+export interface FacePrediction {
+  /** [x, y, width, height] in pixels of the (EXIF-rotated) image. */
+  box: [number, number, number, number];
+  label: string;
+  score: number;
+  detector_score: number;
+  probabilities: Record<string, number>;
+}
+
+/** One image's answer, as `predict --json`, the HTTP API and the browser build give it. */
+export interface PredictionRow {
+  /** For a face model: the most prominent face's; otherwise the whole image's. */
+  label?: string;
+  score?: number;
+  probabilities?: Record<string, number>;
+  /** Face models: every face found, most confident first. */
+  faces?: FacePrediction[];
+  /**
+   * Face models, when the whole image was classified: 'none-found' (no face detected), or
+   * 'is-crop' (the image is small enough to be a face crop itself; see FaceCropSpec.wholeImageMaxSide).
+   */
+  face?: 'none-found' | 'is-crop';
+}
+
+function labelled(classes: readonly string[], d: ClassDecision): Required<Pick<PredictionRow, 'label' | 'score' | 'probabilities'>> {
+  return { label: classes[d.labelIndex]!, score: d.score, probabilities: Object.fromEntries(classes.map((c, k) => [c, d.probabilities[k]!])) };
+}
+
+/**
+ * The row for one image from its decisions (one per classified image: each face, or the whole
+ * image) and, for a face model, what the face step found. Node and the browser both build rows
+ * here, so their answers have one shape.
+ */
+export function predictionRow(meta: Pick<BundleMetadata, 'classes'>, decisions: ClassDecision[], faces?: FaceDecoded): PredictionRow {
+  const row: PredictionRow = decisions[0] ? labelled(meta.classes, decisions[0]) : {};
+  if (faces?.whole) row.face = faces.wholeBecause ?? 'none-found';
+  else if (faces) {
+    row.faces = faces.faces.map((f, k) => {
+      const p = labelled(meta.classes, decisions[k]!);
+      return { box: f.box, label: p.label, score: p.score, detector_score: f.detectorScore, probabilities: p.probabilities };
+    });
+  }
+  return row;
+}

@@ -1,0 +1,41 @@
+import type * as TF from '@tensorflow/tfjs';
+import type { LayersModel, Tensor, Tensor4D } from '@tensorflow/tfjs';
+import type { PreprocessSpec } from '../data/preprocessSpec.js';
+
+/** The part of TensorFlow.js a forward pass uses: Node's engine or the page's, passed in. */
+export type ForwardTf = Pick<typeof TF, 'tensor4d' | 'tidy' | 'div' | 'add' | 'reverse'>;
+
+/**
+ * Turns n decoded uint8 images (concatenated, HWC) into the model's float input: the last step of
+ * the one preprocessing definition, shared by training, evaluation, prediction, serving and the
+ * browser.
+ */
+export function makeInputTensor(tf: ForwardTf, pixels: Uint8Array, n: number, spec: PreprocessSpec): Tensor4D {
+  const size = spec.height * spec.width * spec.channels;
+  if (pixels.length !== n * size) throw new RangeError(`expected ${n} images of ${size} values, got ${pixels.length} values`);
+  const f = new Float32Array(pixels.length);
+  const { scale, offset } = spec;
+  for (let i = 0; i < pixels.length; i++) f[i] = pixels[i]! * scale + offset;
+  return tf.tensor4d(f, [n, spec.height, spec.width, spec.channels]);
+}
+
+/** Runs the model over n decoded images in batches and returns its raw output rows, concatenated: the one forward path of inference. */
+export function forwardPass(tf: ForwardTf, model: LayersModel, pixels: Uint8Array, n: number, spec: PreprocessSpec, batch = 32): Float32Array {
+  const size = spec.height * spec.width * spec.channels;
+  const shape = model.outputs[0]!.shape;
+  const units = shape[shape.length - 1] as number;
+  const out = new Float32Array(n * units);
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    const rows = tf.tidy(() => {
+      const x = makeInputTensor(tf, pixels.subarray(start * size, (start + m) * size), m, spec);
+      const y = model.predict(x) as Tensor;
+      // Test-time flip: a face and its mirror image carry the same expression; averaging both
+      // views is a cheap, well-known gain, and it is part of the spec so every path does it.
+      const out = spec.testTimeFlip ? tf.div(tf.add(y, model.predict(tf.reverse(x, 2)) as Tensor), 2) : y;
+      return out.dataSync() as Float32Array;
+    });
+    out.set(rows, start * units);
+  }
+  return out;
+}
