@@ -1,9 +1,8 @@
-// The page never runs the model itself: it posts photos and camera frames to POST /v1/predict.
-// Train and serve must preprocess identically, and the one preprocessing path (EXIF rotation,
-// face detection, crop, alignment, resize) is the server's; a second copy in the browser could
-// drift from it. It also keeps the page small (no tfjs, no 6 MB of face nets to download) and
-// works on phones too slow to run a detector. The cost is a round trip per frame, which on a
-// local server is a few ms next to the 0.4-1 s a face prediction takes on two cores.
+// The page runs the model on the device when it can (happysad/browser at lib/happysad.js, the same
+// bundle files and the same preprocessing code as the server), and otherwise posts photos and camera
+// frames to POST /v1/predict. A switch under the header says which, and lets the user choose. On the
+// device nothing is sent anywhere: no photo, no frame. Served as a static folder (npm run build:web)
+// there is no server, and the page runs on the device only.
 
 const API = 'v1/predict'; // relative, so the page also works behind a proxy under a path prefix
 const MAX_CONCURRENT_UPLOADS = 2; // the server's concurrency on two cores: more would only wait in its queue
@@ -11,25 +10,56 @@ const MAX_CARDS = 24;
 const FRAME_MAX_SIDE = 640; // frames are downscaled before posting: the detector works at 512
 const FRAME_QUALITY = 0.85;
 const MIN_FRAME_INTERVAL_MS = 150; // leave headroom for other clients even when the server is fast
+const SMOOTHING_FRAMES = 6; // ~0.25 s at camera speed: long enough to stop flicker, short enough to follow a change
 
 const $ = (id) => document.getElementById(id);
-let model = null; // GET v1/model: classes, positiveClass, preprocessing
+let model = null; // the bundle's happysad.json: classes, positiveClass, threshold, preprocessing
+let server = null; // GET v1/model when a happysad server is behind this page, else null (a static host)
+let device = null; // the on-device model (happysad/browser), when this browser can run it
+let deviceProblem = ''; // why it cannot, when it cannot
+let where = null; // 'device' | 'server'
 
-// ---------------------------------------------------------------- model info
+// ---------------------------------------------------------------- model info and where it runs
 
 async function loadModelInfo() {
   const info = $('model-info');
+  server = await fetch('v1/model').then(async (res) => (res.ok ? jsonOf(res) : null), () => null);
   try {
-    const res = await fetch('v1/model');
-    const json = await jsonOf(res);
-    if (!res.ok) throw problemOf(res, json);
-    model = json;
-    const faces = model.preprocessing?.faces;
-    info.textContent = `Model “${model.name}” (${model.arch}): ${model.classes.join(' / ')}` +
-      (faces ? ', classifies each face it finds.' : ', classifies whole images.');
+    if (typeof WebAssembly !== 'object') throw new Error('this browser has no WebAssembly');
+    const lib = await import('./lib/happysad.js');
+    device = await lib.loadModel(server ? 'v1/model/files/' : 'model/');
   } catch (err) {
-    info.textContent = `Could not read the model's details: ${err.message}`;
+    deviceProblem = err.message;
   }
+  model = server || device?.metadata || null;
+  if (!model) {
+    info.textContent = `Could not load the model: ${deviceProblem}`;
+    $('where-status').textContent = 'Nothing can classify photos here: there is no happysad server behind this page and the model did not load in the browser.';
+    return;
+  }
+  const faces = model.preprocessing?.faces;
+  info.textContent = `Model “${model.name}” (${model.arch}): ${model.classes.join(' / ')}` +
+    (faces ? ', classifies each face it finds.' : ', classifies whole images.');
+  $('where-device').disabled = !device;
+  $('where-server').disabled = !server;
+  if (!server) for (const el of document.querySelectorAll('.server-only')) el.hidden = true;
+  setWhere(device ? 'device' : 'server');
+}
+
+function setWhere(next) {
+  if (next === where) return;
+  if (camera.running) stopCamera();
+  where = next;
+  $('where-device').setAttribute('aria-pressed', String(where === 'device'));
+  $('where-server').setAttribute('aria-pressed', String(where === 'server'));
+  const engine = device?.engine;
+  const how = engine ? `${engine.backend}${engine.simd ? ', SIMD' : ''}${engine.threads > 1 ? `, ${engine.threads} threads` : ''}` : '';
+  $('where-status').textContent = where === 'device'
+    ? `On this device (${how}): photos and camera frames never leave it.${server ? '' : ' (A static page: there is no server to switch to.)'}`
+    : `On the server: photos and camera frames are sent to it, one at a time, and not stored.${device ? '' : ` This browser cannot run the model itself (${deviceProblem}).`}`;
+  $('camera-privacy').textContent = where === 'device'
+    ? 'The camera is read on this device only; no frame is sent anywhere.'
+    : 'Frames go to this server only, one at a time, and are not stored.';
 }
 
 // ---------------------------------------------------------------- talking to the API
@@ -65,6 +95,7 @@ function problemOf(res, body) {
  * itself (busy, timeout, too large) throws.
  */
 async function predict(blob, { name, signal } = {}) {
+  if (where === 'device') return predictOnDevice(blob, name || 'frame');
   let body = blob;
   const headers = {};
   if (name) {
@@ -77,6 +108,15 @@ async function predict(blob, { name, signal } = {}) {
   const json = await jsonOf(res);
   if (json && Array.isArray(json.results) && json.results.length) return json.results[0];
   throw problemOf(res, json);
+}
+
+/** The same row as the API's, computed here; a photo the browser cannot read is a row with `error`, as the API gives it. */
+async function predictOnDevice(source, name) {
+  try {
+    return { file: name, ...(await device.predict(source)) };
+  } catch (err) {
+    return { file: name, error: { code: err.code || 'decode', message: err.message } };
+  }
 }
 
 // ---------------------------------------------------------------- drawing results
@@ -209,7 +249,8 @@ function enqueue(items) {
 }
 
 function pump() {
-  while (inFlight < MAX_CONCURRENT_UPLOADS && queue.length) {
+  // On the device one at a time: the page's thread is the engine's, and answers come in order.
+  while (inFlight < (where === 'device' ? 1 : MAX_CONCURRENT_UPLOADS) && queue.length) {
     const job = queue.shift();
     inFlight++;
     run(job).finally(() => {
@@ -337,14 +378,65 @@ async function grabFrame(video, canvas) {
 }
 
 /**
+ * Steadies labels over the last SMOOTHING_FRAMES frames so they do not flicker: each face is
+ * followed from frame to frame by its box (the best-overlapping box of the previous frame), and
+ * shows the mean of its recent probabilities, decided as the model decides (its threshold).
+ */
+class LabelSmoother {
+  constructor(frames) {
+    this.frames = frames;
+    this.tracks = [];
+  }
+
+  smooth(row) {
+    if (!row.faces?.length) {
+      this.tracks = [];
+      return row;
+    }
+    const tracks = row.faces.map((face) => {
+      const previous = this.tracks.reduce((best, t) => (iou(t.box, face.box) > (best ? iou(best.box, face.box) : 0.3) ? t : best), null);
+      const history = [...(previous?.history || []), face.probabilities].slice(-this.frames);
+      return { box: face.box, history };
+    });
+    this.tracks = tracks;
+    return {
+      ...row,
+      faces: row.faces.map((face, i) => {
+        const probabilities = {};
+        for (const c of model.classes) probabilities[c] = tracks[i].history.reduce((sum, p) => sum + p[c], 0) / tracks[i].history.length;
+        return { ...face, label: decide(probabilities), probabilities };
+      }),
+    };
+  }
+}
+
+function iou([ax, ay, aw, ah], [bx, by, bw, bh]) {
+  const w = Math.min(ax + aw, bx + bw) - Math.max(ax, bx);
+  const h = Math.min(ay + ah, by + bh) - Math.max(ay, by);
+  const i = w > 0 && h > 0 ? w * h : 0;
+  return i / (aw * ah + bw * bh - i || 1);
+}
+
+/** The model's decision rule on averaged probabilities: its threshold for one sigmoid unit, else the most probable class. */
+function decide(probabilities) {
+  if (model.output === 'sigmoid') {
+    const other = model.classes.find((c) => c !== model.positiveClass);
+    return probabilities[model.positiveClass] >= model.threshold ? model.positiveClass : other;
+  }
+  return model.classes.reduce((best, c) => (probabilities[c] > probabilities[best] ? c : best));
+}
+
+/**
  * One frame in flight at a time: the next is taken when the answer arrives, so the page runs at
- * whatever rate the server sustains and never builds a backlog. A 503 waits out Retry-After.
+ * whatever rate the device or the server sustains and never builds a backlog. On the device the
+ * video element itself is read; to the server a JPEG is posted. A 503 waits out Retry-After.
  */
 async function cameraLoop() {
   const video = $('camera-video');
   const canvas = document.createElement('canvas');
+  const smoother = new LabelSmoother(SMOOTHING_FRAMES);
+  const recent = []; // end times of the last frames, for frames per second
   let frames = 0;
-  let totalMs = 0;
   while (camera.running) {
     if (!video.videoWidth) {
       await sleep(100);
@@ -353,15 +445,26 @@ async function cameraLoop() {
     const started = performance.now();
     camera.controller = new AbortController();
     try {
-      const frame = await grabFrame(video, canvas);
-      const row = await predict(frame.blob, { signal: camera.controller.signal });
+      let row;
+      let size;
+      if (where === 'device') {
+        size = { width: video.videoWidth, height: video.videoHeight };
+        row = await predictOnDevice(video, 'frame');
+      } else {
+        const frame = await grabFrame(video, canvas);
+        size = frame;
+        row = await predict(frame.blob, { signal: camera.controller.signal });
+      }
       if (!camera.running) break;
-      drawBoxes($('camera-boxes'), row, frame.width, frame.height);
-      const ms = performance.now() - started;
+      const steady = row.error ? row : smoother.smooth(row);
+      drawBoxes($('camera-boxes'), steady, size.width, size.height);
+      const now = performance.now();
       frames++;
-      totalMs += ms;
-      $('camera-stats').textContent = `${frames} frames, ${Math.round(ms)} ms this frame, ${Math.round(totalMs / frames)} ms on average`;
-      announce(row);
+      recent.push(now);
+      while (recent.length > 1 && now - recent[0] > 2000) recent.shift();
+      const fps = recent.length > 1 ? ((recent.length - 1) * 1000) / (now - recent[0]) : 0;
+      $('camera-stats').textContent = `${frames} frames, ${fps.toFixed(1)} frames/s, ${Math.round(now - started)} ms this frame, ${where === 'device' ? 'on this device' : 'on the server'}`;
+      announce(steady);
     } catch (err) {
       if (!camera.running) break;
       if (err instanceof ApiProblem && err.retryAfter) {
@@ -372,7 +475,9 @@ async function cameraLoop() {
       stopCamera(`Stopped: ${err.message}`);
       break;
     }
-    await sleep(Math.max(0, MIN_FRAME_INTERVAL_MS - (performance.now() - started)));
+    // A shared server gets breathing room; the device only yields to the page between frames.
+    if (where === 'server') await sleep(Math.max(0, MIN_FRAME_INTERVAL_MS - (performance.now() - started)));
+    else await sleep(0); // yield, so the page paints the boxes and stays responsive
   }
 }
 
@@ -415,6 +520,8 @@ function sleep(ms) {
 }
 
 $('mode-photos').addEventListener('click', () => setMode('photos'));
+$('where-device').addEventListener('click', () => setWhere('device'));
+$('where-server').addEventListener('click', () => setWhere('server'));
 $('mode-camera').addEventListener('click', () => setMode('camera'));
 setUpPhotos();
 setUpCamera();

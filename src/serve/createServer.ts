@@ -9,6 +9,7 @@ import type { ServableModel } from './servableModel.js';
 import { ServerMetrics } from './serverMetrics.js';
 import { cutConnectionsWhenDrained } from './gracefulClose.js';
 import { defaultWebRoot, registerStaticPage } from './staticPage.js';
+import { defaultLibRoot, registerBrowserFiles } from './browserFiles.js';
 import { ThreadedModel } from './threadedModel.js';
 import { warmUp } from './warmUp.js';
 import { WorkQueue } from './workQueue.js';
@@ -18,13 +19,17 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as 
 /**
  * The page only talks to its own origin and draws camera frames and uploads from blob: URLs; the
  * policy makes an injected script or a framing page useless even if something slips through.
+ * 'wasm-unsafe-eval' lets it compile the on-device model's WebAssembly, and nothing else.
  */
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'permissions-policy': 'camera=(self), microphone=()',
+  // Cross-origin isolation: what lets the on-device model use WebAssembly threads (SharedArrayBuffer).
   'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
 };
 
 /**
@@ -126,7 +131,7 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
     const allowed = METHODS.filter((method) => method !== request.method && app.hasRoute({ url: path, method }));
     const api = allowed.length > 0
       ? new ApiError('method-not-allowed', `${request.method} ${path} is not supported; use ${allowed.join(' or ')}`, { headers: { allow: allowed.join(', ') } })
-      : new ApiError('not-found', `no such page or endpoint: ${request.method} ${path} (the API is POST /v1/predict, GET /v1/model, GET /healthz, GET /metrics; the page is at /)`);
+      : new ApiError('not-found', `no such page or endpoint: ${request.method} ${path} (the API is POST /v1/predict, GET /v1/model, GET /v1/model/files/NAME, GET /healthz, GET /metrics; the page is at /, the browser library at /lib/happysad.js)`);
     metrics.errors.inc({ code: api.code });
     return reply.code(api.status).headers(api.headers).send(api.body);
   });
@@ -135,6 +140,7 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
   app.get('/v1/model', async () => model.metadata);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   registerPredictRoute(app, { model, queue, metrics, options: o });
+  await registerBrowserFiles(app, o.libRoot ?? defaultLibRoot(), typeof o.model === 'string' ? o.model : model.bundleDir);
   await registerStaticPage(app, o.webRoot ?? defaultWebRoot());
   return app;
 }

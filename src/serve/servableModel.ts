@@ -9,6 +9,8 @@ import type { Prediction, PredictOptions } from '../predict/classifier.js';
 export interface ServableModel {
   readonly metadata: BundleMetadata;
   readonly expectsFaces: boolean;
+  /** The bundle folder it was loaded from, if any: its files are served to pages that run the model on the device. */
+  readonly bundleDir?: string;
   predict(inputs: Uint8Array[], options?: PredictOptions): Promise<Prediction[]>;
   close(): Promise<void>;
 }

@@ -23,12 +23,14 @@ export interface ServeOptions {
   rateLimit?: number;
   /** Folder of the page's static files (default: web/ in the package). */
   webRoot?: string;
+  /** Folder of the browser build served at /lib/ (default: dist/browser in the package). */
+  libRoot?: string;
   /** Run one prediction before answering, so the first client does not pay for loading the face nets. */
   warmup?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'model' | 'webRoot' | 'logger'>> & Pick<ServeOptions, 'model' | 'webRoot' | 'logger'>;
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger'>> & Pick<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger'>;
 
 /**
  * Concurrency is one inference thread per core, at most 4: a face prediction is CPU-bound, so

@@ -1,0 +1,22 @@
+/**
+ * happysad in the browser: `loadModel(url)` reads a bundle folder (happysad.json, model.json and its
+ * weights) and returns a model whose `predict(image)` gives the same answers as Node's, computed
+ * on the device: nothing leaves the page.
+ *
+ *   import { loadModel } from '/lib/happysad.js';
+ *   const model = await loadModel('/v1/model/files/');
+ *   const row = await model.predict(document.querySelector('video'));
+ */
+import { BrowserModel, type BrowserLoadOptions } from './browserModel.js';
+
+export { BrowserModel, type BrowserLoadOptions, type BrowserPredictOptions } from './browserModel.js';
+export type { BackendChoice, BackendName, EngineInfo } from './browserEngine.js';
+export type { ImageSource } from './decodeImageSource.js';
+export type { FacePrediction, PredictionRow } from '../predict/predictionRow.js';
+export type { BundleMetadata } from '../model/bundleMetadata.js';
+export { BundleError, HappysadError, ImageError, OptionError } from '../base/errors.js';
+
+/** Loads the bundle at `url` (its folder, or its happysad.json) onto the fastest backend here. */
+export function loadModel(url: string | URL, options?: BrowserLoadOptions): Promise<BrowserModel> {
+  return BrowserModel.load(url, options);
+}

@@ -1,0 +1,225 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { loadModel, type Classifier } from '../../src/predict/classifier.js';
+import type { PredictionRow } from '../../src/predict/predictionRow.js';
+import { buildStaticSite } from '../../scripts/buildWeb.js';
+import { launchChromium, serveStatic } from '../fixtures/chromium.js';
+import { tempDir } from '../fixtures/makeImages.js';
+import { FACES_DIR, startServer, webcamFrame } from '../serve/serveFixtures.js';
+import { rgbToY4m } from '../serve/y4m.js';
+
+// happysad/browser against Node, in Debian's Chromium: the same bundle and the same preprocessing
+// code must give the same answers. Then the page: on the device by default, nothing posted; and
+// the static build, on a plain file host with no happysad server.
+
+const DEFAULT_MODEL = resolve('models/default');
+let site: string;
+let shots: string;
+let app: FastifyInstance;
+let url: string;
+let staticHost: { url: string; server: Server };
+let browser: Browser;
+let node: Classifier;
+
+before(async () => {
+  shots = process.env.HAPPYSAD_SCREENSHOTS ? resolve(process.env.HAPPYSAD_SCREENSHOTS) : await tempDir('happysad-shots-');
+  await mkdir(shots, { recursive: true });
+  // Built from the sources under test (not a possibly stale dist/), into a folder of its own.
+  site = await buildStaticSite(join(await tempDir('happysad-web-'), 'web'));
+  const frame = await webcamFrame('raw');
+  const y4m = join(await tempDir(), 'face.y4m');
+  await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
+  browser = await launchChromium({ camera: y4m });
+  ({ app, url } = await startServer({ model: DEFAULT_MODEL, libRoot: join(site, 'lib'), concurrency: 1 }));
+  staticHost = await serveStatic(site);
+  node = await loadModel(DEFAULT_MODEL);
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close();
+  staticHost?.server.close();
+  await node?.close();
+});
+
+/** A page that records every request it makes and fails the test on a script error. */
+async function openPage(at: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; requests: string[]; problems: string[] }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, hasTouch: viewport.width < 600 });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const problems: string[] = [];
+  page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  await page.goto(`${at}/`);
+  await page.waitForFunction(() => /^(On|Nothing)/.test(document.getElementById('where-status')!.textContent!), undefined, { timeout: 60_000 });
+  return { page, requests, problems };
+}
+
+/** The parity inputs: the six examples, and generated images that take the other paths. */
+async function parityImages(): Promise<{ name: string; bytes: Buffer }[]> {
+  const examples = await Promise.all(['happy/Azra_Akin_0003.jpg', 'happy/Kristanna_Loken_0001.jpg', 'happy/Tom_Watson_0003.jpg', 'sad/Avinash_13.jpg', 'sad/Jayamadhuri_196.jpg', 'sad/KatrinaKaif_92.jpg']
+    .map(async (f) => ({ name: f, bytes: await readFile(join(FACES_DIR, f)) })));
+  const tom = join(FACES_DIR, 'happy', 'Tom_Watson_0003.jpg');
+  const frame = await webcamFrame('jpeg');
+  return [
+    ...examples,
+    { name: 'webcam frame 640x480', bytes: Buffer.from(frame.data) },
+    // EXIF orientation 6: both hosts must rotate before detecting.
+    { name: 'EXIF-rotated', bytes: await sharp(join(FACES_DIR, 'sad', 'KatrinaKaif_92.jpg')).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }).toBuffer() },
+    // Larger than the 1600-pixel face search: both hosts shrink it with the same resize first.
+    { name: '2400x2400 photo', bytes: await sharp(tom).resize(2400, 2400).jpeg({ quality: 90 }).toBuffer() },
+    // Transparent margin: composited onto the spec's white in both hosts.
+    { name: 'PNG with alpha', bytes: await sharp(frame.data).ensureAlpha().extend({ top: 40, bottom: 40, left: 40, right: 40, background: { r: 0, g: 0, b: 0, alpha: 0 } }).png().toBuffer() },
+    { name: 'no face', bytes: await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 90, g: 140, b: 200 } } }).png().toBuffer() },
+    // A 48x48 crop: classified whole, as the model's training crops were ('is-crop').
+    { name: '48x48 crop', bytes: await sharp(tom).resize(48, 48).grayscale().png().toBuffer() },
+  ];
+}
+
+function iou([ax, ay, aw, ah]: number[], [bx, by, bw, bh]: number[]): number {
+  const w = Math.min(ax! + aw!, bx! + bw!) - Math.max(ax!, bx!);
+  const h = Math.min(ay! + ah!, by! + bh!) - Math.max(ay!, by!);
+  const i = w > 0 && h > 0 ? w * h : 0;
+  return i / (aw! * ah! + bw! * bh! - i);
+}
+
+test('happysad/browser gives Node\'s answers: same labels, scores within 0.02, boxes at IoU >= 0.9', async (t) => {
+  const { page, problems } = await openPage(url);
+  const images = await parityImages();
+  const expected = await node.predict(images.map((i) => new Uint8Array(i.bytes)));
+  const got = await page.evaluate(async (inputs) => {
+    const { loadModel } = await import('/lib/happysad.js' as string);
+    const model = await loadModel('/v1/model/files/');
+    const rows = [];
+    for (const b64 of inputs) rows.push(await model.predict(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))])));
+    return { rows, engine: model.engine };
+  }, images.map((i) => i.bytes.toString('base64')));
+  t.diagnostic(`browser engine: ${JSON.stringify(got.engine)}`);
+  let worstScore = 0;
+  let worstIou = 1;
+  images.forEach(({ name }, i) => {
+    const n = expected[i]!;
+    const b = got.rows[i] as PredictionRow;
+    assert.equal(b.face, n.face, `${name}: whole-image reason`);
+    assert.equal(b.label, n.label, `${name}: label`);
+    worstScore = Math.max(worstScore, Math.abs(b.score! - n.score!));
+    assert.equal(b.faces?.length, n.faces?.length, `${name}: number of faces`);
+    n.faces?.forEach((f, k) => {
+      const g = b.faces![k]!;
+      assert.equal(g.label, f.label, `${name}: face ${k + 1} label`);
+      worstScore = Math.max(worstScore, Math.abs(g.score - f.score));
+      worstIou = Math.min(worstIou, iou(g.box, f.box));
+    });
+  });
+  t.diagnostic(`${images.length} images: max |score difference| ${worstScore.toExponential(2)}, min box IoU ${worstIou.toFixed(4)}`);
+  assert.ok(worstScore <= 0.02, `max score difference ${worstScore}`);
+  assert.ok(worstIou >= 0.9, `min IoU ${worstIou}`);
+  assert.ok(expected.some((r) => r.face === 'none-found') && expected.some((r) => r.face === 'is-crop') && expected.filter((r) => r.faces?.length).length >= 8, 'the inputs cover faces, none found and crops');
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('predict() takes a Blob, an <img>, a canvas, ImageData and an ImageBitmap, with one answer', async () => {
+  const { page, problems } = await openPage(url);
+  const png = (await sharp(Buffer.from((await webcamFrame('jpeg')).data)).png().toBuffer()).toString('base64');
+  const rows = await page.evaluate(async (b64) => {
+    const { loadModel } = await import('/lib/happysad.js' as string);
+    const model = await loadModel('/v1/model/files/');
+    const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' });
+    const img = new Image();
+    img.src = URL.createObjectURL(blob);
+    await img.decode();
+    const bitmap = await createImageBitmap(blob);
+    const canvas = document.createElement('canvas');
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(bitmap, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const out: Record<string, unknown> = {};
+    for (const [kind, source] of Object.entries({ blob, img, canvas, data, bitmap })) out[kind] = await model.predict(source);
+    let error = '';
+    await model.predict(new Blob(['not an image'])).catch((err: Error) => { error = `${err.name}: ${err.message}`; });
+    return { out, error };
+  }, png);
+  const { blob, ...others } = rows.out as Record<string, PredictionRow>;
+  assert.equal(blob!.faces?.length, 1);
+  for (const [kind, row] of Object.entries(others)) assert.deepEqual(row, blob, kind);
+  assert.match(rows.error, /ImageError: image: the browser cannot decode this image/);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('the page runs on the device by default: no photo or frame is posted; the switch moves it to the server', async (t) => {
+  const { page, requests, problems } = await openPage(url, { width: 390, height: 844 });
+  assert.match(await page.textContent('#where-status') ?? '', /^On this device \(wasm, SIMD\): photos and camera frames never leave it\./);
+  assert.equal(await page.getAttribute('#where-device', 'aria-pressed'), 'true');
+  await page.setInputFiles('#file-input', [join(FACES_DIR, 'happy', 'Azra_Akin_0003.jpg'), join(FACES_DIR, 'sad', 'Avinash_13.jpg')]);
+  await page.waitForFunction(() => document.querySelectorAll('#results .card[data-state="done"]').length === 2, undefined, { timeout: 30_000 });
+  const [azra] = await node.predict([join(FACES_DIR, 'happy', 'Azra_Akin_0003.jpg')]);
+  const face = azra!.faces![0]!;
+  assert.equal(await page.locator('#results .card').first().locator('.verdict li').first().textContent(), `Face 1: ${face.label} ${Math.round(face.probabilities[face.label]! * 100)}%`);
+
+  // Webcam: live boxes and labels, frames per second shown, still nothing posted.
+  await page.click('#mode-camera');
+  assert.match(await page.textContent('#camera-privacy') ?? '', /no frame is sent anywhere/);
+  await page.click('#camera-start');
+  await page.waitForFunction(() => /^(1\d|[2-9]\d|\d{3,}) frames, [\d.]+ frames\/s, \d+ ms this frame, on this device$/.test(document.getElementById('camera-stats')!.textContent!), undefined, { timeout: 30_000 });
+  assert.match(await page.textContent('#camera-boxes .tag') ?? '', /^1: (happy|sad) \d+%$/);
+  const stats = await page.textContent('#camera-stats');
+  t.diagnostic(`webcam on the device (headless, while other tests wait): ${stats}`);
+  await page.screenshot({ path: join(shots, 'device-webcam-phone.png'), fullPage: true });
+  t.diagnostic(`screenshot: ${join(shots, 'device-webcam-phone.png')}`);
+  await page.click('#camera-stop');
+  assert.deepEqual(requests.filter((r) => r.includes('/v1/predict')), [], 'on the device nothing goes to /v1/predict');
+
+  // On the server: the same photo now goes to the API.
+  await page.click('#where-server');
+  assert.match(await page.textContent('#where-status') ?? '', /^On the server: photos and camera frames are sent to it/);
+  assert.match(await page.textContent('#camera-privacy') ?? '', /Frames go to this server only/);
+  await page.click('#mode-photos');
+  await page.setInputFiles('#file-input', join(FACES_DIR, 'happy', 'Azra_Akin_0003.jpg'));
+  await page.waitForFunction(() => document.querySelectorAll('#results .card[data-state="done"]').length === 3, undefined, { timeout: 30_000 });
+  assert.deepEqual(requests.filter((r) => r.includes('/v1/predict')), ['POST /v1/predict']);
+  assert.equal(await page.locator('#results .card').first().locator('.verdict li').first().textContent(), `Face 1: ${face.label} ${Math.round(face.probabilities[face.label]! * 100)}%`);
+  await page.screenshot({ path: join(shots, 'server-photos-phone.png'), fullPage: true });
+  t.diagnostic(`screenshot: ${join(shots, 'server-photos-phone.png')}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'no horizontal scrolling on a phone');
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('the device/server switch works from the keyboard', async () => {
+  const { page, problems } = await openPage(url);
+  await page.focus('#where-server');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('#where-server', 'aria-pressed'), 'true');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'where-device');
+  await page.keyboard.press('Space');
+  assert.equal(await page.getAttribute('#where-device', 'aria-pressed'), 'true');
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('the static build (npm run build:web) runs on a plain file host with no happysad server', async (t) => {
+  const { page, requests, problems } = await openPage(staticHost.url);
+  assert.match(await page.textContent('#where-status') ?? '', /^On this device/);
+  assert.equal(await page.isDisabled('#where-server'), true, 'no server to switch to');
+  await page.click('button[data-example="examples/sad.jpg"]');
+  await page.waitForSelector('#results .card[data-state="done"]', { timeout: 30_000 });
+  assert.match(await page.textContent('#photo-status') ?? '', /^sad\.jpg: 1 face: face 1 (happy|sad) \d+%$/);
+  assert.deepEqual(requests.filter((r) => r.startsWith('POST')), []);
+  assert.ok(requests.includes('GET /model/happysad.json') && requests.includes('GET /lib/happysad.js'), requests.join('\n'));
+  await page.screenshot({ path: join(shots, 'static-desktop.png'), fullPage: true });
+  t.diagnostic(`screenshot: ${join(shots, 'static-desktop.png')}`);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
