@@ -2,14 +2,15 @@
  * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
  *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
  *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300] [--no-decode] [--no-serve]
- *               [--no-face-command]
+ *               [--no-face-command] [--no-browser]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
  * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
  * installed (../shared/peers/setup.sh), and reports the ratio of medians. Then measures decode
  * throughput, files on disk to a ready input batch, on the web and FER datasets when present, and
  * the whole `happysad predict` command on 100 one-face photos per detector against Human's BlazeFace
- * (bench/facePipeline.ts), and finally the HTTP server's load benchmark (bench/serve.ts).
+ * (bench/facePipeline.ts), the HTTP server's load benchmark (bench/serve.ts), and finally
+ * happysad/browser's frames per second in headless Chromium per backend (bench/browser.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     'no-decode': { type: 'boolean', default: false },
     'no-serve': { type: 'boolean', default: false },
     'no-face-command': { type: 'boolean', default: false },
+    'no-browser': { type: 'boolean', default: false },
   },
 });
 
@@ -179,11 +181,17 @@ if (!values['no-face-command'] && existsSync(resolve('models/default/happysad.js
   spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/facePipeline.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
-// Last, the HTTP server under load (bench/serve.ts, ~90 s): requests/s and latency at 1, 8 and 64
+// Then the HTTP server under load (bench/serve.ts, ~90 s): requests/s and latency at 1, 8 and 64
 // connections, then 4x the sustainable rate to show it sheds load and recovers.
 if (!values['no-serve'] && existsSync(resolve('models/default/happysad.json'))) {
   if (!values.json) console.log('\nserver load (bench/serve.ts):');
   spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/serve.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
+
+// happysad/browser in headless Chromium (bench/browser.ts, ~1-2 min): frames/s per backend.
+if (!values['no-browser'] && existsSync(resolve('models/default/happysad.json'))) {
+  if (!values.json) console.log('\nhappysad/browser in headless Chromium (bench/browser.ts):');
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/browser.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
 async function measureOurs(c: Case, workers: number): Promise<{ train: number[]; infer: number[]; peakRssMb: number }> {
