@@ -25,9 +25,12 @@ export async function buildBrowserLibrary(out = join(root, 'dist', 'browser')): 
     format: 'esm',
     platform: 'browser',
     target: ['chrome110', 'firefox115', 'safari16'],
-    minify: true,
-    // Error classes keep their names (ImageError, BundleError): callers test them and users read them.
-    keepNames: true,
+    // Whitespace and syntax only: tfjs-backend-wasm starts its threads from the *source text* of its
+    // emscripten factory (Function.toString into a worker blob), which breaks once identifiers are
+    // renamed or wrapped (keepNames), so names stay as written. That also keeps error class names
+    // (ImageError, BundleError) that callers test and users read.
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcemap: true,
     legalComments: 'linked',
     logLevel: 'warning',
