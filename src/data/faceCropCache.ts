@@ -28,7 +28,7 @@ export class FaceCropCache {
 
   key(contentSha256: string, spec: PreprocessSpec): string {
     const s = spec;
-    return createHash('sha256').update(JSON.stringify([CROP_ALGORITHM, contentSha256, s.height, s.width, s.channels, s.resize, s.kernel, s.background, s.faces])).digest('hex');
+    return createHash('sha256').update(JSON.stringify([CROP_ALGORITHM, contentSha256, s.height, s.width, s.channels, s.resize, s.kernel, s.background, s.faces, s.decodeFullSize ?? false])).digest('hex');
   }
 
   async get(key: string, size: number): Promise<Uint8Array | undefined> {

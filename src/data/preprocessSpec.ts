@@ -22,6 +22,13 @@ export interface PreprocessSpec {
   testTimeFlip?: boolean;
   /** When set, each detected face is cropped and classified instead of the whole image. */
   faces?: FaceCropSpec | null;
+  /**
+   * Decode the whole file before any resize (no JPEG shrink-on-load), then resize the pixels by the
+   * portable definition (src/pixels): what a browser, which cannot shrink while decoding, computes
+   * too. Every new model sets it. Absent in bundles made before it existed: Node shrinks their JPEGs
+   * while decoding, as sharp does by default, and the browser's pixels may differ slightly.
+   */
+  decodeFullSize?: boolean;
 }
 
 export interface FaceCropSpec {
@@ -50,6 +57,7 @@ export function defaultPreprocessSpec(input: InputShape): PreprocessSpec {
     scale: 1 / 255,
     offset: 0,
     faces: null,
+    decodeFullSize: true,
   };
 }
 

@@ -30,6 +30,7 @@ export function validateMetadata(m: BundleMetadata, where: string): void {
   if (!KERNELS.includes(p.kernel)) fail('preprocessing.kernel', KERNELS.map((r) => `"${r}"`).join(', '), p.kernel);
   if (!Array.isArray(p.background) || p.background.length !== 3 || !p.background.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) fail('preprocessing.background', 'three integers from 0 to 255', p.background);
   for (const k of ['scale', 'offset'] as const) if (typeof p[k] !== 'number' || !Number.isFinite(p[k])) fail(`preprocessing.${k}`, 'a finite number', p[k]);
+  if (p.decodeFullSize !== undefined && typeof p.decodeFullSize !== 'boolean') fail('preprocessing.decodeFullSize', 'true or false', p.decodeFullSize);
   if (p.faces) {
     // Which detectors exist is the face step's to say (createFaceDetector names them).
     if (typeof p.faces.detector !== 'string') fail('preprocessing.faces.detector', 'a detector name', p.faces.detector);
