@@ -20,6 +20,8 @@ import { FaceCropCache } from '../data/faceCropCache.js';
 export interface Prediction extends PredictionRow {
   /** The file path, or `#i` for an in-memory buffer. */
   file: string;
+  /** SHA-256 of the file's bytes, with PredictOptions.hashes: what resumable and queued runs key rows by. */
+  sha256?: string;
   error?: { code: string; message: string };
 }
 
@@ -37,6 +39,8 @@ export interface PredictOptions {
    * to disk). The CLI's predict turns it on.
    */
   cache?: boolean;
+  /** Put each file's SHA-256 in its row (default false). */
+  hashes?: boolean;
 }
 
 export type ImageInput = string | Uint8Array;
@@ -86,23 +90,25 @@ export class Classifier {
     if (useFaces) this.cropper ??= FaceCropperPool.create(spec.faces!, this.threads, { background: true });
     const cropper = useFaces ? await this.cropper : undefined;
     const cache = cropper && options.cache ? new FaceCropCache() : undefined;
-    type Decoded = { name: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; error: { code: string; message: string } };
+    type Decoded = { name: string; sha256?: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; sha256?: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
       mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
         const name = typeof input === 'string' ? input : `#${start + j}`;
+        let sha256: string | undefined;
         try {
           // The same acceptance test as clean and serve, from the bytes, before any decoding.
           const bytes = typeof input === 'string' ? await readFile(input) : input;
           const screened = await inspectImageBytes(bytes, limits, { decodeCheck: false });
-          if (!screened.ok) return { name, error: { code: `image-${screened.problem}`, message: `${name}: ${screened.detail}` } };
-          if (!cropper) return { name, images: [await decodeImage(bytes, spec, limits, name)] };
+          sha256 = options.hashes ? screened.sha256 : undefined;
+          if (!screened.ok) return { name, sha256, error: { code: `image-${screened.problem}`, message: `${name}: ${screened.detail}` } };
+          if (!cropper) return { name, sha256, images: [await decodeImage(bytes, spec, limits, name)] };
           const key = cache?.key(screened.sha256, spec);
           const hit = key ? await cache!.getDecoded(key, spec) : undefined;
           const faces = hit ?? await cropper.decode(bytes, spec, limits, name);
           if (key && !hit) await cache!.putDecoded(key, faces);
-          return { name, faces, images: faces.whole ? [faces.whole] : faces.faces.map((f) => f.image) };
+          return { name, sha256, faces, images: faces.whole ? [faces.whole] : faces.faces.map((f) => f.image) };
         } catch (err) {
-          return { name, error: await explainFailure(input, name, limits, err) };
+          return { name, sha256, error: await explainFailure(input, name, limits, err) };
         }
       });
     const out: Prediction[] = [];
@@ -114,13 +120,14 @@ export class Classifier {
       const decisions = await this.classifyDecoded(images);
       let g = 0;
       for (const d of decoded) {
+        const hash = d.sha256 ? { sha256: d.sha256 } : {};
         if (!('images' in d)) {
-          out.push({ file: d.name, error: d.error });
+          out.push({ file: d.name, ...hash, error: d.error });
           continue;
         }
         const mine = decisions.slice(g, g + d.images.length);
         g += d.images.length;
-        out.push({ file: d.name, ...predictionRow(this.metadata, mine, d.faces) });
+        out.push({ file: d.name, ...hash, ...predictionRow(this.metadata, mine, d.faces) });
       }
     }
     return out;

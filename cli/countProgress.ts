@@ -1,0 +1,35 @@
+/**
+ * A file counter for long runs: count, rate and ETA, redrawn in place on a terminal (stderr), and a
+ * plain line every ~10% when stderr is a log file, where carriage returns would make a mess.
+ */
+export function createCountProgress(total: number, what = 'files', stream: NodeJS.WriteStream = process.stderr): { update(done: number): void; finish(): void } {
+  const tty = Boolean(stream.isTTY);
+  const started = performance.now();
+  let lastPlain = 0;
+  let lastDraw = 0;
+  const time = (s: number) => (!Number.isFinite(s) ? '?' : s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+  const text = (done: number) => {
+    const seconds = (performance.now() - started) / 1000;
+    const rate = done / Math.max(seconds, 1e-3);
+    return `${done}/${total} ${what}  ${rate.toFixed(1)}/s  ETA ${time((total - done) / rate)}`;
+  };
+  return {
+    update(done) {
+      if (total === 0) return;
+      const now = performance.now();
+      if (tty) {
+        if (now - lastDraw < 100 && done < total) return;
+        lastDraw = now;
+        const width = 24;
+        const filled = Math.round((done / total) * width);
+        stream.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${text(done)}\x1b[K`);
+      } else if (done / total - lastPlain >= 0.1 || done === total) {
+        lastPlain = done / total;
+        stream.write(`  ${text(done)}\n`);
+      }
+    },
+    finish() {
+      if (tty && total > 0) stream.write('\r\x1b[K');
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Prediction } from '../../src/predict/classifier.js';
+import { tempDir } from '../fixtures/makeImages.js';
+import { batchPhotos, runCli, startCli, waitFor } from '../fixtures/runCli.js';
+
+// Long local runs: rows land in --out as batches finish; a killed run is resumed without losing or
+// repeating a row; shards split the files disjointly and merge back into the whole.
+
+let photos: string;
+let reference: Map<string, Prediction>;
+const rowsOf = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Prediction);
+
+before(async () => {
+  photos = join(await tempDir(), 'photos');
+  await batchPhotos(photos, 60);
+  const r = runCli(['predict', photos, '--json', '--no-cache', '--workers', '1']);
+  assert.equal(r.code, 1, 'broken.jpg makes the exit code 1');
+  reference = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Prediction).map((p) => [p.file, p]));
+  assert.equal(reference.size, 60);
+});
+
+/** Every file exactly once, with the label and score of an uninterrupted run. */
+function assertComplete(rows: Prediction[]): void {
+  const files = rows.map((r) => r.file);
+  assert.equal(files.length, 60, 'one row per file');
+  assert.equal(new Set(files).size, 60, 'no file twice');
+  for (const row of rows) {
+    const ref = reference.get(row.file)!;
+    assert.equal(row.label, ref.label, row.file);
+    assert.equal(row.score, ref.score, row.file);
+    assert.equal(row.error?.code, ref.error?.code, row.file);
+    assert.match(row.sha256 ?? (row.error ? 'x'.repeat(64) : ''), /^([0-9a-f]{64}|x{64})$/);
+  }
+  assert.equal(rows.filter((r) => r.error).length, 1, 'broken.jpg: one error row');
+}
+
+test('--out + SIGKILL mid-run + --resume: no row missing or doubled', async () => {
+  const out = join(await tempDir(), 'results.jsonl');
+  const run = startCli(['predict', photos, '--out', out, '--batch', '4', '--workers', '1', '--no-cache']);
+  await waitFor('a few batches in the output', async () => ((await stat(out).catch(() => undefined))?.size ?? 0) > 0 && (await rowsOf(out)).length >= 8);
+  run.child.kill('SIGKILL');
+  await run.exited;
+  const partial = await rowsOf(out);
+  assert.ok(partial.length < 60, `killed mid-run (${partial.length} rows written)`);
+  assert.match(runCli(['predict', photos, '--out', out]).stderr, /already exists; add --resume/);
+  const resumed = runCli(['predict', photos, '--out', out, '--resume', '--batch', '4', '--workers', '1', '--no-cache']);
+  assert.match(resumed.stderr, new RegExp(`resuming .*: ${partial.length} file\\(s\\) already done, ${60 - partial.length} to go`));
+  assertComplete(await rowsOf(out));
+  // Resuming a finished run does nothing.
+  const again = runCli(['predict', photos, '--out', out, '--resume']);
+  assert.match(again.stderr, /60 file\(s\) already done, 0 to go/);
+  assert.equal((await rowsOf(out)).length, 60);
+});
+
+test('shards 1/3..3/3 (flag and SLURM variables) are disjoint, cover everything, and merge back', async () => {
+  const dir = await tempDir();
+  const parts = [1, 2, 3].map((i) => join(dir, `results-${i}.jsonl`));
+  const shardRows: Prediction[][] = [];
+  for (const i of [1, 2, 3]) {
+    // Shard 2 takes its place from a SLURM array's variables, as an array job would run it.
+    const args = ['predict', photos, '--out', parts[i - 1]!, '--workers', '1', '--no-cache', ...(i === 2 ? [] : ['--shard', `${i}/3`])];
+    const r = runCli(args, i === 2 ? { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' } : {});
+    assert.match(r.stderr, new RegExp(`shard ${i}/3 \\(${i === 2 ? 'SLURM_ARRAY_TASK_ID' : '--shard'}\\)`));
+    shardRows.push(await rowsOf(parts[i - 1]!));
+  }
+  const seen = shardRows.flat().map((r) => r.file);
+  assert.equal(new Set(seen).size, seen.length, 'disjoint');
+  for (const rows of shardRows) assert.ok(rows.length > 5 && rows.length < 40, `a third-ish: ${rows.length}`);
+  const merged = join(dir, 'all.jsonl');
+  const m = runCli(['merge', ...parts, '--out', merged]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stderr, /3 file\(s\) merged .*: 60 image\(s\), 60 row\(s\), 0 duplicate\(s\) dropped/);
+  assertComplete(await rowsOf(merged));
+});
