@@ -61,8 +61,39 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       csv: { type: 'boolean', help: 'CSV, one line per face (see above)' },
       'no-faces': noFaces,
       'no-cache': { type: 'boolean', help: 'do not keep face crops in the face-crop cache ($HAPPYSAD_CACHE, else $XDG_CACHE_HOME/happysad or ~/.cache/happysad), which spares a second run on the same photos the detection' },
-      batch: { type: 'string', arg: 'N', help: 'images per forward pass', shows: 32 },
+      batch: { type: 'string', arg: 'N', help: 'images per forward pass (and per queued job with --redis)', shows: 32 },
       workers,
+      out: { type: 'string', short: 'o', arg: 'FILE', help: "append rows to FILE (.jsonl or .csv) as batches finish, each chunk written whole and synced, each row with its file's sha256; never replaces an existing FILE" },
+      resume: { type: 'boolean', help: 'continue an interrupted --out FILE: files already in it (same path and content) are skipped, none is written twice' },
+      shard: { type: 'string', arg: 'i/N', help: 'only the i-th of N disjoint parts of the files (by a hash of each path, whatever the listing order)', shows: 'from SLURM_ARRAY_TASK_ID/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE, or all' },
+      redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
+      queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: 'happysad' },
+    },
+  },
+  worker: {
+    summary: 'classify batches from a Redis job queue until stopped',
+    usage: '--redis URL [options]',
+    description: `Serves \`happysad predict ... --redis URL\` runs: takes batches of file references from the queue,
+classifies them with MODEL_DIR (or the default model) and returns their rows. Run one per machine
+(it uses every core) or one single-threaded worker per core. A worker that dies mid-batch loses
+nothing: after --stall-timeout its batch goes to another worker. SIGTERM or Ctrl-C finishes the
+current batch, then stops. The connection to Redis is re-established when lost.`,
+    options: {
+      redis: { type: 'string', arg: 'URL', help: 'the Redis to take jobs from (redis://HOST:PORT)' },
+      model,
+      queue: { type: 'string', arg: 'NAME', help: 'the queue name', shows: 'happysad' },
+      workers,
+      'stall-timeout': { type: 'string', arg: 'S', help: "seconds after which a silent worker's batch is given to another", shows: 30 },
+    },
+  },
+  merge: {
+    summary: 'merge --out files of shards or runs into one',
+    usage: 'FILE... --out FILE',
+    description: `Merges results files written by \`predict --out\` (shards of an array job, or runs on different
+machines) into one, in the same format (.jsonl or .csv): each file's row once (by path and content
+hash), the first kept when two files hold it. Reports how many duplicates were dropped.`,
+    options: {
+      out: { type: 'string', short: 'o', arg: 'FILE', help: 'the merged file (.jsonl or .csv); must not exist yet' },
     },
   },
   train: {

@@ -22,6 +22,8 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   arch: async () => (await import('./commands/archCommand.js')).archCommand,
   import: async () => (await import('./commands/importCommand.js')).importCommand,
   export: async () => (await import('./commands/exportCommand.js')).exportCommand,
+  worker: async () => (await import('./commands/workerCommand.js')).workerCommand,
+  merge: async () => (await import('./commands/mergeCommand.js')).mergeCommand,
 };
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMAND_TABLE, name);

@@ -77,7 +77,7 @@ const LAYERS: string[][] = [
   ['runtime'],
   ['model'],
   ['data', 'faces', 'evaluate', 'predict', 'train', 'report', 'ensemble', 'interop'],
-  ['serve', 'browser'],
+  ['serve', 'browser', 'batch'],
   ['(index)'],
 ];
 const layerOf = (folder: string) => LAYERS.findIndex((l) => l.includes(folder));

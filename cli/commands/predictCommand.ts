@@ -1,10 +1,17 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { walkFiles } from '../../src/io/walkFiles.js';
 import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
 import { OptionError } from '../../src/base/errors.js';
 import { loadModel, type Prediction } from '../../src/predict/classifier.js';
 import { formatTable } from '../formatTable.js';
+import { csvCell, csvHeader, csvLines as lines, formatRow } from '../../src/batch/resultRows.js';
+import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
+import { inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard.js';
+import { predictThroughQueue, queueModel } from '../../src/batch/predictQueue.js';
+import { mapConcurrent } from '../../src/base/mapConcurrent.js';
+import { createCountProgress } from '../countProgress.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
@@ -12,44 +19,95 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'predict');
   if (positionals.length === 0) throw new OptionError(`predict needs at least one image file or folder (happysad help predict)`);
   if (values.json && values.csv) throw new OptionError('choose one of --json and --csv');
-  const { files, ignored, unreadable } = await expandPaths(positionals);
+  if (values.resume && !values.out) throw new OptionError('--resume continues an --out FILE: give the file');
+  if (values.queue && !values.redis) throw new OptionError('--queue names a Redis queue: give --redis URL too');
+  if (values.out) resultsFormatOf(values.out);
+  const shard = values.shard ? parseShard(values.shard) : shardFromEnvironment();
+  const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1 }) ?? 32;
+  const expanded = await expandPaths(positionals);
+  const { ignored } = expanded;
+  let { files, unreadable } = expanded;
   if (ignored.length) process.stderr.write(`ignored ${ignored.length} file(s) in the folders given that are neither named nor encoded as images, or are not regular files (e.g. ${ignored[0]})\n`);
   if (files.length === 0 && unreadable.length === 0) {
     process.stderr.write(`no image files found in ${positionals.join(', ')}${ignored.length ? ` (${ignored.length} other file(s) ignored)` : ''}; give image files or folders that hold them\n`);
     return 1;
   }
-  const classifier = await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
-  const classes = classifier.metadata.classes;
-  const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1 }) ?? 32;
-  const rows: Prediction[] = [];
-  const emit = (preds: Prediction[]) => {
-    rows.push(...preds);
-    for (const p of preds) {
-      if (values.json) console.log(JSON.stringify(p));
-      else if (values.csv) for (const line of lines(p)) console.log([line.file, line.face, line.box, line.label, line.score, ...classes.map((c) => line.probabilities?.[c] ?? ''), line.error].map(csvCell).join(','));
-    }
-  };
-  if (values.csv) console.log(['file', 'face', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'error'].map(csvCell).join(','));
-  // Stream results in chunks of a few batches: a large folder shows progress and memory stays
-  // flat, while within a chunk the next batch decodes as the current one is classified.
-  const chunk = batch * 8;
-  for (let i = 0; i < files.length; i += chunk) {
-    emit(await classifier.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'], cache: !values['no-cache'] }));
+  if (shard) {
+    const all = files.length + unreadable.length;
+    files = files.filter((f) => inShard(f, shard));
+    unreadable = unreadable.filter((r) => inShard(r.file, shard));
+    process.stderr.write(`shard ${shard.index}/${shard.count} (${shard.source}): ${files.length + unreadable.length} of ${all} file(s)\n`);
   }
-  emit(unreadable);
-  if (!values.json && !values.csv) {
+
+  // Local threads, or the queue's workers: either way the model's description comes first.
+  const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
+  if (values.redis && values.model) process.stderr.write('note: with --redis the workers\' model classifies; --model is ignored here (give it to happysad worker)\n');
+  const metadata = classifier?.metadata ?? (await queueModel({ redis: values.redis!, queue: values.queue, log: (l) => process.stderr.write(`${l}\n`) }));
+  const classes = metadata.classes;
+  const out = values.out ? await ResultsFile.open(values.out, { classes, resume: values.resume }) : undefined;
+  if (out && out.done.size > 0) {
+    const before = files.length;
+    files = await skipDone(files, out);
+    unreadable = unreadable.filter((r) => !out.has(r.file, undefined));
+    process.stderr.write(`resuming ${values.out}: ${before - files.length} file(s) already done, ${files.length} to go\n`);
+  }
+
+  const rows: Prediction[] = [];
+  let failed = 0;
+  let count = 0;
+  const emit = async (preds: Prediction[]) => {
+    failed += preds.filter((p) => p.error).length;
+    count += preds.length;
+    if (out) {
+      await out.append(preds);
+      return;
+    }
+    rows.push(...preds);
+    for (const p of preds) if (values.json || values.csv) process.stdout.write(formatRow(p, values.json ? 'jsonl' : 'csv', classes));
+  };
+  if (values.csv && !out) console.log(csvHeader(classes).map(csvCell).join(','));
+  const progress = createCountProgress(files.length);
+  try {
+    if (values.redis) {
+      await predictThroughQueue(files, { redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], onRows: emit, onProgress: (done) => progress.update(done) });
+    } else {
+      // Written per batch with --out (a killed run loses at most one batch); otherwise streamed in
+      // chunks of a few batches: memory stays flat, and within a chunk the next batch decodes as
+      // the current one is classified.
+      const chunk = out ? batch : batch * 8;
+      for (let i = 0; i < files.length; i += chunk) {
+        await emit(await classifier!.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'], cache: !values['no-cache'], hashes: Boolean(out) }));
+        progress.update(Math.min(files.length, i + chunk));
+      }
+    }
+    progress.finish();
+    await emit(unreadable);
+  } finally {
+    await out?.close();
+    await classifier?.close();
+  }
+  if (!values.json && !values.csv && !out) {
     const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
     const table = rows.flatMap(lines).map((l) => [l.file, l.face, l.box, l.label || '-', r4(l.score), ...classes.map((c) => r4(l.probabilities?.[c])), l.error]);
-    const faceModel = classifier.expectsFaces && !values['no-faces'];
+    const faceModel = Boolean(metadata.preprocessing.faces) && !values['no-faces'];
     const head = ['file', 'face', 'box', 'label', 'score', ...classes, 'error'];
     const anyError = rows.some((r) => r.error);
     const keep = head.map((h, i) => (faceModel || (i !== 1 && i !== 2)) && (h !== 'error' || anyError));
     console.log(formatTable(head.filter((_, i) => keep[i]), table.map((r) => r.filter((_, i) => keep[i]))));
   }
-  await classifier.close();
-  const failed = rows.filter((r) => r.error).length;
-  if (failed) process.stderr.write(`${failed} of ${rows.length} file(s) could not be classified\n`);
+  if (out) process.stderr.write(`${count} row(s) written to ${values.out}\n`);
+  if (failed) process.stderr.write(`${failed} of ${count} file(s) could not be classified\n`);
   return failed ? 1 : 0;
+}
+
+/** The files an interrupted run has not done: by path, then (for a path it has) by content hash. */
+async function skipDone(files: string[], out: ResultsFile): Promise<string[]> {
+  const keep = await mapConcurrent(files, 8, async (f) => {
+    if (!out.done.has(f)) return true;
+    const bytes = await readFile(f).catch(() => undefined);
+    return !out.has(f, bytes ? createHash('sha256').update(bytes).digest('hex') : undefined);
+  });
+  return files.filter((_, i) => keep[i]);
 }
 
 const IMAGE_NAME = /\.(jpe?g|png|gif|webp|tiff?|avif|heic|heif|bmp|svg)$/i;
@@ -94,20 +152,4 @@ async function looksLikeImage(file: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
-}
-
-/** RFC 4180: a field holding a comma, quote, CR or LF is quoted, quotes doubled. */
-function csvCell(v: string | number | undefined): string {
-  if (v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-interface Line { file: string; face: string; box: string; label: string; score?: number; probabilities?: Record<string, number>; error: string }
-
-/** One line per face (a face model), or one per image. */
-function lines(p: Prediction): Line[] {
-  if (p.error) return [{ file: p.file, face: '', box: '', label: '', error: p.error.message }];
-  if (p.faces?.length) return p.faces.map((f, i) => ({ file: p.file, face: String(i + 1), box: f.box.join(' '), label: f.label, score: f.score, probabilities: f.probabilities, error: '' }));
-  return [{ file: p.file, face: p.face ?? '', box: '', label: p.label!, score: p.score, probabilities: p.probabilities, error: '' }];
 }
