@@ -48,7 +48,10 @@ export const COMMAND_TABLE = {
     summary: 'classify images (files or folders)',
     usage: 'PATH... [options]',
     description: `Classifies image files, or every file under folders, with MODEL_DIR or, without --model, the
-default face model shipped with happysad. Score = probability of the model's positive class
+default face model shipped with happysad. Videos (mp4, webm, mov, avi, mkv: anything ffmpeg reads,
+found by content) are sampled every --every seconds through ffmpeg ($HAPPYSAD_FFMPEG or on PATH):
+one row per sampled frame and face, {"file","time","frame","track","box","label","score",
+"probabilities"}, where track follows a person while in view; the table is then one line per track. Score = probability of the model's positive class
 (e.g. happy). A face model finds each face, crops and classifies it: one line per face; when no
 face is found the whole image is classified and the row says so. A file that cannot be read gets
 a row with an error; the others go on, and the exit code is 1.
@@ -68,6 +71,10 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       shard: { type: 'string', arg: 'i/N', help: 'only the i-th of N disjoint parts of the files (by a hash of each path, whatever the listing order)', shows: 'from SLURM_ARRAY_TASK_ID/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE, or all' },
       redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
       queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: 'happysad' },
+      every: { type: 'string', arg: 'S', help: 'videos: seconds between sampled frames', shows: 0.2 },
+      smooth: { type: 'string', arg: 'S', help: "videos: add smoothed_score, each track's mean score over the last S seconds", shows: 'off' },
+      'max-seconds': { type: 'string', arg: 'S', help: 'videos: read at most this many seconds of each', shows: 4 * 3600 },
+      report: { type: 'string', arg: 'OUT', help: "videos: write OUT/report.html, a timeline of each track's score with its face and summary (self-contained), and report.json" },
     },
   },
   worker: {

@@ -4,7 +4,13 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { walkFiles } from '../../src/io/walkFiles.js';
 import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
 import { OptionError } from '../../src/base/errors.js';
-import { loadModel, type Prediction } from '../../src/predict/classifier.js';
+import { loadModel, type Classifier, type Prediction } from '../../src/predict/classifier.js';
+import { sniffVideoFormat } from '../../src/data/sniffVideoFormat.js';
+import { DEFAULT_VIDEO_LIMITS } from '../../src/data/videoFrames.js';
+import type { VideoErrorRow, VideoRow } from '../../src/predict/predictVideo.js';
+import { claimReportOutput, VIDEO_REPORT_FORMAT } from '../../src/report/reportOutput.js';
+import { writeVideoReport } from '../../src/report/videoReport.js';
+import { TrackSummaries } from '../../src/predict/trackSummary.js';
 import { formatTable } from '../formatTable.js';
 import { csvCell, csvHeader, csvLines as lines, formatRow } from '../../src/batch/resultRows.js';
 import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
@@ -12,7 +18,7 @@ import { inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard
 import { predictThroughQueue, queueModel } from '../../src/batch/predictQueue.js';
 import { mapConcurrent } from '../../src/base/mapConcurrent.js';
 import { createCountProgress } from '../countProgress.js';
-import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
+import { parseCommand, parseNumber, parseThreads, type CommandValues } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
 
 export async function predictCommand(argv: string[]): Promise<number> {
@@ -38,6 +44,17 @@ export async function predictCommand(argv: string[]): Promise<number> {
     unreadable = unreadable.filter((r) => inShard(r.file, shard));
     process.stderr.write(`shard ${shard.index}/${shard.count} (${shard.source}): ${files.length + unreadable.length} of ${all} file(s)\n`);
   }
+
+  const kinds = await mapConcurrent(files, 8, kindOf);
+  const videos = files.filter((_, i) => kinds[i] === 'video');
+  if (videos.length) {
+    files = files.filter((_, i) => kinds[i] !== 'video');
+    if (values.out || values.redis) throw new OptionError(`${videos[0]} is a video: --out and --redis take images for now; write video rows with --json > rows.jsonl`);
+    if (values.csv && (files.length || unreadable.length)) throw new OptionError('--csv: videos and images have different columns; give them in separate runs');
+  }
+  if (values.report && !videos.length) throw new OptionError('--report is for videos (a timeline per person); for photos, `happysad evaluate DIR --report OUT` reports on a labelled folder');
+  // A folder the report may not go into is refused before any video is read.
+  if (values.report) await claimReportOutput(values.report, { format: VIDEO_REPORT_FORMAT, inputs: positionals.filter((p) => !videos.includes(p)) });
 
   // Local threads, or the queue's workers: either way the model's description comes first.
   const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
@@ -65,7 +82,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     rows.push(...preds);
     for (const p of preds) if (values.json || values.csv) process.stdout.write(formatRow(p, values.json ? 'jsonl' : 'csv', classes));
   };
-  if (values.csv && !out) console.log(csvHeader(classes).map(csvCell).join(','));
+  if (values.csv && !out && !videos.length) console.log(csvHeader(classes).map(csvCell).join(','));
   const progress = createCountProgress(files.length);
   try {
     if (values.redis) {
@@ -82,11 +99,16 @@ export async function predictCommand(argv: string[]): Promise<number> {
     }
     progress.finish();
     await emit(unreadable);
+    if (videos.length) {
+      const v = await predictVideos(classifier!, videos, values);
+      failed += v.failed;
+      count += videos.length;
+    }
   } finally {
     await out?.close();
     await classifier?.close();
   }
-  if (!values.json && !values.csv && !out) {
+  if (!values.json && !values.csv && !out && (rows.length || !videos.length)) {
     const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
     const table = rows.flatMap(lines).map((l) => [l.file, l.face, l.box, l.label || '-', r4(l.score), ...classes.map((c) => r4(l.probabilities?.[c])), l.error]);
     const faceModel = Boolean(metadata.preprocessing.faces) && !values['no-faces'];
@@ -100,6 +122,55 @@ export async function predictCommand(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/**
+ * Each video's rows in turn (JSON Lines or CSV on stdout), then, for a terminal, one line per
+ * track: when the person was seen and how happy or sad they looked.
+ */
+async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>): Promise<{ failed: number }> {
+  const classes = classifier.metadata.classes;
+  const every = parseNumber(values.every, 'every', { min: 0.01 }) ?? 0.2;
+  const smooth = parseNumber(values.smooth, 'smooth', { min: 0 }) ?? 0;
+  const maxSeconds = parseNumber(values['max-seconds'], 'max-seconds', { min: 0.01 }) ?? DEFAULT_VIDEO_LIMITS.maxSeconds;
+  const summaries = new TrackSummaries(classes);
+  const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
+  if (values.csv) console.log(['file', 'time', 'frame', 'track', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'smoothed_score', 'error'].map(csvCell).join(','));
+  let failed = 0;
+  const errors: string[][] = [];
+  const kept: { file: string; rows: (VideoRow | VideoErrorRow)[] }[] = [];
+  for (const file of videos) {
+    let frames = 0;
+    const mine: (VideoRow | VideoErrorRow)[] = [];
+    if (values.report) kept.push({ file, rows: mine });
+    for await (const row of classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], limits: { ...DEFAULT_VIDEO_LIMITS, maxSeconds } })) {
+      if (values.report) mine.push(row);
+      if ('error' in row) {
+        failed++;
+        errors.push([file, row.error.message]);
+      } else {
+        frames = Math.max(frames, row.frame + 1);
+        summaries.add(row);
+      }
+      if (values.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+      else if (values.csv) {
+        const r = row as Partial<VideoRow> & { error?: { message: string } };
+        console.log([file, r.time, r.frame, r.track, r.box?.join(' '), r.label ?? r.face, r4(r.score), ...classes.map((c) => r4(r.probabilities?.[c])), r4(r.smoothed_score), r.error?.message].map((v) => csvCell(v as string | number | undefined)).join(','));
+      }
+    }
+    process.stderr.write(`${file}: ${frames} frame(s) sampled every ${every} s\n`);
+  }
+  if (!values.json && !values.csv) {
+    const head = ['file', 'track', 'from s', 'to s', 'frames', ...classes.map((c) => `${c} %`), 'mean score', 'median score'];
+    const body = summaries.summaries().map((t) => [t.file, t.track, t.first.toFixed(1), t.last.toFixed(1), t.frames, ...classes.map((c) => Math.round(100 * t.share[c]!)), r4(t.meanScore), r4(t.medianScore)]);
+    console.log(formatTable(head, body));
+    for (const [file, message] of errors) console.log(`${file}: ${message}`);
+  }
+  if (values.report) {
+    const written = await writeVideoReport({ metadata: classifier.metadata, videos: kept, every, smooth }, values.report);
+    process.stderr.write(`report: ${written.html}${written.replaced ? ' (replaces the earlier report there)' : ''}\n`);
+  }
+  return { failed };
+}
+
 /** The files an interrupted run has not done: by path, then (for a path it has) by content hash. */
 async function skipDone(files: string[], out: ResultsFile): Promise<string[]> {
   const keep = await mapConcurrent(files, 8, async (f) => {
@@ -111,6 +182,27 @@ async function skipDone(files: string[], out: ResultsFile): Promise<string[]> {
 }
 
 const IMAGE_NAME = /\.(jpe?g|png|gif|webp|tiff?|avif|heic|heif|bmp|svg)$/i;
+const VIDEO_NAME = /\.(mp4|m4v|mov|webm|mkv|avi)$/i;
+
+/** 'video' when the bytes say so (a file named .mp4 that is a JPEG is an image, and the reverse). */
+async function kindOf(file: string): Promise<'video' | 'image'> {
+  const head = await readHead(file);
+  return head && sniffVideoFormat(head) !== 'unknown' ? 'video' : 'image';
+}
+
+async function readHead(file: string): Promise<Uint8Array | undefined> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    const head = new Uint8Array(64);
+    const { bytesRead } = await fh.read(head, 0, 64, 0);
+    return head.subarray(0, bytesRead);
+  } catch {
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
 
 /**
  * Files as given, folders expanded recursively in sorted order (dotfiles skipped, links to
@@ -128,7 +220,7 @@ async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored:
     if (s?.isDirectory()) {
       const walked = await walkFiles(p);
       for (const f of walked.files) {
-        if (IMAGE_NAME.test(f) || (await looksLikeImage(f))) out.push(f);
+        if (IMAGE_NAME.test(f) || VIDEO_NAME.test(f) || (await looksLikeImage(f))) out.push(f);
         else ignored.push(f);
       }
       ignored.push(...walked.skipped);
@@ -143,13 +235,7 @@ async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored:
 }
 
 async function looksLikeImage(file: string): Promise<boolean> {
-  const fh = await open(file, 'r').catch(() => undefined);
-  if (!fh) return true; // unreadable: let prediction report why
-  try {
-    const head = new Uint8Array(64);
-    await fh.read(head, 0, 64, 0);
-    return sniffImageFormat(head) !== 'unknown';
-  } finally {
-    await fh.close();
-  }
+  const head = await readHead(file);
+  if (!head) return true; // unreadable: let prediction report why
+  return sniffImageFormat(head) !== 'unknown' || sniffVideoFormat(head) !== 'unknown';
 }

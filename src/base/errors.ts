@@ -51,3 +51,10 @@ export class OutputError extends HappysadError {
     super('output', message);
   }
 }
+
+/** A video could not be read: ffmpeg is missing, or the file is damaged or over the limits. */
+export class VideoError extends HappysadError {
+  constructor(code: 'ffmpeg-missing' | 'video-corrupt' | 'video-too-large' | 'video-unsupported', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -35,10 +35,17 @@ export async function decodeFullImage(input: Uint8Array | string, spec: Pick<Pre
     throw new ImageError(name, 'corrupt', `${name}: cannot decode image: ${messageOf(err)}`, { cause: err });
   });
   const full = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 as const };
-  if (!bound || !spec.decodeFullSize || Math.max(full.width, full.height) <= maxSide) return full;
-  // From raw pixels sharp's resize equals resizeInside (pixels/) byte for byte, on libuv's threads.
-  const shrunk = await sharp(full.data, { raw: { width: full.width, height: full.height, channels: 3 } }).resize(maxSide, maxSide, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(shrunk.data.buffer, shrunk.data.byteOffset, shrunk.data.length), width: shrunk.info.width, height: shrunk.info.height, channels: 3 };
+  return bound && spec.decodeFullSize ? shrinkInside(full, maxSide) : full;
+}
+
+/**
+ * RGB pixels shrunk to fit maxSide x maxSide (lanczos3), unchanged when they already fit: sharp's
+ * resize from raw pixels, which equals resizeInside (pixels/) byte for byte, on libuv's threads.
+ */
+export async function shrinkInside(image: RawImage & { channels: 3 }, maxSide: number): Promise<RawImage & { channels: 3 }> {
+  if (Math.max(image.width, image.height) <= maxSide) return image;
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(maxSide, maxSide, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
 
 /**

@@ -15,6 +15,7 @@ import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import type { FaceDecoded, FaceDecoder } from '../data/decodeFaces.js';
 import { FaceCropperPool } from '../data/faceCropperPool.js';
 import { FaceCropCache } from '../data/faceCropCache.js';
+import { predictVideo, type PredictVideoOptions, type VideoErrorRow, type VideoRow } from './predictVideo.js';
 
 /** One input's answer: its name and the row (see PredictionRow), or why it could not be classified. */
 export interface Prediction extends PredictionRow {
@@ -131,6 +132,14 @@ export class Classifier {
       }
     }
     return out;
+  }
+
+  /**
+   * A video's rows, one per sampled frame and face, as an async iterator: stop early with `break`,
+   * or stream them. Frames come from ffmpeg (see predictVideo).
+   */
+  predictVideo(file: string, options: PredictVideoOptions = {}): AsyncGenerator<VideoRow | VideoErrorRow> {
+    return predictVideo(this, file, options);
   }
 
   /** Classifies images already decoded by the bundle's preprocessing (the fast path for evaluation). */

@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { VideoError } from '../base/errors.js';
+import type { RgbImage } from '../faces/types.js';
+
+export interface VideoLimits {
+  /** Longest video read, in seconds; frames after it are not sampled (the run says so). */
+  maxSeconds: number;
+  /** Largest frame (width x height). */
+  maxPixels: number;
+}
+
+export const DEFAULT_VIDEO_LIMITS: VideoLimits = { maxSeconds: 4 * 3600, maxPixels: 4096 * 2160 };
+
+export interface VideoInfo {
+  width: number;
+  height: number;
+  /** Seconds, when the container says. */
+  duration?: number;
+}
+
+export interface VideoFrame {
+  /** 0-based index among the sampled frames. */
+  index: number;
+  /** Seconds from the start of the video. */
+  time: number;
+  image: RgbImage;
+}
+
+/**
+ * The ffmpeg binary: $HAPPYSAD_FFMPEG, else `ffmpeg` on PATH. Debian's (`apt-get install ffmpeg`)
+ * or any static build; nothing is downloaded.
+ */
+export function findFfmpeg(env: NodeJS.ProcessEnv = process.env): string {
+  const missing = (where: string) => new VideoError('ffmpeg-missing', `${where}; videos are read with ffmpeg: install it (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg), or set HAPPYSAD_FFMPEG to an ffmpeg binary`);
+  if (env.HAPPYSAD_FFMPEG) {
+    try {
+      accessSync(env.HAPPYSAD_FFMPEG, constants.X_OK);
+      return env.HAPPYSAD_FFMPEG;
+    } catch {
+      throw missing(`HAPPYSAD_FFMPEG=${env.HAPPYSAD_FFMPEG} is not an executable file`);
+    }
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, 'ffmpeg');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw missing('ffmpeg is not on PATH');
+}
+
+/** Runs ffmpeg to completion, returning its stderr (where it reports the streams and any error). */
+function ffmpegText(ffmpeg: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      if (stderr.length < 1e6) stderr += c;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/**
+ * The video stream's displayed size and duration, from `ffmpeg -i` (so no ffprobe is needed): the
+ * coded size, turned by the rotation side data when there is one, as ffmpeg's autorotation will.
+ */
+export async function probeVideo(file: string, ffmpeg = findFfmpeg()): Promise<VideoInfo> {
+  const { stderr } = await ffmpegText(ffmpeg, ['-hide_banner', '-i', file]);
+  const video = /Stream #\d+:\d+[^\n]*: Video: [^\n]*?, (\d{2,5})x(\d{2,5})/.exec(stderr);
+  if (!video) {
+    const why = /(Invalid data found[^\n]*|moov atom not found|No such file[^\n]*|Permission denied)/.exec(stderr)?.[1];
+    throw new VideoError('video-corrupt', `${file}: ffmpeg finds no video stream in it${why ? ` (${why})` : ''}; the file may be damaged or not a video`);
+  }
+  let width = Number(video[1]);
+  let height = Number(video[2]);
+  const rotation = /rotation of (-?[\d.]+) degrees/.exec(stderr.slice(video.index));
+  if (rotation && Math.abs(Math.round(Number(rotation[1]))) % 180 === 90) [width, height] = [height, width];
+  const d = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
+  return { width, height, ...(d ? { duration: Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]) } : {}) };
+}
+
+/**
+ * Frames sampled every `every` seconds (the frame nearest each multiple, ffmpeg's fps filter), as
+ * RGB, streamed from ffmpeg's stdout: one frame in memory at a time, however long the video. A
+ * damaged file yields the frames ffmpeg could decode, then throws a VideoError saying what failed.
+ */
+export async function* videoFrames(file: string, options: { every: number; limits?: VideoLimits; ffmpeg?: string; signal?: AbortSignal }): AsyncGenerator<VideoFrame> {
+  const limits = options.limits ?? DEFAULT_VIDEO_LIMITS;
+  const ffmpeg = options.ffmpeg ?? findFfmpeg();
+  if (!(options.every > 0)) throw new RangeError(`sampling interval must be positive, got ${options.every}`);
+  const info = await probeVideo(file, ffmpeg);
+  if (info.width * info.height > limits.maxPixels) {
+    throw new VideoError('video-too-large', `${file}: frames of ${info.width}x${info.height} are more than ${limits.maxPixels} pixels; shrink the video first (ffmpeg -vf scale=1280:-2) or raise the limit`);
+  }
+  const { width, height } = info;
+  const frameBytes = width * height * 3;
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-t', String(limits.maxSeconds), '-an', '-sn', '-dn',
+    '-vf', `fps=1/${options.every}:round=near,scale=${width}:${height},format=rgb24`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    if (stderr.length < 64_000) stderr += c;
+  });
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const onAbort = () => child.kill('SIGKILL');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let pending: Buffer = Buffer.alloc(0);
+  let index = 0;
+  try {
+    // Async iteration pauses ffmpeg's pipe while a frame is being classified: memory stays flat.
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= frameBytes) {
+        const data = new Uint8Array(pending.subarray(0, frameBytes));
+        pending = pending.subarray(frameBytes);
+        yield { index, time: Number((index * options.every).toFixed(6)), image: { data, width, height, channels: 3 } };
+        index++;
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  const code = await closed;
+  const problem = stderr.trim().split('\n').filter(Boolean).slice(0, 3).join('; ');
+  if (code !== 0 || problem) {
+    throw new VideoError('video-corrupt', `${file}: ffmpeg stopped after ${index} sampled frame(s) (${(index * options.every).toFixed(1)} s): ${problem || `exit code ${code}`}; the rest of the file is damaged or cut`);
+  }
+}
+
+/** The one frame at `time` seconds (the first frame at or after it), for a thumbnail. */
+export async function grabVideoFrame(file: string, time: number, ffmpeg = findFfmpeg()): Promise<RgbImage | undefined> {
+  const { width, height } = await probeVideo(file, ffmpeg);
+  const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-ss', String(time), '-i', file, '-frames:v', '1', '-an', '-vf', `scale=${width}:${height},format=rgb24`, '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const chunks: Buffer[] = [];
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) chunks.push(chunk);
+  const data = Buffer.concat(chunks);
+  return data.length === width * height * 3 ? { data: new Uint8Array(data), width, height, channels: 3 } : undefined;
+}

@@ -1,0 +1,112 @@
+import { rawToModelInput, shrinkInside } from '../data/decodeImage.js';
+import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from '../data/facesToModelInputs.js';
+import { videoFrames, type VideoLimits } from '../data/videoFrames.js';
+import { createFaceDetector, type FaceDetector } from '../faces/detectFaces.js';
+import type { FaceBox } from '../faces/types.js';
+import { HappysadError } from '../base/errors.js';
+import { messageOf } from '../base/messageOf.js';
+import type { Classifier } from './classifier.js';
+import { FaceTracker } from './faceTracker.js';
+
+
+/** One sampled frame and face of a video (or the frame, when no face was found in it). */
+export interface VideoRow {
+  file: string;
+  /** Seconds from the start. */
+  time: number;
+  /** Index of the sampled frame (0, 1, ... at `every` seconds). */
+  frame: number;
+  /** The person's id while in view (see FaceTracker); absent when no face was found. */
+  track?: number;
+  /** [x, y, width, height] in pixels of the video frame. */
+  box?: FaceBox;
+  label?: string;
+  score?: number;
+  probabilities?: Record<string, number>;
+  detector_score?: number;
+  /** With `smooth`: the track's mean score over the last `smooth` seconds, this frame included. */
+  smoothed_score?: number;
+  /** 'none-found': no face in this frame (a face model); the frame is not classified. */
+  face?: 'none-found';
+}
+
+/** A video that could not be read to its end: the rows before it were yielded. */
+export interface VideoErrorRow {
+  file: string;
+  error: { code: string; message: string };
+}
+
+export interface PredictVideoOptions {
+  /** Seconds between sampled frames (default 0.2). */
+  every?: number;
+  /** Seconds of trailing moving average for `smoothed_score` (default 0: none). */
+  smooth?: number;
+  /** For a face model, false classifies whole frames instead (default true). */
+  faces?: boolean;
+  limits?: VideoLimits;
+  /** Seconds a track may be unseen before it ends (default 1). */
+  maxGapSeconds?: number;
+  signal?: AbortSignal;
+}
+
+const detectors = new WeakMap<Classifier, Promise<FaceDetector>>();
+
+/**
+ * A video's rows as they are computed: frames sampled through ffmpeg (streamed, never all in
+ * memory), each face detected, cropped and classified exactly as in a photo, and followed by a
+ * track id. A damaged or cut video ends with an error row after the rows it could give.
+ */
+export async function* predictVideo(classifier: Classifier, file: string, options: PredictVideoOptions = {}): AsyncGenerator<VideoRow | VideoErrorRow> {
+  const meta = classifier.metadata;
+  const spec = meta.preprocessing;
+  const useFaces = Boolean(spec.faces) && options.faces !== false;
+  let detector: FaceDetector | undefined;
+  if (useFaces) {
+    let pending = detectors.get(classifier);
+    if (!pending) {
+      pending = createFaceDetector({ detector: spec.faces!.detector, minScore: spec.faces!.minScore, landmarks: spec.faces!.align });
+      detectors.set(classifier, pending);
+    }
+    detector = await pending;
+  }
+  const tracker = new FaceTracker({ maxGapSeconds: options.maxGapSeconds });
+  const smooth = options.smooth ?? 0;
+  const history = new Map<number, { time: number; score: number }[]>();
+  const classes = meta.classes;
+  const probabilitiesOf = (p: number[]) => Object.fromEntries(classes.map((c, k) => [c, p[k]!]));
+  try {
+    for await (const frame of videoFrames(file, { every: options.every ?? 0.2, limits: options.limits, signal: options.signal })) {
+      const bounded = await shrinkInside(frame.image, FACE_SEARCH_MAX_SIDE);
+      const k = frame.image.width / bounded.width;
+      const base = { file, time: frame.time, frame: frame.index };
+      if (!detector) {
+        const [d] = await classifier.classifyDecoded([await rawToModelInput(bounded, spec)]);
+        yield { ...base, label: classes[d!.labelIndex], score: d!.score, probabilities: probabilitiesOf(d!.probabilities) };
+        continue;
+      }
+      // Frames are never taken for face crops, whatever their size: a video frame is a scene.
+      const decoded: FaceDecoded = await facesToModelInputs(bounded, { ...spec, faces: { ...spec.faces!, wholeImageMaxSide: undefined } }, detector, rawToModelInput);
+      if (decoded.faces.length === 0) {
+        tracker.assign(frame.time, []);
+        yield { ...base, face: 'none-found' };
+        continue;
+      }
+      const boxes = decoded.faces.map((f) => f.box.map((v) => Math.round(v * k)) as FaceBox);
+      const ids = tracker.assign(frame.time, boxes);
+      const decisions = await classifier.classifyDecoded(decoded.faces.map((f) => f.image));
+      for (const [i, f] of decoded.faces.entries()) {
+        const d = decisions[i]!;
+        const row: VideoRow = { ...base, track: ids[i], box: boxes[i], label: classes[d.labelIndex], score: d.score, probabilities: probabilitiesOf(d.probabilities), detector_score: f.detectorScore };
+        if (smooth > 0) {
+          const h = (history.get(ids[i]!) ?? []).filter((e) => e.time > frame.time - smooth);
+          h.push({ time: frame.time, score: d.score });
+          history.set(ids[i]!, h);
+          row.smoothed_score = h.reduce((s, e) => s + e.score, 0) / h.length;
+        }
+        yield row;
+      }
+    }
+  } catch (err) {
+    yield { file, error: { code: err instanceof HappysadError ? err.code : 'video', message: messageOf(err) } };
+  }
+}

@@ -1,0 +1,132 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadModel, type Classifier } from '../../src/predict/classifier.js';
+import type { VideoErrorRow, VideoRow } from '../../src/predict/predictVideo.js';
+import { tempDir } from '../fixtures/makeImages.js';
+import { makeVideo } from '../fixtures/makeVideo.js';
+import { runCli } from '../fixtures/runCli.js';
+
+// Videos end to end with Debian's ffmpeg: frames sampled at the right times, one track per person,
+// a moving face keeping its track, a cut file giving its rows and then an error, and a clear error
+// without ffmpeg.
+
+let dir: string;
+let model: Classifier;
+let still: string;
+let pair: string;
+let moving: string;
+
+before(async () => {
+  dir = await tempDir('happysad-video-');
+  model = await loadModel(resolve('models/default'));
+  // 3 s at 10 frames/s, 320x240: one face still; two faces side by side; one face crossing the frame.
+  still = await makeVideo(join(dir, 'still.mp4'), { width: 320, height: 240, fps: 10, frames: 30, faces: [{ photo: 'happy/Tom_Watson_0003.jpg', at: () => ({ left: 90, top: 40, size: 150 }) }] });
+  pair = await makeVideo(join(dir, 'pair.mp4'), { width: 480, height: 240, fps: 10, frames: 30, faces: [
+    { photo: 'happy/Azra_Akin_0003.jpg', at: () => ({ left: 20, top: 50, size: 150 }) },
+    { photo: 'sad/Jayamadhuri_196.jpg', at: () => ({ left: 300, top: 50, size: 150 }) },
+  ] });
+  moving = await makeVideo(join(dir, 'moving.mp4'), { width: 480, height: 240, fps: 10, frames: 30, faces: [{ photo: 'happy/Tom_Watson_0003.jpg', at: (i) => ({ left: 10 + i * 10, top: 60, size: 120 }) }] });
+});
+after(async () => {
+  await model?.close();
+});
+
+async function rowsOf(file: string, options = {}): Promise<(VideoRow | VideoErrorRow)[]> {
+  const rows: (VideoRow | VideoErrorRow)[] = [];
+  for await (const row of model.predictVideo(file, options)) rows.push(row);
+  return rows;
+}
+
+test('a still face: rows at every 0.5 s, one track, labelled as the photo is', async () => {
+  const rows = (await rowsOf(still, { every: 0.5 })) as VideoRow[];
+  assert.deepEqual(rows.map((r) => r.time), [0, 0.5, 1, 1.5, 2, 2.5]);
+  assert.deepEqual(rows.map((r) => r.frame), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(new Set(rows.map((r) => r.track)), new Set([1]));
+  for (const r of rows) {
+    assert.equal(r.label, 'happy');
+    const [x, , w] = r.box!;
+    assert.ok(x > 60 && x < 130 && w > 100 && w < 200, `box ${r.box}`);
+  }
+});
+
+test('two faces side by side: two tracks, each keeping its side and its label', async () => {
+  const rows = (await rowsOf(pair, { every: 0.3 })) as VideoRow[];
+  const byTrack = new Map<number | undefined, VideoRow[]>();
+  for (const r of rows) byTrack.set(r.track, [...(byTrack.get(r.track) ?? []), r]);
+  assert.equal(byTrack.size, 2, JSON.stringify(rows.map((r) => [r.time, r.track, r.box])));
+  for (const track of byTrack.values()) {
+    assert.equal(track.length, 10, 'seen in every sampled frame');
+    const left = track[0]!.box![0] < 240;
+    assert.ok(track.every((r) => (r.box![0] < 240) === left), 'a track stays on its side');
+    assert.equal(new Set(track.map((r) => r.label)).size, 1, 'a steady label');
+  }
+});
+
+test('a face moving across the frame keeps its track; --smooth adds a moving average', async () => {
+  const rows = (await rowsOf(moving, { every: 0.2, smooth: 0.6 })) as VideoRow[];
+  assert.equal(rows.length, 15);
+  assert.deepEqual(new Set(rows.map((r) => r.track)), new Set([1]));
+  assert.ok(rows.at(-1)!.box![0] - rows[0]!.box![0] > 200, 'it moved');
+  const third = rows[2]!;
+  assert.ok(Math.abs(third.smoothed_score! - (rows[0]!.score! + rows[1]!.score! + third.score!) / 3) < 1e-12, 'mean of the last 0.6 s');
+});
+
+test('a cut video gives the rows it could read, then an error row; the CLI goes on and exits 1', async () => {
+  const bytes = await readFile(moving);
+  const cut = join(dir, 'cut.mp4');
+  await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+  const rows = await rowsOf(cut, { every: 0.2 });
+  const last = rows.at(-1) as VideoErrorRow;
+  assert.equal(last.error.code, 'video-corrupt');
+  assert.match(last.error.message, /ffmpeg stopped after \d+ sampled frame/);
+  assert.ok(rows.length > 2 && rows.length < 16, `${rows.length} rows before the error`);
+  const r = runCli(['predict', cut, still, '--json', '--every', '1']);
+  assert.equal(r.code, 1);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.some((l) => l.error?.code === 'video-corrupt') && lines.filter((l) => l.file === still).length === 3, 'the other video is still done');
+});
+
+test('the CLI: videos found by content, a per-track table, CSV rows; without ffmpeg a clear error', async () => {
+  const disguised = join(dir, 'clip.jpg');
+  await copyFile(still, disguised);
+  const table = runCli(['predict', disguised, '--every', '0.5']);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /file\s+track\s+from s\s+to s\s+frames\s+happy %\s+sad %\s+mean score\s+median score/);
+  assert.match(table.stdout, /clip\.jpg\s+1\s+0\.0\s+2\.5\s+6\s+100\s+0\s/);
+  const csv = runCli(['predict', pair, '--csv', '--every', '1']);
+  const [head, ...lines] = csv.stdout.trim().split('\n');
+  assert.equal(head, 'file,time,frame,track,box,label,score,p_happy,p_sad,smoothed_score,error');
+  assert.equal(lines.length, 6);
+  const none = runCli(['predict', still], { HAPPYSAD_FFMPEG: '/nonexistent/ffmpeg' });
+  assert.equal(none.code, 1);
+  assert.match(none.stdout + none.stderr, /HAPPYSAD_FFMPEG=\/nonexistent\/ffmpeg is not an executable file; videos are read with ffmpeg: install it \(Debian\/Ubuntu: apt-get install ffmpeg/);
+});
+
+test('--report: a self-contained page with a timeline, a face and a summary per track; other folders refused', async () => {
+  const out = join(dir, 'report');
+  const r = runCli(['predict', pair, '--every', '0.5', '--smooth', '1', '--report', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const html = await readFile(join(out, 'report.html'), 'utf8');
+  assert.equal((html.match(/<svg/g) ?? []).length, 2, 'one timeline per track');
+  assert.equal((html.match(/<img src="data:image\/jpeg;base64,/g) ?? []).length, 2, 'one face per track, inline');
+  assert.doesNotMatch(html, /<script|src="http/);
+  const data = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+  assert.equal(data.format, 'happysad-video-report');
+  assert.deepEqual(data.videos[0].tracks.map((t: { frames: number }) => t.frames), [6, 6]);
+  // Run again: it replaces its own report; a folder of something else is refused before any work.
+  assert.equal(runCli(['predict', pair, '--every', '1', '--report', out]).code, 0);
+  const refused = runCli(['predict', pair, '--report', dir]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /is a folder that already holds .* and is not a happysad report; nothing was written/);
+});
+
+test('the library streams: stopping early ends ffmpeg and returns', async () => {
+  const rows: VideoRow[] = [];
+  for await (const row of model.predictVideo(moving, { every: 0.1 })) {
+    rows.push(row as VideoRow);
+    if (rows.length === 2) break;
+  }
+  assert.deepEqual(rows.map((r) => r.time), [0, 0.1]);
+});
