@@ -2,7 +2,7 @@
  * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
  *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
  *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300] [--no-decode] [--no-serve]
- *               [--no-face-command] [--no-browser]
+ *               [--no-face-command] [--no-browser] [--no-queue] [--no-video]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
  * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
@@ -10,7 +10,8 @@
  * throughput, files on disk to a ready input batch, on the web and FER datasets when present, and
  * the whole `happysad predict` command on 100 one-face photos per detector against Human's BlazeFace
  * (bench/facePipeline.ts), the HTTP server's load benchmark (bench/serve.ts), and finally
- * happysad/browser's frames per second in headless Chromium per backend (bench/browser.ts).
+ * happysad/browser's frames per second in headless Chromium per backend (bench/browser.ts), the Redis job
+ * queue against local predict (bench/queue.ts), and videos: seconds per second and peak memory (bench/video.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     'no-serve': { type: 'boolean', default: false },
     'no-face-command': { type: 'boolean', default: false },
     'no-browser': { type: 'boolean', default: false },
+    'no-queue': { type: 'boolean', default: false },
+    'no-video': { type: 'boolean', default: false },
   },
 });
 
@@ -192,6 +195,18 @@ if (!values['no-serve'] && existsSync(resolve('models/default/happysad.json'))) 
 if (!values['no-browser'] && existsSync(resolve('models/default/happysad.json'))) {
   if (!values.json) console.log('\nhappysad/browser in headless Chromium (bench/browser.ts):');
   spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/browser.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
+
+// The Redis job queue against local predict (bench/queue.ts, ~3 min; needs redis-server).
+if (!values['no-queue'] && existsSync('/usr/bin/redis-server')) {
+  if (!values.json) console.log('\njob queue through Redis (bench/queue.ts):');
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/queue.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
+
+// Videos (bench/video.ts, ~4 min; needs ffmpeg and a built dist/): speed against real time, memory.
+if (!values['no-video'] && existsSync('/usr/bin/ffmpeg')) {
+  if (!values.json) console.log('\nvideos (bench/video.ts):');
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/video.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
 async function measureOurs(c: Case, workers: number): Promise<{ train: number[]; infer: number[]; peakRssMb: number }> {

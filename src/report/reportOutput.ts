@@ -8,8 +8,10 @@ import { assertWritableFolder, isInside } from '../io/outputPaths.js';
 export const REPORT_FORMAT = 'happysad-evaluation-report';
 /** Marks a folder as a data check report (clean --report). */
 export const CLEAN_REPORT_FORMAT = 'happysad-clean-report';
+/** Marks a folder as a video report (predict VIDEO --report). */
+export const VIDEO_REPORT_FORMAT = 'happysad-video-report';
 /** Every kind of report happysad writes; a folder holding one kind is never replaced by another. */
-const REPORT_KINDS: Record<string, string> = { [REPORT_FORMAT]: 'evaluation report', [CLEAN_REPORT_FORMAT]: 'data check report' };
+const REPORT_KINDS: Record<string, string> = { [REPORT_FORMAT]: 'evaluation report', [CLEAN_REPORT_FORMAT]: 'data check report', [VIDEO_REPORT_FORMAT]: 'video report' };
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
 
