@@ -168,6 +168,8 @@ faces, and a JSON API. Ctrl-C stops it.
                      images. Answers {"results":[row,...]} (one row per image, in order, even for
                      one image; each row is a \`predict --json\` line). When no image could be used,
                      the status is the first image's problem and {"error":{code,message},"results"}.
+                     A short video (one per request; ?every=S, ?smooth=S) is answered with its
+                     frame rows and {"tracks":[...]}, one summary per person.
   GET  /v1/model     the model's happysad.json      GET /healthz     {"status":"ok",...}
   GET  /metrics      Prometheus metrics: requests, latency, faces, queue, process and event loop
 Errors are always {"error":{"code","message"}} with a stable code (e.g. image-not-image 415,
@@ -184,6 +186,7 @@ image-corrupt 422, image-too-large 413, body-too-large 413, queue-full 503 + Ret
       'max-pixels': imageLimits['max-pixels'],
       'min-side': imageLimits['min-side'],
       'rate-limit': { type: 'string', arg: 'N', help: 'predictions per minute per client address; 0 = off', shows: S.rateLimit },
+      'video-max-seconds': { type: 'string', arg: 'S', help: 'longest video POST /v1/predict takes (longer: the CLI or the job queue)', shows: S.videoMaxSeconds },
       log: { type: 'boolean', help: 'log every request as JSON lines on stdout' },
     },
   },

@@ -27,6 +27,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       minSide: parseNumber(values['min-side'], 'min-side', { integer: true, min: 1 }) ?? DEFAULT_IMAGE_LIMITS.minSide,
     },
     rateLimit: parseNumber(values['rate-limit'], 'rate-limit', { integer: true, min: 0 }),
+    videoMaxSeconds: parseNumber(values['video-max-seconds'], 'video-max-seconds', { min: 0.1 }),
     logger: values.log ? { level: 'info' } : { level: 'warn' },
   });
   let address: string;

@@ -4,6 +4,7 @@ import { HappysadError } from '../base/errors.js';
 import { loadModel, type Classifier } from '../predict/classifier.js';
 import type { ThreadReply, ThreadRequest } from './threadMessages.js';
 import { warmUp } from './warmUp.js';
+import { classifyVideoUpload } from './videoUpload.js';
 
 /**
  * One copy of the model, face nets included, in its own thread and WASM engine: the whole of a
@@ -27,8 +28,9 @@ port.on('message', async (m: ThreadRequest) => {
   }
   try {
     if (!classifier) throw new Error('inference thread used before it was ready');
-    reply({ type: 'result', id: m.id, rows: await classifier.predict(m.inputs, m.options) });
+    if (m.type === 'video') reply({ type: 'video-result', id: m.id, answer: await classifyVideoUpload(classifier, m.bytes, m.name, m.options) });
+    else reply({ type: 'result', id: m.id, rows: await classifier.predict(m.inputs, m.options) });
   } catch (err) {
-    reply({ type: 'error', id: m.id, message: messageOf(err) });
+    reply({ type: 'error', id: m.id, message: messageOf(err), code: err instanceof HappysadError ? err.code : undefined });
   }
 });

@@ -2,7 +2,9 @@ import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastif
 import type {} from '@fastify/rate-limit';
 import type { Prediction } from '../predict/classifier.js';
 import { ApiError } from './apiError.js';
-import { readUploads } from './readUploads.js';
+import { readUploads, type Upload } from './readUploads.js';
+import { sniffVideoFormat } from '../data/sniffVideoFormat.js';
+import type { VideoAnswer } from './videoUpload.js';
 import type { ResolvedServeOptions } from './serveOptions.js';
 import type { ServableModel } from './servableModel.js';
 import type { ServerMetrics } from './serverMetrics.js';
@@ -33,10 +35,33 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
         },
       }
     : {};
-  app.post('/v1/predict', { config }, async (request, reply): Promise<PredictResponse> => {
+  /** A short video (one per request): its frame rows and one summary per track, computed in an inference thread. */
+  const answerVideo = async (upload: Upload, query: Record<string, unknown> | undefined, signal: AbortSignal): Promise<VideoAnswer> => {
+    if (!model.predictVideoUpload) throw new ApiError('video-unsupported', `${upload.name}: this server takes images only; run videos with \`happysad predict VIDEO\``);
+    const number = (name: string, fallback: number, min: number) => {
+      const v = query?.[name];
+      if (v === undefined) return fallback;
+      const n = Number(v);
+      if (!(n >= min)) throw new ApiError('bad-request', `?${name}=${String(v)}: expected a number of seconds >= ${min}`);
+      return n;
+    };
+    const videoOptions = { every: number('every', 0.2, 0.05), smooth: number('smooth', 0, 0), maxSeconds: options.videoMaxSeconds, maxPixels: options.limits.maxPixels };
+    try {
+      const answer = await queue.run(() => model.predictVideoUpload!(upload.bytes, upload.name, videoOptions), signal);
+      const failed = answer.results.find((r) => 'error' in r);
+      if (failed && answer.results.length === 1 && 'error' in failed) throw new ApiError(failed.error.code, failed.error.message);
+      return answer;
+    } catch (err) {
+      throw explainRefusal(err, signal, queue, options.timeoutMs);
+    }
+  };
+
+  app.post('/v1/predict', { config }, async (request, reply): Promise<PredictResponse | VideoAnswer> => {
     const faces = parseFacesParam((request.query as Record<string, unknown> | undefined)?.faces);
     const signal = requestSignal(reply, options.timeoutMs);
     const uploads = await readUploads(request, options);
+    const video = uploads.length === 1 && sniffVideoFormat(uploads[0]!.bytes) !== 'unknown' ? uploads[0]! : undefined;
+    if (video) return answerVideo(video, request.query as Record<string, unknown> | undefined, signal);
     const screened = await screenUploads(uploads, options.limits);
     const usable = screened.flatMap((s) => (s.ok ? [s.upload] : []));
     let predictions: Prediction[] = [];

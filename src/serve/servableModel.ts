@@ -1,5 +1,6 @@
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Prediction, PredictOptions } from '../predict/classifier.js';
+import type { VideoAnswer, VideoUploadOptions } from './videoUpload.js';
 
 /**
  * What the server needs from a model: the part of `Classifier` it calls. Narrow on purpose, so a
@@ -12,5 +13,7 @@ export interface ServableModel {
   /** The bundle folder it was loaded from, if any: its files are served to pages that run the model on the device. */
   readonly bundleDir?: string;
   predict(inputs: Uint8Array[], options?: PredictOptions): Promise<Prediction[]>;
+  /** A short posted video's rows and track summaries; a model without it answers videos with 415. */
+  predictVideoUpload?(bytes: Uint8Array, name: string, options: VideoUploadOptions): Promise<VideoAnswer>;
   close(): Promise<void>;
 }

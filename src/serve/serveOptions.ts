@@ -25,6 +25,8 @@ export interface ServeOptions {
   webRoot?: string;
   /** Folder of the browser build served at /lib/ (default: dist/browser in the package). */
   libRoot?: string;
+  /** Longest video POST /v1/predict takes, in seconds; longer ones are for the CLI or the job queue. */
+  videoMaxSeconds?: number;
   /** Run one prediction before answering, so the first client does not pay for loading the face nets. */
   warmup?: boolean;
   logger?: FastifyServerOptions['logger'];
@@ -46,6 +48,7 @@ export const DEFAULT_SERVE_OPTIONS = {
   queue: 16,
   timeoutMs: 30_000,
   rateLimit: 0,
+  videoMaxSeconds: 60,
   warmup: true,
 } as const;
 
@@ -60,6 +63,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
   positiveInt('queue', o.queue, 0);
   positiveInt('timeoutMs', o.timeoutMs);
   positiveInt('rateLimit', o.rateLimit, 0);
+  if (!(o.videoMaxSeconds > 0)) throw new OptionError(`serve: videoMaxSeconds must be positive, got ${o.videoMaxSeconds}`);
   return o;
 }
 

@@ -5,10 +5,11 @@ import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Prediction, PredictOptions } from '../predict/classifier.js';
 import type { ServableModel } from './servableModel.js';
 import type { ThreadReply, ThreadRequest } from './threadMessages.js';
+import type { VideoAnswer, VideoUploadOptions } from './videoUpload.js';
 
 interface Slot {
   worker: Worker;
-  busy?: { id: number; resolve: (rows: Prediction[]) => void; reject: (err: Error) => void };
+  busy?: { id: number; resolve: (reply: ThreadReply) => void; reject: (err: Error) => void };
 }
 
 /**
@@ -45,14 +46,27 @@ export class ThreadedModel implements ServableModel {
   }
 
   async predict(inputs: Uint8Array[], options?: PredictOptions): Promise<Prediction[]> {
-    const slot = this.idle.pop() ?? (await new Promise<Slot>((resolve) => this.waiting.push(resolve)));
-    const id = this.nextId++;
     // Copies: a request body may be a view on a pooled buffer that must not be moved away.
     const copies = inputs.map((b) => new Uint8Array(b));
-    return new Promise<Prediction[]>((resolve, reject) => {
+    const reply = await this.send((id) => ({ type: 'predict', id, inputs: copies, options }), copies.map((c) => c.buffer));
+    if (reply.type !== 'result') throw new Error(`inference thread answered ${reply.type} to a prediction`);
+    return reply.rows;
+  }
+
+  /** A short video, classified in one inference thread (see classifyVideoUpload). */
+  async predictVideoUpload(bytes: Uint8Array, name: string, options: VideoUploadOptions): Promise<VideoAnswer> {
+    const copy = new Uint8Array(bytes);
+    const reply = await this.send((id) => ({ type: 'video', id, bytes: copy, name, options }), [copy.buffer]);
+    if (reply.type !== 'video-result') throw new Error(`inference thread answered ${reply.type} to a video`);
+    return reply.answer;
+  }
+
+  private async send(message: (id: number) => ThreadRequest, transfer: ArrayBuffer[]): Promise<ThreadReply> {
+    const slot = this.idle.pop() ?? (await new Promise<Slot>((resolve) => this.waiting.push(resolve)));
+    const id = this.nextId++;
+    return new Promise<ThreadReply>((resolve, reject) => {
       slot.busy = { id, resolve, reject };
-      const message: ThreadRequest = { type: 'predict', id, inputs: copies, options };
-      slot.worker.postMessage(message, copies.map((c) => c.buffer));
+      slot.worker.postMessage(message(id), transfer);
     });
   }
 
@@ -72,8 +86,8 @@ export class ThreadedModel implements ServableModel {
     slot.worker.on('message', (m: ThreadReply) => {
       const job = slot.busy;
       if (!job || !('id' in m) || m.id !== job.id) return;
-      if (m.type === 'result') job.resolve(m.rows);
-      else job.reject(new Error(`inference thread failed: ${m.message}`));
+      if (m.type === 'error') job.reject(m.code ? new HappysadError(m.code, m.message) : new Error(`inference thread failed: ${m.message}`));
+      else job.resolve(m);
       this.release(slot);
     });
     slot.worker.once('exit', (code) => {
