@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { GraphModel, LayersModel, io } from '@tensorflow/tfjs';
 import { BundleError, OptionError } from '../base/errors.js';
-import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from '../data/facesToModelInputs.js';
+import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from '../data/facesToModelInputs.js';
 import { hasPortableResize, rgbToModelInput, type RawImage } from '../data/modelInput.js';
 import { createBlazeFace, prepareBlazeNet, toDetectedFace, type BlazeFaceDetector } from '../faces/blazeFaceCore.js';
 import type { RgbImage } from '../faces/types.js';
@@ -165,7 +165,7 @@ export class BrowserModel {
       // Node bounds the search at FACE_SEARCH_MAX_SIDE with sharp's lanczos3: the same resize.
       const full = Math.max(rgb.width, rgb.height) > FACE_SEARCH_MAX_SIDE ? (resizeInside(rgb, FACE_SEARCH_MAX_SIDE, FACE_SEARCH_MAX_SIDE) as RgbImage) : rgb;
       const withLandmarks = Boolean(spec.faces?.align);
-      faces = await facesToModelInputs(full, spec, { detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)) });
+      faces = boxesInOriginal(await facesToModelInputs(full, spec, { detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)) }), full, rgb);
       images = faces.whole ? [faces.whole] : faces.faces.map((f) => f.image);
     } else {
       images = [rgbToModelInput(rgb, spec)];

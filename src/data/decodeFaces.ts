@@ -1,6 +1,7 @@
 import { createFaceDetector, type FaceDetector } from '../faces/detectFaces.js';
 import { decodeFullImage, rawToModelInput } from './decodeImage.js';
-import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from './facesToModelInputs.js';
+import sharp from 'sharp';
+import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from './facesToModelInputs.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import type { FaceCropSpec, PreprocessSpec } from './preprocessSpec.js';
 
@@ -27,7 +28,11 @@ export class FaceCropper implements FaceDecoder {
 
   async decode(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, name?: string): Promise<FaceDecoded> {
     const full = await decodeFullImage(input, spec, limits, FACE_SEARCH_MAX_SIDE, name);
-    return facesToModelInputs(full, { ...spec, faces: this.faces }, this.detector, rawToModelInput);
+    const decoded = await facesToModelInputs(full, { ...spec, faces: this.faces }, this.detector, rawToModelInput);
+    // A photo larger than the face search was shrunk for it: boxes go back to the photo's own pixels.
+    if (Math.max(full.width, full.height) < FACE_SEARCH_MAX_SIDE || decoded.faces.length === 0) return decoded;
+    const size = (await sharp(input).metadata()).autoOrient;
+    return size ? boxesInOriginal(decoded, full, size) : decoded;
   }
 
   async close(): Promise<void> {

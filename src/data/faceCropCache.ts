@@ -13,9 +13,10 @@ import type { FaceBox } from '../faces/types.js';
  * passes, the crop arithmetic), so an older cache is never mistaken for this version's crops:
  * training and prediction must see the same pixels. 2: BlazeFace's short-range-first passes;
  * 3: the short-range pass on the image shrunk to 0.85; 4: crops brought to the model input by
- * pixels/ (JavaScript, shared with the browser) instead of sharp: 37 of 2^24 colours gray one level apart.
+ * pixels/ (JavaScript, shared with the browser) instead of sharp: 37 of 2^24 colours gray one level apart;
+ * 5: boxes of photos larger than the face search in the photo's own pixels.
  */
-const CROP_ALGORITHM = 4;
+const CROP_ALGORITHM = 5;
 
 /**
  * Face crops at model input size, keyed by the image's content hash, the preprocessing spec and

@@ -52,3 +52,23 @@ export async function facesToModelInputs(
   }
   return { faces: crops, whole: null };
 }
+
+/**
+ * The decoded faces with their boxes in the pixels of the image as given (`original`), when the
+ * face search ran on a copy shrunk to FACE_SEARCH_MAX_SIDE (`searched`): what callers draw on.
+ */
+export function boxesInOriginal(decoded: FaceDecoded, searched: { width: number; height: number }, original: { width: number; height: number }): FaceDecoded {
+  if (searched.width === original.width && searched.height === original.height) return decoded;
+  const sx = original.width / searched.width;
+  const sy = original.height / searched.height;
+  return {
+    ...decoded,
+    faces: decoded.faces.map((f) => {
+      const [x, y, w, h] = f.box;
+      const x0 = Math.max(0, Math.min(original.width - 1, Math.round(x * sx)));
+      const y0 = Math.max(0, Math.min(original.height - 1, Math.round(y * sy)));
+      const box: FaceBox = [x0, y0, Math.max(1, Math.min(original.width - x0, Math.round(w * sx))), Math.max(1, Math.min(original.height - y0, Math.round(h * sy)))];
+      return { ...f, box };
+    }),
+  };
+}
