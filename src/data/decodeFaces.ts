@@ -1,9 +1,10 @@
 import { createFaceDetector, type FaceDetector } from '../faces/detectFaces.js';
-import { decodeFullImage, rawToModelInput } from './decodeImage.js';
+import { decodeFullImage, rawToModelInput, shrinkInside } from './decodeImage.js';
 import sharp from 'sharp';
 import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from './facesToModelInputs.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import type { FaceCropSpec, PreprocessSpec } from './preprocessSpec.js';
+import type { RgbImage } from '../faces/types.js';
 
 export type { FaceCrop, FaceDecoded } from './facesToModelInputs.js';
 
@@ -33,6 +34,15 @@ export class FaceCropper implements FaceDecoder {
     if (Math.max(full.width, full.height) < FACE_SEARCH_MAX_SIDE || decoded.faces.length === 0) return decoded;
     const size = (await sharp(input).metadata()).autoOrient;
     return size ? boxesInOriginal(decoded, full, size) : decoded;
+  }
+
+  /**
+   * decode() for pixels already decoded (a video frame): shrunk for the face search when bigger,
+   * boxes in the pixels given.
+   */
+  async decodePixels(image: RgbImage, spec: PreprocessSpec): Promise<FaceDecoded> {
+    const searched = await shrinkInside(image, FACE_SEARCH_MAX_SIDE);
+    return boxesInOriginal(await facesToModelInputs(searched, { ...spec, faces: this.faces }, this.detector, rawToModelInput), searched, image);
   }
 
   async close(): Promise<void> {

@@ -135,9 +135,9 @@ export async function* videoFrames(file: string, options: { every: number; limit
   }
 }
 
-/** The one frame at `time` seconds (the first frame at or after it), for a thumbnail. */
-export async function grabVideoFrame(file: string, time: number, ffmpeg = findFfmpeg()): Promise<RgbImage | undefined> {
-  const { width, height } = await probeVideo(file, ffmpeg);
+/** The one frame at `time` seconds (the first frame at or after it), for a thumbnail. `info`: the video's, when already probed. */
+export async function grabVideoFrame(file: string, time: number, info?: VideoInfo, ffmpeg = findFfmpeg()): Promise<RgbImage | undefined> {
+  const { width, height } = info ?? (await probeVideo(file, ffmpeg));
   const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-ss', String(time), '-i', file, '-frames:v', '1', '-an', '-vf', `scale=${width}:${height},format=rgb24`, '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) chunks.push(chunk);

@@ -1,12 +1,12 @@
-import { rawToModelInput, shrinkInside } from '../data/decodeImage.js';
-import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from '../data/facesToModelInputs.js';
+import { rawToModelInput } from '../data/decodeImage.js';
+import { FaceCropper } from '../data/decodeFaces.js';
 import { videoFrames, type VideoLimits } from '../data/videoFrames.js';
-import { createFaceDetector, type FaceDetector } from '../faces/detectFaces.js';
 import type { FaceBox } from '../faces/types.js';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
 import type { Classifier } from './classifier.js';
 import { FaceTracker } from './faceTracker.js';
+import { decisionFields } from './predictionRow.js';
 
 
 /** One sampled frame and face of a video (or the frame, when no face was found in it). */
@@ -49,7 +49,8 @@ export interface PredictVideoOptions {
   signal?: AbortSignal;
 }
 
-const detectors = new WeakMap<Classifier, Promise<FaceDetector>>();
+/** One face cropper per model for its videos (the nets are shared per process anyway). */
+const croppers = new WeakMap<Classifier, Promise<FaceCropper>>();
 
 /**
  * A video's rows as they are computed: frames sampled through ffmpeg (streamed, never all in
@@ -60,43 +61,38 @@ export async function* predictVideo(classifier: Classifier, file: string, option
   const meta = classifier.metadata;
   const spec = meta.preprocessing;
   const useFaces = Boolean(spec.faces) && options.faces !== false;
-  let detector: FaceDetector | undefined;
+  let cropper: FaceCropper | undefined;
   if (useFaces) {
-    let pending = detectors.get(classifier);
+    let pending = croppers.get(classifier);
+    // Frames are never taken for face crops, whatever their size: a video frame is a scene.
     if (!pending) {
-      pending = createFaceDetector({ detector: spec.faces!.detector, minScore: spec.faces!.minScore, landmarks: spec.faces!.align });
-      detectors.set(classifier, pending);
+      pending = FaceCropper.create({ ...spec.faces!, wholeImageMaxSide: undefined });
+      croppers.set(classifier, pending);
     }
-    detector = await pending;
+    cropper = await pending;
   }
   const tracker = new FaceTracker({ maxGapSeconds: options.maxGapSeconds });
   const smooth = options.smooth ?? 0;
   const history = new Map<number, { time: number; score: number }[]>();
-  const classes = meta.classes;
-  const probabilitiesOf = (p: number[]) => Object.fromEntries(classes.map((c, k) => [c, p[k]!]));
   try {
     for await (const frame of videoFrames(file, { every: options.every ?? 0.2, limits: options.limits, signal: options.signal })) {
-      const bounded = await shrinkInside(frame.image, FACE_SEARCH_MAX_SIDE);
-      const k = frame.image.width / bounded.width;
       const base = { file, time: frame.time, frame: frame.index };
-      if (!detector) {
-        const [d] = await classifier.classifyDecoded([await rawToModelInput(bounded, spec)]);
-        yield { ...base, label: classes[d!.labelIndex], score: d!.score, probabilities: probabilitiesOf(d!.probabilities) };
+      if (!cropper) {
+        const [d] = await classifier.classifyDecoded([await rawToModelInput(frame.image, spec)]);
+        yield { ...base, ...decisionFields(meta.classes, d!) };
         continue;
       }
-      // Frames are never taken for face crops, whatever their size: a video frame is a scene.
-      const decoded: FaceDecoded = await facesToModelInputs(bounded, { ...spec, faces: { ...spec.faces!, wholeImageMaxSide: undefined } }, detector, rawToModelInput);
+      const decoded = await cropper.decodePixels(frame.image, spec);
+      const boxes = decoded.faces.map((f) => f.box);
+      const ids = tracker.assign(frame.time, boxes);
       if (decoded.faces.length === 0) {
-        tracker.assign(frame.time, []);
         yield { ...base, face: 'none-found' };
         continue;
       }
-      const boxes = decoded.faces.map((f) => f.box.map((v) => Math.round(v * k)) as FaceBox);
-      const ids = tracker.assign(frame.time, boxes);
       const decisions = await classifier.classifyDecoded(decoded.faces.map((f) => f.image));
       for (const [i, f] of decoded.faces.entries()) {
         const d = decisions[i]!;
-        const row: VideoRow = { ...base, track: ids[i], box: boxes[i], label: classes[d.labelIndex], score: d.score, probabilities: probabilitiesOf(d.probabilities), detector_score: f.detectorScore };
+        const row: VideoRow = { ...base, track: ids[i], box: boxes[i], ...decisionFields(meta.classes, d), detector_score: f.detectorScore };
         if (smooth > 0) {
           const h = (history.get(ids[i]!) ?? []).filter((e) => e.time > frame.time - smooth);
           h.push({ time: frame.time, score: d.score });

@@ -26,7 +26,8 @@ export interface PredictionRow {
   face?: 'none-found' | 'is-crop';
 }
 
-function labelled(classes: readonly string[], d: ClassDecision): Required<Pick<PredictionRow, 'label' | 'score' | 'probabilities'>> {
+/** A decision as a row states it: the label, the score and each class's probability by name. */
+export function decisionFields(classes: readonly string[], d: ClassDecision): Required<Pick<PredictionRow, 'label' | 'score' | 'probabilities'>> {
   return { label: classes[d.labelIndex]!, score: d.score, probabilities: Object.fromEntries(classes.map((c, k) => [c, d.probabilities[k]!])) };
 }
 
@@ -36,11 +37,11 @@ function labelled(classes: readonly string[], d: ClassDecision): Required<Pick<P
  * here, so their answers have one shape.
  */
 export function predictionRow(meta: Pick<BundleMetadata, 'classes'>, decisions: ClassDecision[], faces?: FaceDecoded): PredictionRow {
-  const row: PredictionRow = decisions[0] ? labelled(meta.classes, decisions[0]) : {};
+  const row: PredictionRow = decisions[0] ? decisionFields(meta.classes, decisions[0]) : {};
   if (faces?.whole) row.face = faces.wholeBecause ?? 'none-found';
   else if (faces) {
     row.faces = faces.faces.map((f, k) => {
-      const p = labelled(meta.classes, decisions[k]!);
+      const p = decisionFields(meta.classes, decisions[k]!);
       return { box: f.box, label: p.label, score: p.score, detector_score: f.detectorScore, probabilities: p.probabilities };
     });
   }

@@ -8,7 +8,7 @@ import { MIN_IMAGES_PER_CLASS } from '../data/shortcutAudit.js';
 import { attributeHistogramSpec, categoryMixSpec, classShareSpec, type HistogramAxis } from './cleanCharts.js';
 import { renderChartSvg, scopeSvgIds, type ChartSpec } from './renderChart.js';
 import { CLEAN_REPORT_FORMAT, claimReportOutput, DEFAULT_REPORT_FOLDER, REPORT_HTML, REPORT_JSON, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
-import { esc, REPORT_STYLE, type Thumbnail } from './reportPage.js';
+import { esc, reportHead, reportTime, type Thumbnail } from './reportPage.js';
 
 /** What `clean` found, as the data check report takes it. */
 export interface CleanReportInput {
@@ -184,19 +184,10 @@ export async function renderCleanReportHtml(data: CleanReportData, options: { ro
   ];
   const classLine = data.data.classes.map((c) => `${c.label} ${c.images}`).join(' · ');
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>${esc(title)}</title>
-<style>${REPORT_STYLE}${STYLE}</style>
-</head>
-<body>
+  return `${reportHead(title, STYLE)}
 <header>
 <h1>${esc(title)}</h1>
-<p class="sub">${esc(data.data.path)} · ${esc(data.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}${classLine ? ` · usable images per class: ${esc(classLine)}` : ''}</p>
+<p class="sub">${esc(data.data.path)} · ${esc(reportTime(data.createdAt))}${classLine ? ` · usable images per class: ${esc(classLine)}` : ''}</p>
 <dl class="tiles">${tiles.map(([k, v, cls]) => `<div${cls ? ` class="${cls}"` : ''}><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
 </header>
 <main>

@@ -13,7 +13,7 @@ import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { packageRoot } from '../base/packageRoot.js';
 import { confusionSpec, precisionRecallSpec, rocSpec, scoreHistogramSpec } from './evaluationCharts.js';
 import { PALETTE, renderChartSvg, scopeSvgIds } from './renderChart.js';
-import { esc, fact, REPORT_STYLE, type Thumbnail } from './reportPage.js';
+import { esc, fact, reportHead, reportTime, type Thumbnail } from './reportPage.js';
 import { claimReportOutput, DEFAULT_REPORT_FOLDER, REPORT_FORMAT, REPORT_HTML, REPORT_JSON, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
 
 export interface EvaluationReportOptions extends ReportFolderOptions {
@@ -183,19 +183,10 @@ export async function renderEvaluationReportHtml(data: EvaluationReportData, opt
     ? ''
     : `<p class="note">ROC and precision–recall curves need images of ${esc(model.positiveClass)} and of another class; this data has none of ${esc(missing.join(', '))}.</p>`;
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>Evaluation: ${esc(title)}</title>
-<style>${REPORT_STYLE}</style>
-</head>
-<body>
+  return `${reportHead(`Evaluation: ${title}`)}
 <header>
 <h1>Evaluation: ${esc(title)}</h1>
-<p class="sub">${esc(splitText)} · ${metrics.n} images · threshold ${model.threshold.toFixed(3)} on p(${esc(model.positiveClass)}) · ${esc(data.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>
+<p class="sub">${esc(splitText)} · ${metrics.n} images · threshold ${model.threshold.toFixed(3)} on p(${esc(model.positiveClass)}) · ${esc(reportTime(data.createdAt))}</p>
 <dl class="tiles">${tiles.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
 </header>
 <main>

@@ -63,3 +63,25 @@ export interface Thumbnail {
   width: number;
   height: number;
 }
+
+/**
+ * A report page up to and including <body>: self-contained (its CSP loads nothing: images are
+ * data: URLs, styles inline), in the house style plus the page's own `style`.
+ */
+export function reportHead(title: string, style = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${esc(title)}</title>
+<style>${REPORT_STYLE}${style}</style>
+</head>
+<body>`;
+}
+
+/** An ISO timestamp as reports print it: 2026-11-28 07:39:45 UTC. */
+export function reportTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { grabVideoFrame } from '../data/videoFrames.js';
+import { grabVideoFrame, probeVideo, type VideoInfo } from '../data/videoFrames.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { VideoErrorRow, VideoRow } from '../predict/predictVideo.js';
 import { TrackSummaries, type TrackSummary } from '../predict/trackSummary.js';
 import { PALETTE, renderChartSvg, scopeSvgIds, type ChartSpec } from './renderChart.js';
 import { claimReportOutput, REPORT_HTML, REPORT_JSON, VIDEO_REPORT_FORMAT, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
-import { esc, fact, REPORT_STYLE, type Thumbnail } from './reportPage.js';
+import { esc, fact, reportHead, reportTime, type Thumbnail } from './reportPage.js';
 
 export interface VideoReportInput {
   metadata: BundleMetadata;
@@ -67,9 +67,9 @@ export function trackTimelineSpec(rows: VideoRow[], data: Pick<VideoReportData, 
 }
 
 /** The track's face at the frame where the detector was surest, as a small JPEG. */
-async function trackThumbnail(file: string, rows: VideoRow[], size = 96): Promise<Thumbnail | undefined> {
+async function trackThumbnail(file: string, info: VideoInfo | undefined, rows: VideoRow[], size = 96): Promise<Thumbnail | undefined> {
   const best = rows.reduce((a, b) => ((b.detector_score ?? 0) > (a.detector_score ?? 0) ? b : a));
-  const frame = await grabVideoFrame(file, best.time).catch(() => undefined);
+  const frame = info && (await grabVideoFrame(file, best.time, info).catch(() => undefined));
   if (!frame || !best.box) return undefined;
   const [x, y, w, h] = best.box;
   const left = Math.max(0, Math.min(frame.width - 1, x));
@@ -85,11 +85,12 @@ export async function renderVideoReportHtml(data: VideoReportData): Promise<stri
   const sections: string[] = [];
   for (const [v, video] of data.videos.entries()) {
     const cards: string[] = [];
+    const info = video.tracks.length ? await probeVideo(video.file).catch(() => undefined) : undefined;
     for (const t of video.tracks) {
       const rows = video.rows.filter((r) => r.track === t.track);
       const id = `v${v}-t${t.track}`;
       const svg = scopeSvgIds(await renderChartSvg(trackTimelineSpec(rows, data, `Track ${t.track}`)), id);
-      const thumb = await trackThumbnail(video.file, rows);
+      const thumb = await trackThumbnail(video.file, info, rows);
       const facts = [
         fact('seen', `${t.first.toFixed(1)} s to ${t.last.toFixed(1)} s (${t.frames} frames)`),
         ...data.model.classes.map((c) => fact(c, `${pct(t.share[c]!)} of its frames`)),
@@ -103,11 +104,11 @@ export async function renderVideoReportHtml(data: VideoReportData): Promise<stri
       : '<p class="note">No face was found in any sampled frame.</p>';
     sections.push(`<section><h2>${esc(video.file)}</h2><p class="sub">${video.frames} frames sampled every ${data.every} s; ${video.tracks.length} track(s).${video.error ? ` <span class="wrong">Stopped early: ${esc(video.error)}</span>` : ''}</p>${table}<div class="cards tracks">${cards.join('')}</div></section>`);
   }
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>happysad video report</title><style>${REPORT_STYLE}
+  return `${reportHead('happysad video report', `
 .tracks { grid-template-columns: 1fr; }
 .track-head { display: flex; gap: 16px; align-items: flex-start; margin-bottom: 8px; }
 .track-head img { border-radius: 4px; }
-</style></head><body><header><h1>Expressions over time</h1><p class="sub">Model “${esc(data.model.name)}”: p(${esc(data.model.positiveClass)}) per sampled frame and person in blue; threshold ${data.model.threshold.toFixed(3)} (dashed), frames above it shaded${data.smooth ? `, ${data.smooth} s moving average in orange` : ''}. A track is one person while in view: a face that leaves for over a second and returns gets a new track.</p></header><main>${sections.join('')}</main><footer>Written by happysad on ${esc(data.created)}.</footer></body></html>\n`;
+`)}<header><h1>Expressions over time</h1><p class="sub">Model “${esc(data.model.name)}”: p(${esc(data.model.positiveClass)}) per sampled frame and person in blue; threshold ${data.model.threshold.toFixed(3)} (dashed), frames above it shaded${data.smooth ? `, ${data.smooth} s moving average in orange` : ''}. A track is one person while in view: a face that leaves for over a second and returns gets a new track.</p></header><main>${sections.join('')}</main><footer>Written by happysad on ${esc(reportTime(data.created))}.</footer></body></html>\n`;
 }
 
 /** Writes OUT/report.html (self-contained: charts inline, thumbnails as data: URLs) and OUT/report.json. */

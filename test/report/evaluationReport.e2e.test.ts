@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../fixtures/chromium.js';
 import { initEngine } from '../../src/engine/engine.js';
 import { DEFAULT_FACE_CROP } from '../../src/data/decodeFaces.js';
 import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
@@ -15,7 +16,6 @@ import { saveBundle } from '../../src/model/modelBundle.js';
 import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = process.env.HAPPYSAD_CHROMIUM ?? '/usr/bin/chromium';
 
 let data: string;
 let modelDir: string;
@@ -29,10 +29,8 @@ function happysad(...args: string[]) {
 }
 
 before(async () => {
-  // No silent skip: a CI image without the browser must fail loudly and say how to fix it.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the report test opens the page in Debian's Chromium. Install it with \`apt-get install -y chromium\` (as root), or point HAPPYSAD_CHROMIUM at a Chromium binary.`);
-  }
+  // No silent skip: launchChromium fails loudly, saying how to install the browser, before any work.
+  browser = await launchChromium();
   await initEngine();
   cache = await tempDir('happysad-cache-');
   shots = process.env.HAPPYSAD_SCREENSHOTS ? resolve(process.env.HAPPYSAD_SCREENSHOTS) : await tempDir('happysad-shots-');
@@ -53,7 +51,6 @@ before(async () => {
     seed: 7, training: null, dataset: null, metrics: null, versions: {}, createdAt: new Date(0).toISOString(),
   });
   model.dispose();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 });
 
 after(async () => {

@@ -1,15 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/chromium.js';
 import { tempDir } from '../fixtures/makeImages.js';
 import { FACES_DIR, makeModel, startServer, webcamFrame } from './serveFixtures.js';
 import { rgbToY4m } from './y4m.js';
 
-const CHROMIUM = process.env.HAPPYSAD_CHROMIUM ?? '/usr/bin/chromium';
 /** Screenshots go here (HAPPYSAD_SCREENSHOTS=dir to keep them somewhere known). */
 let shots: string;
 let app: FastifyInstance;
@@ -17,10 +16,6 @@ let url: string;
 let browser: Browser;
 
 before(async () => {
-  // No silent skip: a CI image without the browser must fail loudly and say how to fix it.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the page tests drive Debian's Chromium. Install it with \`apt-get install -y chromium\` (as root), or point HAPPYSAD_CHROMIUM at a Chromium binary.`);
-  }
   shots = process.env.HAPPYSAD_SCREENSHOTS ? resolve(process.env.HAPPYSAD_SCREENSHOTS) : await tempDir('happysad-shots-');
   await mkdir(shots, { recursive: true });
   // The fake camera plays an example face on a 640x480 backdrop, so webcam mode has a real face to find.
@@ -28,11 +23,7 @@ before(async () => {
   const y4m = join(await tempDir(), 'face.y4m');
   await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
   ({ app, url } = await startServer({ model: await makeModel({ faces: true }) }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
-  });
+  browser = await launchChromium({ camera: y4m });
 });
 
 after(async () => {
