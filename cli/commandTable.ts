@@ -22,6 +22,8 @@ export interface OptionSpec {
   shows?: string | number;
   /** The parsed value when absent (parseArgs' default); only where the command needs one. */
   default?: string;
+  /** May be given more than once; parsed as a list. */
+  multiple?: boolean;
 }
 
 export interface CommandSpec {
@@ -68,7 +70,7 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       workers,
       out: { type: 'string', short: 'o', arg: 'FILE', help: "append rows to FILE (.jsonl or .csv) as batches finish, each chunk written whole and synced, each row with its file's sha256; never replaces an existing FILE" },
       resume: { type: 'boolean', help: 'continue an interrupted --out FILE: files already in it (same path and content) are skipped, none is written twice' },
-      shard: { type: 'string', arg: 'i/N', help: 'only the i-th of N disjoint parts of the files (by a hash of each path, whatever the listing order)', shows: 'from SLURM_ARRAY_TASK_ID/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE, or all' },
+      shard: { type: 'string', arg: 'i/N|auto', help: 'only the i-th of N disjoint parts of the files (by a hash of each absolute path, whatever the listing order; every shard must see the same paths); auto: from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or HAPPYSAD_SHARD', shows: 'all files' },
       redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
       queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: 'happysad' },
       every: { type: 'string', arg: 'S', help: 'videos: seconds between sampled frames', shows: 0.2 },
@@ -84,9 +86,16 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
 classifies them with MODEL_DIR (or the default model) and returns their rows. Run one per machine
 (it uses every core) or one single-threaded worker per core. A worker that dies mid-batch loses
 nothing: after --stall-timeout its batch goes to another worker. SIGTERM or Ctrl-C finishes the
-current batch, then stops. The connection to Redis is re-established when lost.`,
+current batch, then stops (within 10 s if Redis is unreachable). The connection to Redis is
+re-established when lost. Anyone who can write to the Redis can queue jobs, so a worker reads only
+what it is told it may: absolute paths to regular files under a --root folder, and http(s) URLs
+on an --allow-host host (redirects included, bodies capped at 64 MB, 30 s per file); anything
+else gets an error row that carries nothing of the file. Finished jobs that no producer collected
+(a producer was killed) expire from Redis after a day.`,
     options: {
-      redis: { type: 'string', arg: 'URL', help: 'the Redis to take jobs from (redis://HOST:PORT)' },
+      redis: { type: 'string', arg: 'URL', help: 'the Redis to take jobs from (redis://HOST:PORT[/DB], redis://[::1]:PORT for IPv6)' },
+      root: { type: 'string', multiple: true, arg: 'DIR', help: 'a folder whose files (links resolved) jobs may name; repeatable', shows: 'none: no paths are read' },
+      'allow-host': { type: 'string', multiple: true, arg: 'HOST[:PORT]', help: 'a host whose http(s) URLs jobs may name; repeatable', shows: 'none: no URLs are fetched' },
       model,
       queue: { type: 'string', arg: 'NAME', help: 'the queue name', shows: 'happysad' },
       workers,

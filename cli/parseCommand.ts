@@ -14,7 +14,7 @@ export class HelpRequested extends Error {
 type Table = typeof COMMAND_TABLE;
 /** Parsed values of command NAME: strings for string options (undefined when absent), booleans. */
 export type CommandValues<N extends CommandName> = {
-  [K in keyof Table[N]['options']]: Table[N]['options'][K] extends { type: 'boolean' } ? boolean : Table[N]['options'][K] extends { default: string } ? string : string | undefined;
+  [K in keyof Table[N]['options']]: Table[N]['options'][K] extends { type: 'boolean' } ? boolean : Table[N]['options'][K] extends { multiple: true } ? string[] | undefined : Table[N]['options'][K] extends { default: string } ? string : string | undefined;
 };
 
 /**
@@ -25,7 +25,7 @@ export function parseCommand<N extends CommandName>(argv: string[], name: N): { 
   const spec: CommandSpec = COMMAND_TABLE[name];
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h', default: false } };
   for (const [flag, o] of Object.entries(spec.options)) {
-    options[flag] = o.type === 'boolean' ? { type: 'boolean', default: false, ...(o.short ? { short: o.short } : {}) } : { type: 'string', ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+    options[flag] = o.type === 'boolean' ? { type: 'boolean', default: false, ...(o.short ? { short: o.short } : {}) } : { type: 'string', ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
   }
   let parsed;
   try {

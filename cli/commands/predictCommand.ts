@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { open, readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { walkFiles } from '../../src/io/walkFiles.js';
 import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
 import { OptionError } from '../../src/base/errors.js';
@@ -14,8 +15,10 @@ import { TrackSummaries } from '../../src/predict/trackSummary.js';
 import { formatTable } from '../formatTable.js';
 import { csvCell, csvHeader, csvLines as lines, formatRow } from '../../src/batch/resultRows.js';
 import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
-import { inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard.js';
-import { predictThroughQueue, queueModel } from '../../src/batch/predictQueue.js';
+import { arrayJobVariable, inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard.js';
+import { modelIdentity } from '../../src/model/modelIdentity.js';
+import { DEFAULT_QUEUE, predictThroughQueue, queueModel, redisConnection, validateQueueName } from '../../src/batch/predictQueue.js';
+import { JOB_LIMITS } from '../../src/batch/jobReferences.js';
 import { mapConcurrent } from '../../src/base/mapConcurrent.js';
 import { createCountProgress } from '../countProgress.js';
 import { parseCommand, parseNumber, parseThreads, type CommandValues } from '../parseCommand.js';
@@ -27,9 +30,14 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (values.json && values.csv) throw new OptionError('choose one of --json and --csv');
   if (values.resume && !values.out) throw new OptionError('--resume continues an --out FILE: give the file');
   if (values.queue && !values.redis) throw new OptionError('--queue names a Redis queue: give --redis URL too');
+  if (values.redis) {
+    redisConnection(values.redis);
+    validateQueueName(values.queue ?? DEFAULT_QUEUE);
+  }
   if (values.out) resultsFormatOf(values.out);
-  const shard = values.shard ? parseShard(values.shard) : shardFromEnvironment();
-  const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1 }) ?? 32;
+  const shard = values.shard === 'auto' ? shardFromEnvironment() : values.shard ? parseShard(values.shard) : undefined;
+  if (!values.shard && arrayJobVariable()) process.stderr.write(`note: ${arrayJobVariable()} is set, but every file is classified; add --shard auto to classify only this task's part\n`);
+  const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1, ...(values.redis ? { max: JOB_LIMITS.maxBatch } : {}) }) ?? 32;
   const expanded = await expandPaths(positionals);
   const { ignored } = expanded;
   let { files, unreadable } = expanded;
@@ -40,11 +48,14 @@ export async function predictCommand(argv: string[]): Promise<number> {
   }
   if (shard) {
     const all = files.length + unreadable.length;
-    files = files.filter((f) => inShard(f, shard));
-    unreadable = unreadable.filter((r) => inShard(r.file, shard));
+    files = files.filter((f) => inShard(resolve(f), shard));
+    unreadable = unreadable.filter((r) => inShard(resolve(r.file), shard));
     process.stderr.write(`shard ${shard.index}/${shard.count} (${shard.source}): ${files.length + unreadable.length} of ${all} file(s)\n`);
   }
 
+  // A worker may run in another folder, or on another machine with the same shared filesystem:
+  // it is sent absolute paths, and rows name files that way.
+  if (values.redis) files = files.map((f) => (/^https?:\/\//i.test(f) ? f : resolve(f)));
   const kinds = await mapConcurrent(files, 8, kindOf);
   const videos = files.filter((_, i) => kinds[i] === 'video');
   if (videos.length) {
@@ -61,7 +72,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (values.redis && values.model) process.stderr.write('note: with --redis the workers\' model classifies; --model is ignored here (give it to happysad worker)\n');
   const metadata = classifier?.metadata ?? (await queueModel({ redis: values.redis!, queue: values.queue, log: (l) => process.stderr.write(`${l}\n`) }));
   const classes = metadata.classes;
-  const out = values.out ? await ResultsFile.open(values.out, { classes, resume: values.resume }) : undefined;
+  const out = values.out ? await ResultsFile.open(values.out, { classes, model: modelIdentity(metadata), resume: values.resume, note: (l) => process.stderr.write(`${l}\n`) }) : undefined;
   if (out && out.done.size > 0) {
     const before = files.length;
     files = await skipDone(files, out);
@@ -86,7 +97,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const progress = createCountProgress(files.length);
   try {
     if (values.redis) {
-      await predictThroughQueue(files, { redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], onRows: emit, onProgress: (done) => progress.update(done) });
+      await predictThroughQueue(files, { redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], onRows: emit, onProgress: (done) => progress.update(done), log: (l) => process.stderr.write(`${l}\n`) });
     } else {
       // Written per batch with --out (a killed run loses at most one batch); otherwise streamed in
       // chunks of a few batches: memory stays flat, and within a chunk the next batch decodes as

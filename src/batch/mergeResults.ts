@@ -1,82 +1,155 @@
-import { readFile, stat } from 'node:fs/promises';
-import { OptionError } from '../base/errors.js';
-import { writeFileAtomic } from '../io/atomicWrite.js';
-import { csvCell, parseCsv, rowKey, type ResultsFormat } from './resultRows.js';
-import { resultsFormatOf } from './resultsFile.js';
+import { createHash } from 'node:crypto';
+import { link, open, stat, unlink } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { OptionError, OutputError } from '../base/errors.js';
+import { explainWriteError, resultsFormatOf } from './resultsFile.js';
+import { readResults, type ResultRecord } from './readResults.js';
+import type { ResultsFormat } from './resultRows.js';
+import { createReadStream } from 'node:fs';
 
 export interface MergeSummary {
   files: number;
   /** Rows (JSON Lines) or lines (CSV) written. */
   rows: number;
+  /** The same row (same file, content and answer) in more than one place: kept once. */
   duplicates: number;
+  /** An older row of a file whose content changed: the later row is kept. */
+  superseded: number;
+  /** The same file and content with different answers: the later is kept; each is listed in `conflictExamples`. */
+  conflicts: number;
+  conflictExamples: string[];
+}
+
+/** One image's lines in an input: where they are, and what identifies them. */
+interface Entry {
+  input: number;
+  /** Ordinal of this image's row within its input. */
+  index: number;
+  sha256: string;
+  digest: string;
 }
 
 /**
- * Merges `predict --out` files into `out` (which must not exist): each file's row once, by path
- * and content hash, the first kept. All inputs share the output's format (and for CSV, its header).
+ * Merges `predict --out` files into `out` (which must not exist), streamed in two passes whatever
+ * their size: the first finds each file's current row (the last one, in the order the inputs are
+ * given), the second copies those rows. All inputs must share the output's format, header and
+ * model: results of two models are never mixed.
  */
 export async function mergeResults(inputs: string[], out: string): Promise<MergeSummary> {
   const format = resultsFormatOf(out);
   if (await stat(out).catch(() => undefined)) throw new OptionError(`--out ${out} already exists; merge into a new file (nothing was changed)`);
   for (const f of inputs) if (resultsFormatOf(f) !== format) throw new OptionError(`${f}: not ${format === 'csv' ? 'CSV' : 'JSON Lines'} like --out ${out}; merge files of one format`);
-  const seen = new Set<string>();
-  const files = new Set<string>();
-  let header: string | undefined;
-  let text = '';
-  let rows = 0;
-  let duplicates = 0;
-  for (const input of inputs) {
-    const content = await readFile(input, 'utf8');
-    for (const group of groups(content, format, input, (h) => {
-      if (header !== undefined && h !== header) throw new OptionError(`${input}: its CSV header differs from ${inputs[0]}'s (another model?); merge results of one model`);
-      header = h;
-    })) {
-      if (seen.has(group.key)) {
-        duplicates++;
-        continue;
+  for (const f of inputs) {
+    const s = await stat(f).catch(() => undefined);
+    if (!s) throw new OptionError(`${f}: no such file; give the results files that predict --out wrote`);
+    if (!s.isFile()) throw new OptionError(`${f} is not a regular file; give the results files that predict --out wrote (not their folder)`);
+  }
+  const header = format === 'csv' ? await firstLine(inputs[0]!) : undefined;
+  let model: { name: string; where: string } | undefined;
+  const current = new Map<string, Entry>();
+  const summary: MergeSummary = { files: 0, rows: 0, duplicates: 0, superseded: 0, conflicts: 0, conflictExamples: [] };
+  for (const [input, name] of inputs.entries()) {
+    let index = 0;
+    for await (const group of imageRows(name, format, header)) {
+      if (group.model !== undefined) {
+        if (model && model.name !== group.model) throw new OptionError(`${name}: line ${group.line} was written by model ${group.model}, and ${model.where} by ${model.name}; merge results of one model (nothing was written)`);
+        model ??= { name: group.model, where: `${name} line ${group.line}` };
       }
-      seen.add(group.key);
-      files.add(group.file);
-      text += group.text;
-      rows += group.lines;
+      const entry = { input, index: index++, sha256: group.sha256 ?? '', digest: createHash('sha256').update(answerOf(group.text, format)).digest('base64') };
+      const before = current.get(group.file);
+      if (before) {
+        if (before.sha256 !== entry.sha256) summary.superseded++;
+        else if (before.digest === entry.digest) summary.duplicates++;
+        else {
+          summary.conflicts++;
+          if (summary.conflictExamples.length < 5) summary.conflictExamples.push(group.file);
+        }
+      }
+      current.set(group.file, entry);
     }
   }
-  await writeFileAtomic(out, (header ? `${header}\n` : '') + text);
-  return { files: files.size, rows, duplicates };
+  // Written beside the output, then linked into place: a crash leaves no half file, and an output
+  // that appeared meanwhile is never replaced.
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  const fh = await open(tmp, 'wx').catch((err) => {
+    throw explainWriteError(out, err);
+  });
+  try {
+    const write = async (text: string) => {
+      await fh.write(text).catch((err) => {
+        throw explainWriteError(out, err);
+      });
+    };
+    if (header) await write(`${header}\n`);
+    const wanted = new Map<number, Map<number, string>>();
+    for (const [file, e] of current) (wanted.get(e.input) ?? wanted.set(e.input, new Map()).get(e.input)!).set(e.index, file);
+    let buffer = '';
+    for (const [input, name] of inputs.entries()) {
+      const mine = wanted.get(input);
+      if (!mine) continue;
+      let index = 0;
+      for await (const group of imageRows(name, format, header)) {
+        if (mine.get(index++) !== group.file) continue;
+        buffer += group.text;
+        summary.rows += group.lines;
+        if (buffer.length > 1 << 20) {
+          await write(buffer);
+          buffer = '';
+        }
+      }
+    }
+    await write(buffer);
+    await fh.sync();
+    await fh.close();
+    await link(tmp, out).catch((err) => {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputError(`--out ${out} appeared while merging; nothing was replaced (the merge is left in ${tmp})`);
+      throw explainWriteError(out, err);
+    });
+    await unlink(tmp);
+  } catch (err) {
+    await fh.close().catch(() => {});
+    if (!(err instanceof OutputError && /appeared while merging/.test(err.message))) await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  summary.files = current.size;
+  return summary;
 }
 
-interface Group { key: string; file: string; text: string; lines: number }
+interface ImageRows extends ResultRecord {
+  lines: number;
+}
 
-/** A results file's rows, each file's lines together (CSV holds one line per face). A torn last line is left out. */
-function groups(content: string, format: ResultsFormat, name: string, onHeader: (header: string) => void): Group[] {
-  const out: Group[] = [];
-  if (format === 'jsonl') {
-    for (const line of content.slice(0, content.lastIndexOf('\n') + 1).split('\n')) {
-      if (!line.trim()) continue;
-      let row: { file?: unknown; sha256?: string };
-      try {
-        row = JSON.parse(line);
-      } catch {
-        throw new OptionError(`${name}: a line is not JSON; not a happysad results file`);
-      }
-      if (typeof row.file !== 'string') throw new OptionError(`${name}: a row has no "file"; not a happysad results file`);
-      out.push({ key: rowKey({ file: row.file, sha256: row.sha256 }), file: row.file, text: `${line}\n`, lines: 1 });
+/** An input's rows, one per image: CSV face lines of one file grouped. A torn last line is left out. */
+async function* imageRows(name: string, format: ResultsFormat, header: string | undefined): AsyncGenerator<ImageRows> {
+  let group: ImageRows | undefined;
+  const records = readResults(name, format, { header });
+  for (let step = await records.next(); !step.done; step = await records.next()) {
+    const r = step.value;
+    if (group && format === 'csv' && group.file === r.file && group.sha256 === r.sha256) {
+      group.text += r.text;
+      group.lines++;
+      continue;
     }
-    return out;
+    if (group) yield group;
+    group = { ...r, lines: 1 };
   }
-  const [head, ...records] = parseCsv(content).filter((r) => r.length > 1);
-  if (head?.[0] !== 'file') throw new OptionError(`${name}: no results header; not a happysad results file`);
-  onHeader(head!.map(csvCell).join(','));
-  const hashAt = head!.indexOf('sha256');
-  for (const r of records) {
-    const file = r[0]!;
-    const key = rowKey({ file, sha256: hashAt >= 0 ? r[hashAt] || undefined : undefined });
-    const line = `${r.map(csvCell).join(',')}\n`;
-    const last = out.at(-1);
-    if (last?.key === key) {
-      last.text += line;
-      last.lines++;
-    } else out.push({ key, file, text: line, lines: 1 });
+  if (group) yield group;
+}
+
+/** A row's answer: its text without the provenance a rerun changes (nothing else does). */
+function answerOf(text: string, format: ResultsFormat): string {
+  if (format === 'csv') return text;
+  const { model: _m, ...rest } = JSON.parse(text) as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
+async function firstLine(path: string): Promise<string> {
+  let text = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', end: 64 * 1024 })) {
+    text += chunk;
+    if (text.includes('\n')) break;
   }
-  return out;
+  const line = text.split('\n')[0]!.replace(/\r$/, '');
+  if (!line.startsWith('file,')) throw new OptionError(`${path}: no results header; not a results file that happysad predict --out wrote`);
+  return line;
 }

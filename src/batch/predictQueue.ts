@@ -1,34 +1,51 @@
 /**
  * Prediction spread over machines through a Redis job queue (BullMQ): producers enqueue batches of
- * file references (paths on a shared filesystem, or http(s) URLs; never image bytes), workers
- * classify them and return the rows. A worker that dies mid-batch holds a lock that expires after
- * the stall timeout; BullMQ then hands the batch to another worker. Rows are keyed by path and
- * content hash, so a batch done twice still yields each row once.
+ * file references (absolute paths on a shared filesystem, or http(s) URLs; never image bytes),
+ * workers classify them and return the rows. A worker that dies mid-batch holds a lock that
+ * expires after the stall timeout; BullMQ then hands the batch to another worker. Rows are keyed by
+ * path and content hash, so a batch done twice still yields each row once. Jobs are untrusted
+ * input to a worker: see jobReferences.ts for what it agrees to read.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import { OptionError } from '../base/errors.js';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { HappysadError, OptionError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Classifier, Prediction } from '../predict/classifier.js';
+import { invalidEntry, readReference, validateBatchJob, type BatchJob, type ReferencePolicy } from './jobReferences.js';
 import { rowKey } from './resultRows.js';
 
+export type { BatchJob };
 export const DEFAULT_QUEUE = 'happysad';
 /** Seconds before a silent worker's batch goes to another worker; also how often locks are checked. */
 export const DEFAULT_STALL_SECONDS = 30;
 const ATTEMPTS = 3;
-const URL_BYTES_LIMIT = 64 * 2 ** 20;
 /** How often a producer looks at every job in flight, whatever the events said. */
 const SWEEP_MS = 2000;
+/** A worker re-announces its model this often; the announcement lapses after MODEL_TTL_MS without one. */
+const HEARTBEAT_MS = 5000;
+const MODEL_TTL_MS = 20_000;
+/** How long a connection to Redis may take before the command says it cannot reach it. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a stopping worker waits for Redis to take its last words before leaving without them. */
+const STOP_TIMEOUT_MS = 10_000;
+/** How often a producer that hears nothing says so. */
+const QUIET_NOTE_MS = 30_000;
+/**
+ * Finished jobs are collected and removed by their producer; those a killed producer leaves behind
+ * expire after this long, so no cleanup is needed.
+ */
+const KEEP_FINISHED_SECONDS = 24 * 3600;
 
-export interface BatchJob {
-  files: string[];
-  faces: boolean;
-  batch: number;
+/** A queue name as BullMQ takes it (it keys Redis with ':'), checked before any connection. */
+export function validateQueueName(name: string): string {
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new OptionError(`--queue ${JSON.stringify(name)}: use 1 to 100 letters, digits, '.', '_' or '-'`);
+  return name;
 }
 
 /** The connection options BullMQ passes to ioredis, from a redis:// URL. */
-export function redisConnection(url: string): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {
+export function redisConnection(url: string): { host: string; port: number; username?: string; password?: string; db?: number; family?: number; maxRetriesPerRequest: null } {
   let u: URL;
   try {
     u = new URL(url);
@@ -36,25 +53,55 @@ export function redisConnection(url: string): { host: string; port: number; user
     throw new OptionError(`--redis ${url}: not a URL; write redis://HOST:PORT (or redis://:PASSWORD@HOST:PORT/DB)`);
   }
   if (u.protocol !== 'redis:') throw new OptionError(`--redis ${url}: expected a redis:// URL`);
-  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined;
+  const dbText = u.pathname.replace(/^\//, '');
+  if (dbText && !/^\d{1,5}$/.test(dbText)) throw new OptionError(`--redis ${url}: "${dbText}" is not a database number; write redis://HOST:PORT/0 (or leave the path out for database 0)`);
+  // An IPv6 address comes bracketed in a URL and must reach ioredis without them.
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   return {
-    host: u.hostname || '127.0.0.1',
+    host,
     port: Number(u.port || 6379),
+    ...(host.includes(':') ? { family: 6 } : {}),
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(db !== undefined && Number.isInteger(db) ? { db } : {}),
+    ...(dbText ? { db: Number(dbText) } : {}),
     // Commands wait through a lost connection (ioredis reconnects) instead of failing after 20 tries.
     maxRetriesPerRequest: null,
   };
 }
 
-/** Where workers publish the model they serve, so producers can name its classes before any row arrives. */
+/**
+ * Fails with a plain message when nothing at `url` answers like Redis within a few seconds (a wrong
+ * port, a web server), instead of retrying forever in silence.
+ */
+export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  const { maxRetriesPerRequest: _, ...options } = redisConnection(url);
+  const client = new Redis({ ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    throw new HappysadError('redis-unreachable', `cannot reach Redis at ${url} (${messageOf(err)}); check the host and port, and that it is a Redis server`);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+/** Where workers announce the model they serve, so producers can name its classes before any row arrives. */
 const modelKey = (queue: string) => `happysad:${queue}:model`;
 
 export interface WorkerOptions {
   redis: string;
   queue?: string;
   classifier: Classifier;
+  /** What this worker may read: paths under `roots`, URLs on `hosts` (nothing when both are empty). */
+  policy: ReferencePolicy;
   /** Seconds without a lock renewal after which this worker's batch goes to another worker. */
   stallSeconds?: number;
   /** One line per event (batch started, done, failed). */
@@ -65,63 +112,83 @@ export interface WorkerOptions {
 
 /** Serves batches from the queue until `signal` aborts; resolves with what it did once stopped. */
 export async function runPredictWorker(options: WorkerOptions): Promise<{ batches: number; files: number }> {
-  const queue = options.queue ?? DEFAULT_QUEUE;
+  const queue = validateQueueName(options.queue ?? DEFAULT_QUEUE);
   const connection = redisConnection(options.redis);
+  await checkRedis(options.redis);
   const stallMs = 1000 * (options.stallSeconds ?? DEFAULT_STALL_SECONDS);
   const log = options.log ?? (() => {});
-  const { classifier } = options;
+  const { classifier, policy } = options;
   let batches = 0;
   let files = 0;
   const publisher = new Queue(queue, { connection });
-  const client = await publisher.getBackend().client;
-  await client.set(modelKey(queue), JSON.stringify(classifier.metadata));
-  const worker = new Worker<BatchJob, Prediction[]>(queue, async (job) => {
-    log(`batch ${job.id} started: ${job.data.files.length} files (attempt ${job.attemptsMade + 1})`);
-    const rows = await classifyReferences(classifier, job.data);
+  let lastError = '';
+  const onError = (err: Error) => {
+    // One line per new trouble, not one per reconnection attempt.
+    if (err.message !== lastError) log(`queue connection: ${err.message}`);
+    lastError = err.message;
+  };
+  publisher.on('error', onError);
+  // The announcement lapses unless renewed: a producer never waits on a worker that is gone, and
+  // one that survives a Redis restart without persistence announces itself again.
+  const announce = async () => {
+    // BullMQ's client type names only what BullMQ uses; underneath it is ioredis.
+    const client = (await publisher.getBackend().client) as unknown as Redis;
+    await client.set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
+  };
+  await announce();
+  const heartbeat = setInterval(() => announce().catch(() => {}), HEARTBEAT_MS);
+  const worker = new Worker<unknown, Prediction[]>(queue, async (job) => {
+    const data = validateBatchJob(job.data);
+    // A malformed job cannot be answered row by row; it fails at once, without retries.
+    if (typeof data === 'string') throw new UnrecoverableError(`malformed job: ${data}`);
+    log(`batch ${job.id} started: ${data.files.length} files (attempt ${job.attemptsMade + 1})`);
+    const rows = await classifyReferences(classifier, data, job.data, policy);
     batches++;
     files += rows.length;
     log(`batch ${job.id} done`);
     return rows;
   }, { connection, concurrency: 1, lockDuration: stallMs, stalledInterval: Math.max(1000, stallMs / 2), maxStalledCount: 10, autorun: true });
   worker.on('failed', (job, err) => log(`batch ${job?.id} failed: ${err.message}`));
-  worker.on('error', (err) => log(`queue connection: ${err.message}`));
+  worker.on('error', onError);
   await new Promise<void>((resolve) => {
     if (options.signal?.aborted) return resolve();
     options.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
-  await worker.close();
-  await publisher.close();
+  clearInterval(heartbeat);
+  // Closing waits for the current batch and for Redis; with Redis gone it would wait forever.
+  const closed = await Promise.race([
+    Promise.all([worker.close(), publisher.close()]).then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), STOP_TIMEOUT_MS).unref()),
+  ]);
+  if (!closed) {
+    log(`Redis did not answer within ${STOP_TIMEOUT_MS / 1000} s; stopping without it (a batch in progress goes to another worker after the stall timeout)`);
+    // Disconnecting waits for the connections to end, which they do not while Redis is away.
+    await Promise.race([Promise.allSettled([worker.disconnect(), publisher.disconnect()]), new Promise((r) => setTimeout(r, 1000).unref())]);
+  }
   return { batches, files };
 }
 
+/** Error messages that describe content (a file's first bytes) are cut there: rows leave the worker's machine. */
+const withoutContent = (message: string) => message.replace(/ \(starts with [^)]*\)/, '');
+
 /**
- * A batch's rows: files read from the shared filesystem by path, URLs fetched; each file's row,
- * or its error row (a bad image is an answer, not a reason to retry the batch).
+ * A batch's rows: files read under the worker's roots, URLs fetched from its allowed hosts; each
+ * file's row, or its error row (a bad image is an answer, not a reason to retry the batch).
  */
-async function classifyReferences(classifier: Classifier, job: BatchJob): Promise<Prediction[]> {
-  const inputs = await Promise.all(job.files.map(async (ref) => (/^https?:\/\//i.test(ref) ? fetchImage(ref) : ref)));
-  const readable = inputs.flatMap((x, i) => (typeof x === 'string' || x instanceof Uint8Array ? [{ i, x }] : []));
-  const rows = await classifier.predict(readable.map((r) => r.x), { batch: job.batch, faces: job.faces, hashes: true, cache: false });
+async function classifyReferences(classifier: Classifier, job: BatchJob, raw: unknown, policy: ReferencePolicy): Promise<Prediction[]> {
+  const inputs = await Promise.all(job.files.map(async (ref, i) => invalidEntry(raw, i) ?? readReference(ref, policy)));
+  const readable = inputs.flatMap((x, i) => (x instanceof Uint8Array ? [{ i, x }] : []));
+  const names = readable.map((r) => job.files[r.i]!);
+  const rows = await classifier.predict(readable.map((r) => r.x), { batch: job.batch, faces: job.faces, hashes: true, cache: false, names });
   const out: Prediction[] = job.files.map((file, i) => {
-    const x = inputs[i];
-    return x && typeof x === 'object' && 'error' in x ? { file, error: x.error } : { file };
+    const x = inputs[i]!;
+    return x instanceof Uint8Array ? { file } : { file, error: x };
   });
   readable.forEach((r, k) => {
-    out[r.i] = { ...rows[k]!, file: job.files[r.i]! };
+    const row = rows[k]!;
+    out[r.i] = row.error ? { ...row, error: { ...row.error, message: withoutContent(row.error.message) } } : row;
   });
   return out;
-}
-
-async function fetchImage(url: string): Promise<Uint8Array | { error: { code: string; message: string } }> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-    if (!response.ok) return { error: { code: 'fetch-failed', message: `${url}: the server answered ${response.status}` } };
-    const length = Number(response.headers.get('content-length') ?? 0);
-    if (length > URL_BYTES_LIMIT) return { error: { code: 'image-too-large', message: `${url}: ${length} bytes is more than ${URL_BYTES_LIMIT}` } };
-    return new Uint8Array(await response.arrayBuffer());
-  } catch (err) {
-    return { error: { code: 'fetch-failed', message: `${url}: ${messageOf(err)}` } };
-  }
 }
 
 export interface QueueRunOptions {
@@ -135,6 +202,8 @@ export interface QueueRunOptions {
   /** Called with each job's rows as they arrive, in no particular order; duplicates are already removed. */
   onRows: (rows: Prediction[]) => Promise<void>;
   onProgress?: (done: number, total: number) => void;
+  /** Notes for the user: no worker serving the queue, nothing heard for a while. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -142,10 +211,17 @@ export interface QueueRunOptions {
  * queue events and, should events be lost (a Redis restart), from a sweep over the jobs in flight.
  */
 export async function predictThroughQueue(files: string[], options: QueueRunOptions): Promise<void> {
-  const queueName = options.queue ?? DEFAULT_QUEUE;
+  const queueName = validateQueueName(options.queue ?? DEFAULT_QUEUE);
   const connection = redisConnection(options.redis);
+  await checkRedis(options.redis);
   const batch = options.batch ?? 32;
   const window = options.window ?? 256;
+  const jobOptions = {
+    attempts: ATTEMPTS,
+    backoff: { type: 'exponential' as const, delay: 1000 },
+    removeOnComplete: { age: KEEP_FINISHED_SECONDS },
+    removeOnFail: { age: KEEP_FINISHED_SECONDS },
+  };
   const queue = new Queue<BatchJob, Prediction[]>(queueName, { connection });
   const events = new QueueEvents(queueName, { connection });
   events.on('error', () => {});
@@ -160,6 +236,7 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   let done = 0;
   let next = 0;
   let lastSweep = performance.now();
+  let lastNews = performance.now();
   let wake: (() => void) | undefined;
   const onEvent = ({ jobId }: { jobId: string }) => {
     finished.add(jobId);
@@ -173,17 +250,18 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
     const job = (await queue.getJob(id)) as Job<BatchJob, Prediction[]> | undefined;
     let rows: Prediction[] | undefined;
     if (job?.finishedOn && job.returnvalue) rows = job.returnvalue;
-    else if (job?.finishedOn && job.failedReason && job.attemptsMade >= ATTEMPTS) {
-      rows = slice.map((file) => ({ file, error: { code: 'job-failed', message: `${file}: its batch failed ${ATTEMPTS} times on the workers (${job.failedReason})` } }));
+    else if (job?.finishedOn && job.failedReason && (await job.getState()) === 'failed') {
+      rows = slice.map((file) => ({ file, error: { code: 'job-failed', message: `${file}: its batch failed on the workers (${job.failedReason})` } }));
     } else if (!job) {
       // Lost (Redis restarted before the job was persisted): add it again.
-      await queue.add('predict', { files: slice, faces: options.faces ?? true, batch }, { jobId: id, attempts: ATTEMPTS });
+      await queue.add('predict', { files: slice, faces: options.faces ?? true, batch }, { ...jobOptions, jobId: id });
       return false;
     }
     if (!rows) return false;
     await options.onRows(rows.filter((r) => !seen.has(rowKey(r)) && seen.add(rowKey(r))));
     pending.delete(id);
     done += slice.length;
+    lastNews = performance.now();
     options.onProgress?.(done, files.length);
     await job!.remove().catch(() => {});
     return true;
@@ -192,12 +270,12 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   try {
     while (done < files.length) {
       // Keep the window full.
-      const add: { name: string; data: BatchJob; opts: { jobId: string; attempts: number; backoff: { type: 'exponential'; delay: number } } }[] = [];
+      const add: { name: string; data: BatchJob; opts: typeof jobOptions & { jobId: string } }[] = [];
       while (pending.size + add.length < window && next < files.length) {
         const slice = files.slice(next, next + batch);
         const jobId = `${run}-${next}`;
         next += slice.length;
-        add.push({ name: 'predict', data: { files: slice, faces: options.faces ?? true, batch }, opts: { jobId, attempts: ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } } });
+        add.push({ name: 'predict', data: { files: slice, faces: options.faces ?? true, batch }, opts: { ...jobOptions, jobId } });
         pending.set(jobId, slice);
       }
       if (add.length) await queue.addBulk(add);
@@ -206,6 +284,13 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
       if (sweep) lastSweep = performance.now();
       finished.clear();
       for (const id of ids) await collect(id, pending.get(id)!);
+      if (performance.now() - lastNews > QUIET_NOTE_MS) {
+        lastNews = performance.now();
+        const workers = await queue.getWorkersCount().catch(() => undefined);
+        options.log?.(workers === 0
+          ? `no worker is serving queue "${queueName}" at ${options.redis}; ${files.length - done} file(s) wait (start one with: happysad worker --redis ${options.redis} --queue ${queueName} --root DIR)`
+          : `no batch finished in the last ${QUIET_NOTE_MS / 1000} s${workers === undefined ? '' : ` (${workers} worker(s) connected)`}; ${files.length - done} file(s) to go`);
+      }
       if (done < files.length && finished.size === 0) {
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -224,15 +309,23 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
  * the classes of a CSV from it before any row arrives. Waits, saying so once, until a worker is up.
  */
 export async function queueModel(options: { redis: string; queue?: string; log?: (line: string) => void }): Promise<BundleMetadata> {
-  const name = options.queue ?? DEFAULT_QUEUE;
-  const queue = new Queue(name, { connection: redisConnection(options.redis) });
+  const name = validateQueueName(options.queue ?? DEFAULT_QUEUE);
+  const connection = redisConnection(options.redis);
+  await checkRedis(options.redis);
+  const queue = new Queue(name, { connection });
   queue.on('error', () => {});
   try {
     const client = await queue.getBackend().client;
-    for (let i = 0; ; i++) {
+    const started = performance.now();
+    let said = -1;
+    for (;;) {
       const text = await client.get(modelKey(name));
       if (text) return JSON.parse(text) as BundleMetadata;
-      if (i === 0) options.log?.(`waiting for a worker on queue "${name}" at ${options.redis} (start one with: happysad worker --redis ${options.redis})`);
+      const waited = performance.now() - started;
+      if (Math.floor(waited / QUIET_NOTE_MS) > said) {
+        said = Math.floor(waited / QUIET_NOTE_MS);
+        options.log?.(`${said ? `still waiting (${Math.round(waited / 1000)} s)` : 'waiting'} for a worker on queue "${name}" at ${options.redis} (start one with: happysad worker --redis ${options.redis}${name === DEFAULT_QUEUE ? '' : ` --queue ${name}`} --root DIR)`);
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {

@@ -7,15 +7,16 @@ import type { Prediction } from '../predict/classifier.js';
 export type ResultsFormat = 'jsonl' | 'csv';
 
 /** A row of an --out file: a prediction with its content hash (PredictOptions.hashes), which makes resuming and merging exact. */
-export type ResultRow = Prediction;
+export type ResultRow = Prediction & { model?: string };
 
 /** What identifies a file's row: its path and, when known, its content. */
 export function rowKey(row: { file: string; sha256?: string }): string {
   return `${row.file}\u0000${row.sha256 ?? ''}`;
 }
 
-export function csvHeader(classes: readonly string[], withHash = false): string[] {
-  return ['file', 'face', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'error', ...(withHash ? ['sha256'] : [])];
+/** With `provenance` (results files): each row's content hash and the model that wrote it. */
+export function csvHeader(classes: readonly string[], provenance = false): string[] {
+  return ['file', 'face', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'error', ...(provenance ? ['sha256', 'model'] : [])];
 }
 
 /** RFC 4180: a field holding a comma, quote, CR or LF is quoted, quotes doubled. */
@@ -35,9 +36,9 @@ export function csvLines(p: Prediction): CsvLine[] {
 }
 
 /** A row as text in `format`, newline-terminated (CSV: all its face lines). */
-export function formatRow(row: ResultRow, format: ResultsFormat, classes: readonly string[], withHash = false): string {
+export function formatRow(row: ResultRow, format: ResultsFormat, classes: readonly string[], provenance = false): string {
   if (format === 'jsonl') return `${JSON.stringify(row)}\n`;
-  return csvLines(row).map((l) => `${[l.file, l.face, l.box, l.label, l.score, ...classes.map((c) => l.probabilities?.[c]), l.error, ...(withHash ? [row.sha256] : [])].map(csvCell).join(',')}\n`).join('');
+  return csvLines(row).map((l) => `${[l.file, l.face, l.box, l.label, l.score, ...classes.map((c) => l.probabilities?.[c]), l.error, ...(provenance ? [row.sha256, row.model] : [])].map(csvCell).join(',')}\n`).join('');
 }
 
 /** RFC 4180 records of a CSV text (quoted fields may hold commas, quotes and newlines). */

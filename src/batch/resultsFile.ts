@@ -1,7 +1,9 @@
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { OptionError } from '../base/errors.js';
-import { csvCell, csvHeader, formatRow, parseCsv, rowKey, type ResultRow, type ResultsFormat } from './resultRows.js';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
+import { HappysadError, OptionError, OutputError } from '../base/errors.js';
+import { csvCell, csvHeader, formatRow, rowKey, type ResultRow, type ResultsFormat } from './resultRows.js';
+import { ResultsLock } from './resultsLock.js';
+import { readResults } from './readResults.js';
 
 export function resultsFormatOf(path: string): ResultsFormat {
   const ext = extname(path).toLowerCase();
@@ -10,15 +12,30 @@ export function resultsFormatOf(path: string): ResultsFormat {
   throw new OptionError(`--out ${path}: name it .jsonl (JSON Lines) or .csv, so the format is clear to you and to --resume`);
 }
 
-/** What an existing results file already holds: path -> content hashes of its rows ('' for an error row). */
-export type DoneFiles = Map<string, Set<string>>;
+/** What an existing results file already holds: path -> content hash of its current row ('' for an error row). */
+export type DoneFiles = Map<string, string>;
+
+/** A results file's CSV header line (without its newline). */
+export const resultsHeader = (classes: readonly string[]) => csvHeader(classes, true).map(csvCell).join(',');
+
+/** Why a results file cannot be created or written, said as the user can act on it. */
+export function explainWriteError(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new OutputError(`--out ${path}: the folder ${dirname(path)} does not exist; create it first, or choose another place`);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new OutputError(`--out ${path}: cannot write there (${code}); choose a folder you may write to`);
+  if (code === 'EISDIR') return new OutputError(`--out ${path} is a folder; give a file name ending in .jsonl or .csv`);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new HappysadError('disk-full', `${path}: the disk is full (${code}). Every row written so far is complete and kept; free some space and run the same command with --resume to go on`);
+  return err;
+}
 
 /**
  * An --out file that a run appends to: rows land in chunks, each one write() of whole rows
  * followed by an fsync, so a run killed at any moment leaves every chunk before the last intact.
- * A run never replaces an existing file: it refuses to start, or with `resume` continues it,
- * dropping only what the interrupted chunk may have left half-written (its last row), and never
- * writes a row whose path and content it already holds.
+ * One run at a time holds it (ResultsLock). A run never replaces an existing file: it refuses to
+ * start, or with `resume` continues it, dropping only the torn end of an interrupted chunk, and
+ * refuses a file with anything it cannot explain, or rows of another model. Every row records its
+ * content hash and its model; the last row of a path is its current one (a file whose content
+ * changed gets a new row that supersedes the old).
  */
 export class ResultsFile {
   private readonly written = new Set<string>();
@@ -29,53 +46,61 @@ export class ResultsFile {
     readonly path: string,
     readonly format: ResultsFormat,
     private readonly classes: readonly string[],
+    private readonly model: string,
     private readonly fh: FileHandle,
+    private readonly lock: ResultsLock,
     /** Rows already in the file when it was opened, by path. */
     readonly done: DoneFiles,
   ) {
-    for (const [file, hashes] of done) for (const h of hashes) this.written.add(rowKey({ file, sha256: h || undefined }));
+    for (const [file, hash] of done) if (hash) this.written.add(rowKey({ file, sha256: hash }));
   }
 
-  static async open(path: string, options: { classes: readonly string[]; resume?: boolean }): Promise<ResultsFile> {
+  static async open(path: string, options: { classes: readonly string[]; model: string; resume?: boolean; note?: (line: string) => void; highWaterMark?: number }): Promise<ResultsFile> {
     const format = resultsFormatOf(path);
-    const header = `${csvHeader(options.classes, true).map(csvCell).join(',')}\n`;
+    const header = resultsHeader(options.classes);
     const existing = await stat(path).catch(() => undefined);
-    if (existing && !existing.isFile()) throw new OptionError(`--out ${path} is not a regular file`);
-    const done: DoneFiles = new Map();
-    let keep = 0;
-    if (existing && existing.size > 0) {
-      if (!options.resume) throw new OptionError(`--out ${path} already exists; add --resume to continue that run (files already in it are skipped), or choose another file. Nothing was written.`);
-      const text = await readFile(path, 'utf8');
-      keep = format === 'jsonl' ? readJsonl(text, path, done) : readCsv(text, path, header, done);
-    }
-    const fh = await open(path, existing ? 'r+' : 'wx');
+    if (existing && !existing.isFile()) throw new OptionError(`--out ${path} is not a regular file; give a file name ending in .jsonl or .csv`);
+    if (existing && existing.size > 0 && !options.resume) throw new OptionError(`--out ${path} already exists; add --resume to continue that run (files already in it are skipped), or choose another file. Nothing was written.`);
+    const lock = await ResultsLock.acquire(path, options.note).catch((err) => {
+      throw explainWriteError(path, err);
+    });
     try {
-      // Only the tail the interrupted chunk may have torn goes; every complete row stays.
-      if (existing && existing.size > keep) await fh.truncate(keep);
-      const file = new ResultsFile(keep, path, format, options.classes, fh, done);
-      if (format === 'csv' && keep === 0) await file.write(header);
-      return file;
+      const done: DoneFiles = new Map();
+      const keep = existing && existing.size > 0 ? await scan(path, format, header, options.model, done, options.highWaterMark) : 0;
+      const fh = await open(path, existing ? 'r+' : 'wx').catch((err) => {
+        throw explainWriteError(path, err);
+      });
+      try {
+        // Only the tail an interrupted chunk may have torn goes; every complete row stays.
+        if (existing && existing.size > keep) await fh.truncate(keep);
+        const file = new ResultsFile(keep, path, format, options.classes, options.model, fh, lock, done);
+        if (format === 'csv' && keep === 0) await file.write(`${header}\n`);
+        return file;
+      } catch (err) {
+        await fh.close();
+        throw explainWriteError(path, err);
+      }
     } catch (err) {
-      await fh.close();
+      await lock.release();
       throw err;
     }
   }
 
-  /** Whether a row for this path with this content (or an error row for the path) is already in the file. */
+  /** Whether the file's current row for this path is of this content (a row without a hash never is: it is tried again). */
   has(file: string, sha256: string | undefined): boolean {
-    const hashes = this.done.get(file);
-    return Boolean(hashes && (hashes.has('') || (sha256 !== undefined && hashes.has(sha256))));
+    const hash = this.done.get(file);
+    return Boolean(hash && sha256 !== undefined && hash === sha256);
   }
 
-  /** Appends the rows not written yet as one chunk; returns how many were new. */
+  /** Appends the rows not written yet as one chunk, each with this run's model; returns how many were new. */
   async append(rows: ResultRow[]): Promise<number> {
     let text = '';
     let n = 0;
     for (const row of rows) {
       const key = rowKey(row);
-      if (this.written.has(key)) continue;
-      this.written.add(key);
-      text += formatRow(row, this.format, this.classes, true);
+      if (row.sha256 && this.written.has(key)) continue;
+      if (row.sha256) this.written.add(key);
+      text += formatRow({ ...row, model: this.model }, this.format, this.classes, true);
       n++;
     }
     if (text) await this.write(text);
@@ -85,64 +110,50 @@ export class ResultsFile {
   private async write(text: string): Promise<void> {
     const bytes = Buffer.from(text);
     let off = 0;
-    while (off < bytes.length) off += (await this.fh.write(bytes, off, bytes.length - off, this.position + off)).bytesWritten;
+    try {
+      while (off < bytes.length) off += (await this.fh.write(bytes, off, bytes.length - off, this.position + off)).bytesWritten;
+      await this.fh.datasync();
+    } catch (err) {
+      // What part of the chunk landed is the torn end that --resume drops.
+      throw explainWriteError(this.path, err);
+    }
     this.position += bytes.length;
-    await this.fh.datasync();
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
-  }
-}
-
-function remember(done: DoneFiles, file: string, sha256: string | undefined): void {
-  (done.get(file) ?? done.set(file, new Set()).get(file)!).add(sha256 ?? '');
-}
-
-/** Complete JSON lines; a last line without its newline is the torn end of a chunk. Returns the bytes to keep. */
-function readJsonl(text: string, path: string, done: DoneFiles): number {
-  const end = text.lastIndexOf('\n') + 1;
-  text.slice(0, end).split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: ResultRow;
     try {
-      row = JSON.parse(line) as ResultRow;
-    } catch {
-      throw new OptionError(`--out ${path}: line ${i + 1} is not a JSON row; this is not a happysad results file, so --resume will not touch it`);
+      await this.fh.close();
+    } finally {
+      await this.lock.release();
     }
-    if (typeof row.file !== 'string') throw new OptionError(`--out ${path}: line ${i + 1} has no "file"; this is not a happysad results file`);
-    remember(done, row.file, row.sha256);
-  });
-  return Buffer.byteLength(text.slice(0, end));
+  }
 }
 
 /**
- * CSV holds one line per face, so a torn chunk could end between two faces of one file: the last
- * file's lines are dropped and that file is done again.
+ * What a results file holds, streamed: each path's current row, checked to be this model's.
+ * Returns the bytes to keep. In CSV a torn chunk could end between two faces of one file, so the
+ * last file's lines are dropped too and that file is done again.
  */
-function readCsv(text: string, path: string, header: string, done: DoneFiles): number {
-  if (!text.startsWith(header)) throw new OptionError(`--out ${path}: its first line is not this model's results header (${header.trim()}); resume it with the model that wrote it, or choose another file`);
-  const records = parseCsv(text.slice(header.length)).filter((r) => r.length > 1);
-  const width = header.split(',').length;
+async function scan(path: string, format: ResultsFormat, header: string, model: string, done: DoneFiles, highWaterMark?: number): Promise<number> {
+  const rows = readResults(path, format, { header, highWaterMark });
   let lastFile: string | undefined;
-  let lastStart = header.length;
-  // Byte offsets need the raw text: find each record's start by re-serialising the records before it.
-  let offset = header.length;
-  for (const r of records) {
-    if (r.length !== width) break;
-    const [file] = r;
-    const sha = r[width - 1] || undefined;
-    const line = `${r.map(csvCell).join(',')}\n`;
-    if (text.slice(offset, offset + line.length) !== line) break;
-    if (file !== lastFile) lastStart = offset;
-    lastFile = file;
-    remember(done, file!, sha);
-    offset += line.length;
+  let lastStart = 0;
+  let prevEnd = 0;
+  for (let step = await rows.next(); ; step = await rows.next()) {
+    if (step.done) {
+      if (format === 'jsonl') return step.value.complete;
+      if (lastFile === undefined) return step.value.complete;
+      done.delete(lastFile);
+      return lastStart;
+    }
+    const r = step.value;
+    if (r.model !== undefined && r.model !== model) {
+      throw new OptionError(`--out ${path}: line ${r.line} was written by model ${r.model}, and this run's model is ${model}; one results file holds one model's rows. Resume it with the model that wrote it, or give this run another --out file. Nothing was changed`);
+    }
+    if (r.file !== lastFile) lastStart = prevEnd;
+    prevEnd = r.end;
+    lastFile = r.file;
+    // An error row with a hash (a corrupt image) stands for that content; one without (missing, unreadable) is tried again.
+    done.set(r.file, r.sha256 ?? '');
   }
-  if (lastFile !== undefined) {
-    // Forget the last file: its lines are truncated below and it is classified again.
-    done.delete(lastFile);
-    offset = lastStart;
-  }
-  return Buffer.byteLength(text.slice(0, offset));
 }

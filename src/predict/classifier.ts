@@ -42,6 +42,8 @@ export interface PredictOptions {
   cache?: boolean;
   /** Put each file's SHA-256 in its row (default false). */
   hashes?: boolean;
+  /** What each input is called in its row and messages (default: its path, or `#i` for bytes). */
+  names?: readonly string[];
 }
 
 export type ImageInput = string | Uint8Array;
@@ -94,7 +96,7 @@ export class Classifier {
     type Decoded = { name: string; sha256?: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; sha256?: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
       mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
-        const name = typeof input === 'string' ? input : `#${start + j}`;
+        const name = options.names?.[start + j] ?? (typeof input === 'string' ? input : `#${start + j}`);
         let sha256: string | undefined;
         try {
           // The same acceptance test as clean and serve, from the bytes, before any decoding.

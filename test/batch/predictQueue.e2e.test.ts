@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
 import { tempDir } from '../fixtures/makeImages.js';
@@ -14,7 +16,7 @@ let redis: RedisServer;
 let photos: string;
 let reference: Map<string, Prediction>;
 const rowsOf = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Prediction);
-const workerArgs = (queue: string) => ['worker', '--redis', redis.url, '--queue', queue, '--workers', '1', '--stall-timeout', '2'];
+const workerArgs = (queue: string, root = photos) => ['worker', '--redis', redis.url, '--queue', queue, '--workers', '1', '--stall-timeout', '2', '--root', root];
 
 before(async () => {
   redis = await RedisServer.start();
@@ -74,7 +76,7 @@ test('Redis restarted mid-run: workers and producer reconnect and the run comple
   await redis.resume();
   assert.equal(await producer.exited, 1, producer.log.join('\n'));
   const csv = (await readFile(out, 'utf8')).trim().split('\n');
-  assert.equal(csv[0], 'file,face,box,label,score,p_happy,p_sad,error,sha256');
+  assert.equal(csv[0], 'file,face,box,label,score,p_happy,p_sad,error,sha256,model');
   const files = new Map<string, string>();
   for (const line of csv.slice(1)) {
     const [file, face] = line.split(',');
@@ -95,4 +97,66 @@ test('without a worker the producer says how to start one; a bad --redis URL is 
   const r = runCli(['worker', '--redis', 'http://nope']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /expected a redis:\/\/ URL/);
+  const q = runCli(['predict', photos, '--redis', redis.url, '--queue', 'a:b']);
+  assert.equal(q.code, 2);
+  assert.match(q.stderr, /--queue "a:b": use 1 to 100 letters/);
+  assert.doesNotMatch(q.stderr, /internal error/);
+  const noRoot = runCli(['worker', '--redis', redis.url]);
+  assert.equal(noRoot.code, 2);
+  assert.match(noRoot.stderr, /worker needs --root DIR .* or --allow-host HOST/);
+});
+
+test('a hostile job: paths outside --root, links out, FIFOs, non-strings and batch 0 get error rows that carry nothing; the worker still stops on SIGTERM', async () => {
+  const dir = await tempDir();
+  const root = join(dir, 'shared');
+  await mkdir(root);
+  await writeFile(join(dir, 'secret.txt'), 'root:*:19000:0:99999:7:::');
+  const w = startCli(workerArgs('hostile', root));
+  await waitFor('the worker', () => w.log.some((l) => l.includes(`reads paths under: ${root}`)));
+  const connection = { host: '127.0.0.1', port: redis.port };
+  const queue = new Queue('hostile', { connection });
+  const events = new QueueEvents('hostile', { connection });
+  try {
+    await events.waitUntilReady();
+    const job = await queue.add('predict', { files: ['/etc/passwd', join(dir, 'secret.txt'), 'shared/x.jpg', 42, `${root}/../secret.txt`], faces: true, batch: 2 });
+    const rows = (await job.waitUntilFinished(events, 60_000)) as Prediction[];
+    assert.deepEqual(rows.map((r) => [r.file, r.error?.code, r.sha256]), [
+      ['/etc/passwd', 'path-not-allowed', undefined],
+      [join(dir, 'secret.txt'), 'path-not-allowed', undefined],
+      ['shared/x.jpg', 'path-not-allowed', undefined],
+      ['#3', 'bad-job', undefined],
+      [`${root}/../secret.txt`, 'path-not-allowed', undefined],
+    ]);
+    assert.doesNotMatch(JSON.stringify(rows), /root:\*/);
+    const spin = await queue.add('predict', { files: [join(root, 'a.jpg')], faces: true, batch: 0 }, { attempts: 3 });
+    await assert.rejects(spin.waitUntilFinished(events, 30_000), /malformed job: "batch" must be a whole number/);
+    assert.equal((await queue.getJob(spin.id!))!.attemptsMade, 1, 'a malformed job is not retried');
+  } finally {
+    await events.close();
+    await queue.close();
+  }
+  w.child.kill('SIGTERM');
+  assert.equal(await w.exited, 0);
+});
+
+test('workers announce their model with a lease: gone with the last worker, renewed after a Redis restart; a worker stops on SIGTERM while Redis is down', async () => {
+  const client = new Redis({ host: '127.0.0.1', port: redis.port });
+  try {
+    const w = startCli(workerArgs('lease'));
+    await waitFor('the announcement', async () => (await client.pttl('happysad:lease:model')) > 0);
+    await client.del('happysad:lease:model'); // as a Redis restarted without its data would be
+    await waitFor('the worker to announce itself again', async () => (await client.exists('happysad:lease:model')) === 1, 15_000);
+    await redis.stop();
+    const stopping = Date.now();
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exited, 0, w.log.join('\n'));
+    assert.ok(Date.now() - stopping < 20_000, `stopped in ${Date.now() - stopping} ms`);
+    assert.ok(w.log.some((l) => /Redis did not answer within 10 s; stopping without it/.test(l)), w.log.join('\n'));
+    assert.ok(!w.log.some((l) => /^\s+at /.test(l) || /\[ioredis\]/.test(l)), `one-line messages only:\n${w.log.join('\n')}`);
+    await redis.resume();
+    const ttl = await client.pttl('happysad:lease:model');
+    assert.ok(ttl === -2 || ttl > 0, 'the announcement expires on its own');
+  } finally {
+    client.disconnect();
+  }
 });

@@ -17,12 +17,15 @@ test('--shard is checked: i/N with 1 <= i <= N', () => {
   for (const bad of ['0/3', '4/3', '3', 'a/b', '1/0']) assert.throws(() => parseShard(bad), /expected i\/N/, bad);
 });
 
-test('array jobs set the shard: SLURM, Kubernetes Indexed Jobs, AWS Batch, HAPPYSAD_SHARD', () => {
+test('--shard auto takes the shard from array jobs: SLURM (with steps), Kubernetes Indexed Jobs, AWS Batch, HAPPYSAD_SHARD', () => {
   const at = (env: Record<string, string>) => {
     const s = shardFromEnvironment(env);
-    return s && `${s.index}/${s.count} ${s.source}`;
+    return `${s.index}/${s.count} ${s.source}`;
   };
-  assert.equal(at({}), undefined);
+  assert.throws(() => at({}), /--shard auto: no array-job variables are set/);
+  // A stepped SLURM array (--array=0-20:10): tasks 0, 10, 20 are shards 1, 2, 3 of 3.
+  assert.equal(at({ SLURM_ARRAY_TASK_ID: '10', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_STEP: '10', SLURM_ARRAY_TASK_COUNT: '3' }), '2/3 SLURM_ARRAY_TASK_ID');
+  assert.equal(at({ SLURM_ARRAY_TASK_ID: '20', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_STEP: '10', SLURM_ARRAY_TASK_COUNT: '3' }), '3/3 SLURM_ARRAY_TASK_ID');
   assert.equal(at({ SLURM_ARRAY_TASK_ID: '7', SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_COUNT: '4' }), '3/4 SLURM_ARRAY_TASK_ID');
   assert.equal(at({ SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '2' }), '1/2 SLURM_ARRAY_TASK_ID');
   assert.equal(at({ JOB_COMPLETION_INDEX: '0', HAPPYSAD_SHARD_COUNT: '10' }), '1/10 JOB_COMPLETION_INDEX');

@@ -1,10 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
 import { tempDir } from '../fixtures/makeImages.js';
-import { batchPhotos, runCli, startCli, waitFor } from '../fixtures/runCli.js';
+import { ROOT, batchPhotos, runCli, startCli, waitFor } from '../fixtures/runCli.js';
 
 // Long local runs: rows land in --out as batches finish; a killed run is resumed without losing or
 // repeating a row; shards split the files disjointly and merge back into the whole.
@@ -44,15 +44,30 @@ test('--out + SIGKILL mid-run + --resume: no row missing or doubled', async () =
   run.child.kill('SIGKILL');
   await run.exited;
   const partial = await rowsOf(out);
+  // The killed run's lock is left behind; its holder is dead, so resume takes it over.
+  assert.ok((await stat(`${out}.lock`)).isFile());
   assert.ok(partial.length < 60, `killed mid-run (${partial.length} rows written)`);
   assert.match(runCli(['predict', photos, '--out', out]).stderr, /already exists; add --resume/);
   const resumed = runCli(['predict', photos, '--out', out, '--resume', '--batch', '4', '--workers', '1', '--no-cache']);
   assert.match(resumed.stderr, new RegExp(`resuming .*: ${partial.length} file\\(s\\) already done, ${60 - partial.length} to go`));
+  assert.match(resumed.stderr, /is gone; taking over its lock/);
   assertComplete(await rowsOf(out));
+  await assert.rejects(stat(`${out}.lock`), /ENOENT/, 'the lock goes with the run');
   // Resuming a finished run does nothing.
   const again = runCli(['predict', photos, '--out', out, '--resume']);
   assert.match(again.stderr, /60 file\(s\) already done, 0 to go/);
   assert.equal((await rowsOf(out)).length, 60);
+});
+
+test('two runs on one --out file: the second is refused while the first writes, and nothing is mixed', async () => {
+  const out = join(await tempDir(), 'shared.jsonl');
+  const run = startCli(['predict', photos, '--out', out, '--batch', '4', '--workers', '1', '--no-cache']);
+  await waitFor('the first run to write', async () => ((await stat(out).catch(() => undefined))?.size ?? 0) > 0);
+  const second = runCli(['predict', photos, '--out', out, '--resume', '--workers', '1']);
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(second.stderr, /shared\.jsonl is being written by pid \d+ on .*; two runs on one results file would mix their rows/);
+  assert.equal(await run.exited, 1);
+  assertComplete(await rowsOf(out));
 });
 
 test('shards 1/3..3/3 (flag and SLURM variables) are disjoint, cover everything, and merge back', async () => {
@@ -61,17 +76,22 @@ test('shards 1/3..3/3 (flag and SLURM variables) are disjoint, cover everything,
   const shardRows: Prediction[][] = [];
   for (const i of [1, 2, 3]) {
     // Shard 2 takes its place from a SLURM array's variables, as an array job would run it.
-    const args = ['predict', photos, '--out', parts[i - 1]!, '--workers', '1', '--no-cache', ...(i === 2 ? [] : ['--shard', `${i}/3`])];
+    // Shard 3 names the folder by a relative path: it must split as the absolute one does.
+    const args = ['predict', i === 3 ? relative(ROOT, photos) : photos, '--out', parts[i - 1]!, '--workers', '1', '--no-cache', '--shard', i === 2 ? 'auto' : `${i}/3`];
     const r = runCli(args, i === 2 ? { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' } : {});
     assert.match(r.stderr, new RegExp(`shard ${i}/3 \\(${i === 2 ? 'SLURM_ARRAY_TASK_ID' : '--shard'}\\)`));
     shardRows.push(await rowsOf(parts[i - 1]!));
   }
-  const seen = shardRows.flat().map((r) => r.file);
+  const seen = shardRows.flat().map((r) => resolve(ROOT, r.file));
   assert.equal(new Set(seen).size, seen.length, 'disjoint');
   for (const rows of shardRows) assert.ok(rows.length > 5 && rows.length < 40, `a third-ish: ${rows.length}`);
   const merged = join(dir, 'all.jsonl');
   const m = runCli(['merge', ...parts, '--out', merged]);
   assert.equal(m.code, 0, m.stderr);
-  assert.match(m.stderr, /3 file\(s\) merged .*: 60 image\(s\), 60 row\(s\), 0 duplicate\(s\) dropped/);
-  assertComplete(await rowsOf(merged));
+  assert.match(m.stderr, /3 file\(s\) merged .*: 60 image\(s\), 60 row\(s\); 0 duplicate\(s\) dropped, 0 superseded/);
+  assertComplete((await rowsOf(merged)).map((r) => ({ ...r, file: resolve(ROOT, r.file) })));
+  // Array-job variables alone shard nothing: a job that splits its work by folder keeps every file.
+  const whole = runCli(['predict', photos, '--json', '--workers', '1'], { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '4' });
+  assert.equal(whole.stdout.trim().split('\n').length, 60);
+  assert.match(whole.stderr, /SLURM_ARRAY_TASK_ID is set, but every file is classified; add --shard auto/);
 });
