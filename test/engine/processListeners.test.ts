@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from '../fixtures/runCli.js';
 
 /**
@@ -38,4 +39,26 @@ test('after loadModel(), an unhandled rejection ends the process as Node does by
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /Error: a promise the app forgot/);
   assert.doesNotMatch(r.stderr, /tf-backend-wasm/);
+});
+
+test('in a worker thread too, starting the engine leaves its process listeners as they were', async () => {
+  const { Worker } = await import('node:worker_threads');
+  // Node 20 does not carry tsx into workers: the engine's .ts is loaded through tsx's API, as spawnWorker does.
+  const engine = pathToFileURL(join(ROOT, 'src/engine/engine.ts')).href;
+  const source = `
+    const { parentPort } = require('node:worker_threads');
+    const guarded = () => process.listenerCount('uncaughtException') + process.listenerCount('unhandledRejection');
+    const before = guarded();
+    import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+      .then((tsx) => tsx.tsImport(${JSON.stringify(engine)}, ${JSON.stringify(import.meta.url)}))
+      .then((m) => m.initEngine())
+      .then(() => parentPort.postMessage({ before, after: guarded() }));
+  `;
+  const worker = new Worker(source, { eval: true });
+  const counts = await new Promise<{ before: number; after: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  assert.equal(counts.after, counts.before);
 });
