@@ -33,3 +33,10 @@ test('the tests that use the cpu backend and tf.io.fromMemory print no TensorFlo
   assert.equal(r.code, 0, r.out);
   assert.doesNotMatch(r.out, /looks like you are running TensorFlow\.js|={20}|deprecated|Platform \w+ has already been set/);
 });
+
+test('what the README has a newcomer write in the repository (npm pack, the demo video and its report) is ignored by git', () => {
+  for (const file of ['happysad-0.1.0.tgz', 'demo.mp4', 'demo-report/report.html']) {
+    const r = spawnSync('git', ['check-ignore', '--no-index', '-q', file], { cwd: ROOT });
+    assert.equal(r.status, 0, `${file} is not in .gitignore`);
+  }
+});
