@@ -6,7 +6,7 @@
 #   docker run --rm -p 8080:8080 happysad        # then open http://127.0.0.1:8080/
 
 # ---- build: install, compile, then drop the devDependencies ----
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 
 # The manifests alone first, so that the dependency layer is reused while only sources change.
@@ -26,7 +26,7 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: only what `happysad serve` reads ----
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

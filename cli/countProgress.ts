@@ -1,11 +1,10 @@
 /**
- * A file counter for long runs: count, rate and ETA, redrawn in place on a terminal (stderr), and a
- * plain line every ~10% when stderr is a log file, where carriage returns would make a mess.
+ * A file counter for long runs: count, rate and ETA, redrawn in place when stderr is a terminal.
+ * Written nowhere else: in a log file or a pipe it would only add lines about lines.
  */
 export function createCountProgress(total: number, what = 'files', stream: NodeJS.WriteStream = process.stderr): { update(done: number): void; finish(): void } {
   const tty = Boolean(stream.isTTY);
   const started = performance.now();
-  let lastPlain = 0;
   let lastDraw = 0;
   const time = (s: number) => (!Number.isFinite(s) ? '?' : s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
   const text = (done: number) => {
@@ -15,18 +14,13 @@ export function createCountProgress(total: number, what = 'files', stream: NodeJ
   };
   return {
     update(done) {
-      if (total === 0) return;
+      if (total === 0 || !tty) return;
       const now = performance.now();
-      if (tty) {
-        if (now - lastDraw < 100 && done < total) return;
-        lastDraw = now;
-        const width = 24;
-        const filled = Math.round((done / total) * width);
-        stream.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${text(done)}\x1b[K`);
-      } else if (done / total - lastPlain >= 0.1 || done === total) {
-        lastPlain = done / total;
-        stream.write(`  ${text(done)}\n`);
-      }
+      if (now - lastDraw < 100 && done < total) return;
+      lastDraw = now;
+      const width = 24;
+      const filled = Math.round((done / total) * width);
+      stream.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${text(done)}\x1b[K`);
     },
     finish() {
       if (tty && total > 0) stream.write('\r\x1b[K');

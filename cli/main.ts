@@ -38,9 +38,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(formatCommandHelp(rest[0]));
     return 0;
   }
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(formatMainHelp());
     return 0;
+  }
+  // No command is a usage error: the help goes to stderr, so a script piping stdout sees nothing.
+  if (!name) {
+    console.error(formatMainHelp());
+    return EXIT_USAGE;
   }
   if (name === '--version' || name === '-v') {
     console.log(packageRoot().version);

@@ -31,10 +31,20 @@ export function parseCommand<N extends CommandName>(argv: string[], name: N): { 
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new OptionError(`${(err as Error).message} (happysad help ${name} lists the options)`);
+    throw new OptionError(`${parseErrorMessage(err as Error & { code?: string }, argv, name)} (happysad help ${name} lists the options)`);
   }
   if (parsed.values.help) throw new HelpRequested(formatCommandHelp(name));
   return parsed as unknown as { values: CommandValues<N>; positionals: string[] };
+}
+
+/**
+ * util.parseArgs' unknown-option text quotes the escape hatch wrongly (`as in '-- "--bogus"`), so
+ * that one is said here; its other messages are clear as they are.
+ */
+function parseErrorMessage(err: Error & { code?: string }, argv: string[], name: string): string {
+  if (err.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return err.message;
+  const option = argv.find((a) => a.startsWith('-') && err.message.includes(`'${a.split('=')[0]}'`))?.split('=')[0] ?? /'([^']+)'/.exec(err.message)?.[1] ?? '';
+  return `unknown option ${option}; a file name that starts with '-' goes after '--', as in: happysad ${name} -- ${option}`;
 }
 
 export function parseNumber(value: string | undefined, flag: string, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {

@@ -31,7 +31,8 @@ export async function buildBrowserLibrary(out = join(root, 'dist', 'browser')): 
     // (ImageError, BundleError) that callers test and users read.
     minifyWhitespace: true,
     minifySyntax: true,
-    sourcemap: true,
+    // No source map: 6.8 MB pointing at src/*.ts, which the package does not ship.
+    sourcemap: false,
     legalComments: 'linked',
     logLevel: 'warning',
     // tfjs-backend-wasm's emscripten glue mentions Node modules behind runtime checks it never takes in a page.

@@ -8,7 +8,7 @@
  * faces/) and model/ (the bundle: happysad.json, model.json, weights.bin). It is replaced as a
  * whole, and only if it is absent, empty or an earlier build: nothing else is ever overwritten.
  */
-import { copyFile, cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ export async function buildStaticSite(out = join(root, 'dist', 'web'), modelDir 
   }
   await replaceDirAtomic(out, async (tmp) => {
     await cp(join(root, 'web'), tmp, { recursive: true });
+    await markStaticHost(join(tmp, 'index.html'));
     await buildBrowserLibrary(join(tmp, 'lib'));
     await mkdir(join(tmp, 'model'));
     for (const f of ['happysad.json', 'model.json', 'weights.bin']) await copyFile(join(modelDir, f), join(tmp, 'model', f));
@@ -34,6 +35,14 @@ export async function buildStaticSite(out = join(root, 'dist', 'web'), modelDir 
     await writeFile(join(tmp, MARKER), 'Built by `npm run build:web`; a rebuild replaces this folder.\n');
   });
   return out;
+}
+
+/** The page then skips its `GET v1/model` probe for a server, which a static host answers with a 404. */
+async function markStaticHost(indexHtml: string): Promise<void> {
+  const page = await readFile(indexHtml, 'utf8');
+  const server = '<meta name="happysad-host" content="server">';
+  if (!page.includes(server)) throw new Error(`${indexHtml} has no ${server} to mark as static`);
+  await writeFile(indexHtml, page.replace(server, '<meta name="happysad-host" content="static">'));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -18,6 +18,7 @@ export { parseInputShape, defaultPreprocessSpec, type PreprocessSpec, type Input
 export { getArchitecture, listArchitectures, type Architecture } from './model/architectures.js';
 export { summarizeModel, formatModelSummary, type ModelSummary } from './model/summarizeModel.js';
 export { saveBundle, readBundle, type ModelBundle } from './model/modelBundle.js';
+export { defaultModelDir, DEFAULT_MODEL } from './model/defaultModel.js';
 export type { BundleMetadata, EnsembleMember } from './model/bundleMetadata.js';
 export { ensembleBundles, type EnsembleOptions, type EnsembleData, type EnsembleResult } from './ensemble/ensembleBundles.js';
 export { train, type TrainResult } from './train/train.js';

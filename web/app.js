@@ -23,7 +23,9 @@ let where = null; // 'device' | 'server'
 
 async function loadModelInfo() {
   const info = $('model-info');
-  server = await fetch('v1/model').then(async (res) => (res.ok ? jsonOf(res) : null), () => null);
+  // A static build says so in its page (npm run build:web), so it never asks for a server it lacks.
+  const onStaticHost = document.querySelector('meta[name="happysad-host"]')?.content === 'static';
+  server = onStaticHost ? null : await fetch('v1/model').then(async (res) => (res.ok ? jsonOf(res) : null), () => null);
   try {
     if (typeof WebAssembly !== 'object') throw new Error('this browser has no WebAssembly');
     const lib = await import('./lib/happysad.js');

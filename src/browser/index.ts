@@ -4,7 +4,7 @@
  * on the device: nothing leaves the page.
  *
  *   import { loadModel } from '/lib/happysad.js';
- *   const model = await loadModel('/v1/model/files/');
+ *   const model = await loadModel();                     // the default model, or loadModel('/v1/model/files/')
  *   const row = await model.predict(document.querySelector('video'));
  */
 import { BrowserModel, type BrowserLoadOptions } from './browserModel.js';
@@ -16,7 +16,19 @@ export type { FacePrediction, PredictionRow } from '../predict/predictionRow.js'
 export type { BundleMetadata } from '../model/bundleMetadata.js';
 export { BundleError, HappysadError, ImageError, OptionError } from '../base/errors.js';
 
-/** Loads the bundle at `url` (its folder, or its happysad.json) onto the fastest backend here. */
-export function loadModel(url: string | URL, options?: BrowserLoadOptions): Promise<BrowserModel> {
-  return BrowserModel.load(url, options);
+/**
+ * Where the default model is: `model/` beside the library's folder (options.libraryUrl, else the
+ * folder happysad.js was loaded from), as `npm run build:web` lays out a static site
+ * (lib/happysad.js, model/) and `happysad serve` serves it (/lib/, /model/).
+ */
+export function defaultModelUrl(libraryUrl?: string | URL): URL {
+  return new URL('../model/', new URL('./', libraryUrl ?? import.meta.url));
+}
+
+/**
+ * Loads the bundle at `url` (its folder, or its happysad.json) onto the fastest backend here; with
+ * no URL (or 'default'), the default model beside the library (defaultModelUrl()).
+ */
+export function loadModel(url?: string | URL, options?: BrowserLoadOptions): Promise<BrowserModel> {
+  return BrowserModel.load(url === undefined || url === 'default' ? defaultModelUrl(options?.libraryUrl) : url, options);
 }

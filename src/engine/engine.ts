@@ -1,5 +1,6 @@
 import { tf, wasmBackend } from './tfjs.js';
 import { registerTrainingKernels } from './kernels/registerTrainingKernels.js';
+import { keepProcessListeners } from './keepProcessListeners.js';
 
 export { tf };
 
@@ -14,9 +15,10 @@ export function initEngine(options: { threads?: number } = {}): Promise<typeof t
   ready ??= (async () => {
     if (options.threads) wasmBackend.setThreadsCount(options.threads);
     registerTrainingKernels();
-    const ok = await tf.setBackend('wasm');
-    if (!ok) throw new Error('happysad: the TensorFlow.js WASM backend failed to initialise');
-    await tf.ready();
+    await keepProcessListeners(async () => {
+      if (!(await tf.setBackend('wasm'))) throw new Error('happysad: the TensorFlow.js WASM backend failed to initialise');
+      await tf.ready();
+    });
     return tf;
   })();
   return ready;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { initEngine } from '../engine/engine.js';
+import { resolveBundleDir } from '../model/defaultModel.js';
 import { decodeImage, type RawImage } from '../data/decodeImage.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../data/imageLimits.js';
 import { inspectImageBytes } from '../data/inspectImage.js';
@@ -191,10 +192,14 @@ export interface LoadModelOptions {
   workers?: number;
 }
 
-/** Loads a model bundle directory for prediction. */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Classifier> {
+/**
+ * Loads a model bundle folder for prediction; with no folder (or 'default'), the default face
+ * model shipped in the package, wherever it is installed.
+ */
+export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<Classifier> {
+  const bundleDir = resolveBundleDir(dir);
   await initEngine();
-  return startClassifier(await readBundle(dir), options, true);
+  return startClassifier(await readBundle(bundleDir), options, true);
 }
 
 /**

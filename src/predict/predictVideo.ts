@@ -5,6 +5,7 @@ import type { FaceBox } from '../faces/types.js';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
 import type { Classifier } from './classifier.js';
+import { TrailingMean } from './trailingMean.js';
 import { FaceTracker } from './faceTracker.js';
 import { decisionFields } from './predictionRow.js';
 
@@ -73,7 +74,7 @@ export async function* predictVideo(classifier: Classifier, file: string, option
   }
   const tracker = new FaceTracker({ maxGapSeconds: options.maxGapSeconds });
   const smooth = options.smooth ?? 0;
-  const history = new Map<number, { time: number; score: number }[]>();
+  const history = new Map<number, TrailingMean>();
   try {
     for await (const frame of videoFrames(file, { every: options.every ?? 0.2, limits: options.limits, signal: options.signal })) {
       const base = { file, time: frame.time, frame: frame.index };
@@ -94,10 +95,9 @@ export async function* predictVideo(classifier: Classifier, file: string, option
         const d = decisions[i]!;
         const row: VideoRow = { ...base, track: ids[i], box: boxes[i], ...decisionFields(meta.classes, d), detector_score: f.detectorScore };
         if (smooth > 0) {
-          const h = (history.get(ids[i]!) ?? []).filter((e) => e.time > frame.time - smooth);
-          h.push({ time: frame.time, score: d.score });
-          history.set(ids[i]!, h);
-          row.smoothed_score = h.reduce((s, e) => s + e.score, 0) / h.length;
+          const mean = history.get(ids[i]!) ?? new TrailingMean(smooth);
+          history.set(ids[i]!, mean);
+          row.smoothed_score = mean.add(frame.time, d.score);
         }
         yield row;
       }

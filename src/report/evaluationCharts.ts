@@ -17,13 +17,21 @@ const inOrder = <T extends object>(points: T[]) => points.map((p, index) => ({ .
 const ORDER = { order: { field: 'index', type: 'quantitative' } } as const;
 const fmt = (x: number) => x.toFixed(3);
 
-/** The model's own cut on a curve: its fields are the chart's x and y fields. */
+/**
+ * The model's own cut on a curve: its fields are the chart's x and y fields, both 0 to 1. The
+ * label goes on the side of the point that faces the plot's centre, so it stays inside the plot:
+ * at (0, 0) (a cut that calls nothing positive) below-right would sit on the axis' tick labels,
+ * and near x = 1 it would run out past the right edge.
+ */
 function operatingPointLayer(point: Record<string, number>, threshold: number): ChartLayer {
+  const [x, y] = Object.values(point) as [number, number];
+  const right = x <= 0.5;
+  const below = y > 0.5;
   return {
     data: { values: [{ ...point, label: `threshold ${threshold.toFixed(3)}` }] },
     layer: [
       { mark: { type: 'point', shape: 'circle', filled: true, size: 90, opacity: 1, color: PALETTE.vermillion, stroke: '#ffffff', strokeWidth: 1.5 } },
-      { mark: { type: 'text', align: 'left', dx: 9, dy: 12, fontSize: 11, color: PALETTE.vermillion }, encoding: { text: { field: 'label' } } },
+      { mark: { type: 'text', align: right ? 'left' : 'right', baseline: below ? 'top' : 'bottom', dx: right ? 9 : -9, dy: below ? 6 : -6, fontSize: 11, color: PALETTE.vermillion }, encoding: { text: { field: 'label' } } },
     ],
   };
 }

@@ -48,17 +48,21 @@ after(async () => {
   await node?.close();
 });
 
-/** A page that records every request it makes and fails the test on a script error. */
-async function openPage(at: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; requests: string[]; problems: string[] }> {
+/** A page that records every request it makes, its console errors, and fails the test on a script error. */
+async function openPage(at: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; requests: string[]; problems: string[]; consoleErrors: string[] }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, hasTouch: viewport.width < 600 });
   const page = await context.newPage();
   const requests: string[] = [];
   const problems: string[] = [];
+  const consoleErrors: string[] = [];
   page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+  });
   await page.goto(`${at}/`);
   await page.waitForFunction(() => /^(On|Nothing)/.test(document.getElementById('where-status')!.textContent!), undefined, { timeout: 60_000 });
-  return { page, requests, problems };
+  return { page, requests, problems, consoleErrors };
 }
 
 /** The parity inputs: the six examples, and generated images that take the other paths. */
@@ -261,8 +265,26 @@ test('the device/server switch works from the keyboard', async () => {
   await page.context().close();
 });
 
+test('loadModel() with no URL runs the default model beside the library, under happysad serve and on a static host', async () => {
+  const metadata = JSON.parse(await readFile(join(DEFAULT_MODEL, 'happysad.json'), 'utf8'));
+  for (const host of [url, staticHost.url]) {
+    const { page, problems } = await openPage(host);
+    const got = await page.evaluate(async () => {
+      const { loadModel, defaultModelUrl } = await import('/lib/happysad.js' as string);
+      const [plain, named] = [await loadModel(), await loadModel('default')];
+      return { names: [plain.metadata.name, named.metadata.name], threshold: plain.metadata.threshold, url: String(defaultModelUrl()) };
+    });
+    assert.deepEqual(got.names, [metadata.name, metadata.name], host);
+    assert.equal(got.threshold, metadata.threshold, host);
+    assert.equal(got.url, `${host}/model/`);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  }
+});
+
 test('the static build (npm run build:web) runs on a plain file host with no happysad server', async (t) => {
-  const { page, requests, problems } = await openPage(staticHost.url);
+  const { page, requests, problems, consoleErrors } = await openPage(staticHost.url);
+  assert.deepEqual(requests.filter((r) => r.includes('/v1/')), [], 'a static page asks for no server API');
   assert.match(await page.textContent('#where-status') ?? '', /^On this device/);
   assert.equal(await page.isDisabled('#where-server'), true, 'no server to switch to');
   await page.click('button[data-example="examples/sad.jpg"]');
@@ -273,5 +295,6 @@ test('the static build (npm run build:web) runs on a plain file host with no hap
   await page.screenshot({ path: join(shots, 'static-desktop.png'), fullPage: true });
   t.diagnostic(`screenshot: ${join(shots, 'static-desktop.png')}`);
   assert.deepEqual(problems, []);
+  assert.deepEqual(consoleErrors, [], 'the browser console of the static page');
   await page.context().close();
 });

@@ -68,6 +68,27 @@ test('train, then predict --json and --csv through the CLI; a bad file gives an 
   assert.equal(csv.stdout.split('\n')[0], 'file,face,box,label,score,p_happy,p_sad,error');
 });
 
+test('happysad with no command is a usage error: exit 2, the overview on stderr, nothing on stdout', () => {
+  const r = happysad();
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /Usage: happysad <command>/);
+  const help = happysad('--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: happysad <command>/);
+});
+
+test('an unknown option names it and shows the escape for a file name starting with -, quotes balanced', () => {
+  for (const arg of ['--bogus', '--bogus=3', '-x']) {
+    const r = happysad('predict', arg, 'photo.jpg');
+    assert.equal(r.code, 2);
+    const option = arg.split('=')[0]!;
+    assert.equal(r.stderr.trim(), `happysad predict: unknown option ${option}; a file name that starts with '-' goes after '--', as in: happysad predict -- ${option} (happysad help predict lists the options)`);
+    assert.equal((r.stderr.match(/'/g) ?? []).length % 2, 0, r.stderr);
+    assert.equal((r.stderr.match(/"/g) ?? []).length % 2, 0, r.stderr);
+  }
+});
+
 test('usage errors are clear and exit 2', () => {
   const r = happysad('train', '/tmp');
   assert.equal(r.code, 2);

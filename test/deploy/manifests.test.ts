@@ -299,7 +299,7 @@ test('the HPA scales the Deployment on CPU and on happysad_queue_depth', () => {
 
 test('Dockerfile: Debian Node 20 in every stage, nothing fetched but npm ci, non-root, runs serve', () => {
   assert.ok(stages.length >= 2, 'multi-stage');
-  for (const s of stages) assert.equal(s.from, 'node:20-bookworm-slim');
+  for (const s of stages) assert.equal(s.from, 'node:24-bookworm-slim');
   assert.doesNotMatch(dockerfile.replace(/^\s*#.*$/gm, ''), /\b(curl|wget)\b/);
   for (const s of stages) {
     assert.ok(!s.steps.some((i) => i.op === 'ADD'), 'no ADD (it can fetch URLs); COPY only');

@@ -10,6 +10,10 @@ import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 export type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 export type Pair = [number, number];
 
+// The cpu backend is the reference here, on purpose: IS_TEST is TensorFlow.js' own switch for a
+// test run, which keeps its first-use "install our node backend" banner out of the test output.
+tf.env().set('IS_TEST', true);
+
 export const RTOL = 1e-4;
 const rng = new Random(20240611);
 

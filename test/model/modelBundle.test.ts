@@ -46,7 +46,7 @@ test('save then load gives identical predictions, and model.json is a plain tfjs
   assert.equal(json.format, 'layers-model');
   assert.deepEqual(json.weightsManifest[0].paths, ['weights.bin']);
   const weights = await readFile(join(dir, 'weights.bin'));
-  const plain = await tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, json.weightsManifest[0].weights, weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length)));
+  const plain = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length) }));
   assert.deepEqual(Array.from((plain.predict(x) as Tensor).dataSync()), Array.from(before));
   // And through the public API, on an image file.
   const classifier = await loadModel(dir);

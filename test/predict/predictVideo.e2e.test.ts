@@ -71,6 +71,10 @@ test('a face moving across the frame keeps its track; --smooth adds a moving ave
   assert.ok(rows.at(-1)!.box![0] - rows[0]!.box![0] > 200, 'it moved');
   const third = rows[2]!;
   assert.ok(Math.abs(third.smoothed_score! - (rows[0]!.score! + rows[1]!.score! + third.score!) / 3) < 1e-12, 'mean of the last 0.6 s');
+  for (const [i, row] of rows.entries()) {
+    const window = rows.slice(Math.max(0, i - 2), i + 1);
+    assert.ok(Math.abs(row.smoothed_score! - window.reduce((s, r) => s + r.score!, 0) / window.length) < 1e-12, `at ${row.time} s: the mean of the last 3 frames`);
+  }
 });
 
 test('a cut video gives the rows it could read, then an error row; the CLI goes on and exits 1', async () => {
