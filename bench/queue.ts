@@ -69,7 +69,7 @@ try {
       const l = await timeRun(['predict', dir, '--workers', String(threads), '--no-cache', '--batch', values.batch, '--out', localOut], localOut);
       emit({ round, mode: 'local predict', threads, photosPerSecond: l.rate, wallSeconds: l.wall });
       const queue = `bench-${round}-${w}`;
-      const workers = Array.from({ length: w }, () => startCli(['worker', '--redis', redis.url, '--queue', queue, '--workers', '1']));
+      const workers = Array.from({ length: w }, () => startCli(['worker', '--redis', redis.url, '--queue', queue, '--workers', '1', '--root', dir]));
       await waitFor('workers ready', () => workers.every((x) => x.log.some((line) => /: model "/.test(line))), 120_000);
       const before = await commands();
       const out = join(await tempDir(), 'queued.jsonl');
