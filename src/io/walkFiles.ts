@@ -1,4 +1,4 @@
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A folder or link that could not be followed; the walk went on without it. */
@@ -43,6 +43,12 @@ export async function walkFiles(dir: string, options: { skipFoldersHolding?: str
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
+      // A name that is not UTF-8 reaches JavaScript with U+FFFD in place of its bytes, and no longer
+      // opens: say so, rather than "no such file" later.
+      if (e.name.includes('\uFFFD') && !(await lstat(p).catch(() => undefined))) {
+        result.problems.push({ path: p, detail: 'its name is not valid UTF-8 (shown here with \uFFFD), so it cannot be opened by name; rename it (e.g. convmv -f latin1 -t utf-8 -r --notest FOLDER)' });
+        continue;
+      }
       if (e.isDirectory()) {
         await walk(p, new Set([...ancestors, await realpath(p).catch(() => p)]));
       } else if (e.isFile()) {
