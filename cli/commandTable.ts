@@ -171,7 +171,8 @@ faces, and a JSON API. Ctrl-C stops it.
                      one image; each row is a \`predict --json\` line). When no image could be used,
                      the status is the first image's problem and {"error":{code,message},"results"}.
                      A short video (one per request; ?every=S, ?smooth=S) is answered with its
-                     frame rows and {"tracks":[...]}, one summary per person.
+                     frame rows and {"tracks":[...]}, one summary per person; one video at a
+                     time, frames and sampled frames capped (413 video-too-large).
   GET  /v1/model     the model's happysad.json      GET /healthz     {"status":"ok",...}
   GET  /metrics      Prometheus metrics: requests, latency, faces, queue, process and event loop
 Errors are always {"error":{"code","message"}} with a stable code (e.g. image-not-image 415,
