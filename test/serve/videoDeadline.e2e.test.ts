@@ -87,3 +87,20 @@ test('the deadline stops a video in its thread and frees the slot; videos take o
     await app.close();
   }
 });
+
+test('a client that goes away stops its video: ffmpeg ends and the slot is freed long before the video would', async () => {
+  const long = await lavfi('long2.mp4', '1280x720', 10, 30, h264);
+  const { app, url } = await startServer({ model: resolve('models/default'), concurrency: 1, warmup: false, timeoutMs: 120_000, uploadRoot: dir });
+  const active = async () => ((await (await fetch(`${url}/healthz`)).json()) as { queue: { active: number } }).queue.active;
+  try {
+    const client = new AbortController();
+    const request = fetch(`${url}/v1/predict?every=0.1`, { method: 'POST', body: new Uint8Array(long), signal: client.signal }).catch(() => 'gone');
+    await waitFor('the video running', async () => (await active()) === 1 && ffmpegChildren().length > 0, 30_000);
+    client.abort();
+    assert.equal(await request, 'gone');
+    await waitFor('the slot freed', async () => (await active()) === 0, 8000);
+    await waitFor('ffmpeg ended', () => ffmpegChildren().length === 0, 3000);
+  } finally {
+    await app.close();
+  }
+});
