@@ -73,7 +73,7 @@ async function moveFile(from: string, to: string): Promise<void> {
       await unlink(from);
       return;
     }
-    throw new Error(`${to} already exists with different content; nothing is overwritten (move or rename it, then rerun)`);
+    throw new Error(`${to} already exists; nothing is overwritten (its content differs from ${from}: move or rename one of them, then rerun)`);
   }
   try {
     await rename(from, to);
