@@ -1,5 +1,6 @@
 import { DEFAULT_IMAGE_LIMITS } from '../src/data/imageLimits.js';
 import { FACE_DETECTORS } from '../src/faces/types.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS } from '../src/data/videoLimits.js';
 import { DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
 import { DEFAULT_TRAIN_OPTIONS as T } from '../src/train/trainOptions.js';
 
@@ -73,9 +74,10 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       shard: { type: 'string', arg: 'i/N|auto', help: 'only the i-th of N disjoint parts of the files (by a hash of each absolute path, whatever the listing order; every shard must see the same paths); auto: from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or HAPPYSAD_SHARD', shows: 'all files' },
       redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
       queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: 'happysad' },
-      every: { type: 'string', arg: 'S', help: 'videos: seconds between sampled frames', shows: 0.2 },
+      every: { type: 'string', arg: 'S', help: 'videos: seconds between sampled frames (the first frame is always sampled)', shows: DEFAULT_VIDEO_EVERY },
       smooth: { type: 'string', arg: 'S', help: "videos: add smoothed_score, each track's mean score over the last S seconds", shows: 'off' },
-      'max-seconds': { type: 'string', arg: 'S', help: 'videos: read at most this many seconds of each', shows: 4 * 3600 },
+      'max-seconds': { type: 'string', arg: 'S', help: 'videos: read at most this many seconds of each', shows: DEFAULT_VIDEO_LIMITS.maxSeconds },
+      'max-video-pixels': { type: 'string', arg: 'N', help: 'videos: largest frame (width x height) read', shows: DEFAULT_VIDEO_LIMITS.maxPixels },
       report: { type: 'string', arg: 'OUT', help: "videos: write OUT/report.html, a timeline of each track's score with its face and summary (self-contained), and report.json" },
     },
   },
@@ -178,7 +180,8 @@ faces, and a JSON API. Ctrl-C stops it.
                      one image; each row is a \`predict --json\` line). When no image could be used,
                      the status is the first image's problem and {"error":{code,message},"results"}.
                      A short video (one per request; ?every=S, ?smooth=S) is answered with its
-                     frame rows and {"tracks":[...]}, one summary per person.
+                     frame rows and {"tracks":[...]}, one summary per person; one video at a
+                     time, frames and sampled frames capped (413 video-too-large).
   GET  /v1/model     the model's happysad.json      GET /healthz     {"status":"ok",...}
   GET  /metrics      Prometheus metrics: requests, latency, faces, queue, process and event loop
 Errors are always {"error":{"code","message"}} with a stable code (e.g. image-not-image 415,
@@ -196,6 +199,8 @@ image-corrupt 422, image-too-large 413, body-too-large 413, queue-full 503 + Ret
       'min-side': imageLimits['min-side'],
       'rate-limit': { type: 'string', arg: 'N', help: 'predictions per minute per client address; 0 = off', shows: S.rateLimit },
       'video-max-seconds': { type: 'string', arg: 'S', help: 'longest video POST /v1/predict takes (longer: the CLI or the job queue)', shows: S.videoMaxSeconds },
+      'max-video-pixels': { type: 'string', arg: 'N', help: 'largest video frame (width x height) POST /v1/predict takes', shows: S.videoMaxPixels },
+      'video-max-frames': { type: 'string', arg: 'N', help: 'most frames sampled from one posted video (a finer ?every is refused with 413)', shows: S.videoMaxFrames },
       log: { type: 'boolean', help: 'log every request as JSON lines on stdout' },
     },
   },

@@ -1,4 +1,4 @@
-import { cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
+import { checkQuarantineFolder, cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
 import { discoverDataset } from '../../src/data/discoverDataset.js';
 import { OptionError } from '../../src/base/errors.js';
 import { writeCleanReport } from '../../src/report/cleanReport.js';
@@ -9,8 +9,9 @@ import { parseCommand, parseImageLimits } from '../parseCommand.js';
 export async function cleanCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'clean');
   if (positionals.length !== 1) throw new OptionError(`clean takes one dataset folder (happysad help clean)`);
-  // A refused --report folder costs the user nothing: checked before the files are read.
-  if (values.report) await claimReportOutput(values.report, { inputs: [positionals[0]!], format: CLEAN_REPORT_FORMAT });
+  // A refused --report or --quarantine folder costs the user nothing: checked before the files are read.
+  if (values.quarantine !== undefined) await checkQuarantineFolder(positionals[0]!, values.quarantine);
+  if (values.report !== undefined) await claimReportOutput(values.report, { inputs: [positionals[0]!], format: CLEAN_REPORT_FORMAT });
   const dataset = await discoverDataset(positionals[0]!);
   const limits = parseImageLimits(values);
   const tty = process.stderr.isTTY && !values.json;

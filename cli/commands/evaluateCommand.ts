@@ -13,7 +13,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new OptionError(`evaluate takes one dataset folder (happysad help evaluate)`);
   if (values.split && !['train', 'val', 'test'].includes(values.split)) throw new OptionError(`--split ${values.split}: choose train, val or test`);
   // A folder the report may not go into is refused before the evaluation, not after it.
-  if (values.report) await claimReportOutput(values.report, { inputs: [positionals[0]] });
+  if (values.report !== undefined) await claimReportOutput(values.report, { inputs: [positionals[0]] });
   const modelDir = resolveModelDir(values.model);
   const classifier = await loadModel(modelDir, { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
   const result = await evaluate(positionals[0], classifier, { split: values.split as never, faces: !values['no-faces'], batch: parseNumber(values.batch, 'batch', { integer: true, min: 1 }) });

@@ -7,7 +7,8 @@ import { sniffImageFormat } from '../../src/data/sniffImageFormat.js';
 import { OptionError } from '../../src/base/errors.js';
 import { loadModel, type Classifier, type Prediction } from '../../src/predict/classifier.js';
 import { sniffVideoFormat } from '../../src/data/sniffVideoFormat.js';
-import { DEFAULT_VIDEO_LIMITS } from '../../src/data/videoFrames.js';
+import { probeVideo } from '../../src/data/videoFrames.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY, type VideoLimits } from '../../src/data/videoLimits.js';
 import type { VideoErrorRow, VideoRow } from '../../src/predict/predictVideo.js';
 import { claimReportOutput, VIDEO_REPORT_FORMAT } from '../../src/report/reportOutput.js';
 import { writeVideoReport } from '../../src/report/videoReport.js';
@@ -35,6 +36,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
     validateQueueName(values.queue ?? DEFAULT_QUEUE);
   }
   if (values.out) resultsFormatOf(values.out);
+  // Checked before any file is read, whether or not a video turns up: a typo costs nothing.
+  const video = parseVideoOptions(values);
   const shard = values.shard === 'auto' ? shardFromEnvironment() : values.shard ? parseShard(values.shard) : undefined;
   if (!values.shard && arrayJobVariable()) process.stderr.write(`note: ${arrayJobVariable()} is set, but every file is classified; add --shard auto to classify only this task's part\n`);
   const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1, ...(values.redis ? { max: JOB_LIMITS.maxBatch } : {}) }) ?? 32;
@@ -63,9 +66,9 @@ export async function predictCommand(argv: string[]): Promise<number> {
     if (values.out || values.redis) throw new OptionError(`${videos[0]} is a video: --out and --redis take images for now; write video rows with --json > rows.jsonl`);
     if (values.csv && (files.length || unreadable.length)) throw new OptionError('--csv: videos and images have different columns; give them in separate runs');
   }
-  if (values.report && !videos.length) throw new OptionError('--report is for videos (a timeline per person); for photos, `happysad evaluate DIR --report OUT` reports on a labelled folder');
+  if (values.report !== undefined && !videos.length) throw new OptionError('--report is for videos (a timeline per person); for photos, `happysad evaluate DIR --report OUT` reports on a labelled folder');
   // A folder the report may not go into is refused before any video is read.
-  if (values.report) await claimReportOutput(values.report, { format: VIDEO_REPORT_FORMAT, inputs: positionals.filter((p) => !videos.includes(p)) });
+  if (values.report !== undefined) await claimReportOutput(values.report, { format: VIDEO_REPORT_FORMAT, inputs: positionals.filter((p) => !videos.includes(p)) });
 
   // Local threads, or the queue's workers: either way the model's description comes first.
   const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
@@ -111,7 +114,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     progress.finish();
     await emit(unreadable);
     if (videos.length) {
-      const v = await predictVideos(classifier!, videos, values);
+      const v = await predictVideos(classifier!, videos, values, video);
       failed += v.failed;
       count += videos.length;
     }
@@ -133,15 +136,32 @@ export async function predictCommand(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+interface VideoOptions {
+  every: number;
+  smooth: number;
+  limits: VideoLimits;
+}
+
+function parseVideoOptions(values: CommandValues<'predict'>): VideoOptions {
+  if (values.report === '') throw new OptionError('--report needs a folder name: --report OUT writes OUT/report.html');
+  return {
+    every: parseNumber(values.every, 'every', { min: MIN_VIDEO_EVERY }) ?? DEFAULT_VIDEO_EVERY,
+    smooth: parseNumber(values.smooth, 'smooth', { min: 0 }) ?? 0,
+    limits: {
+      maxSeconds: parseNumber(values['max-seconds'], 'max-seconds', { min: 0.01 }) ?? DEFAULT_VIDEO_LIMITS.maxSeconds,
+      maxPixels: parseNumber(values['max-video-pixels'], 'max-video-pixels', { integer: true, min: 1 }) ?? DEFAULT_VIDEO_LIMITS.maxPixels,
+    },
+  };
+}
+
 /**
  * Each video's rows in turn (JSON Lines or CSV on stdout), then, for a terminal, one line per
- * track: when the person was seen and how happy or sad they looked.
+ * track: when the person was seen and how happy or sad they looked. On a terminal, a progress
+ * line (seconds of video done, ETA) while each video runs.
  */
-async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>): Promise<{ failed: number }> {
+async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>, video: VideoOptions): Promise<{ failed: number }> {
   const classes = classifier.metadata.classes;
-  const every = parseNumber(values.every, 'every', { min: 0.01 }) ?? 0.2;
-  const smooth = parseNumber(values.smooth, 'smooth', { min: 0 }) ?? 0;
-  const maxSeconds = parseNumber(values['max-seconds'], 'max-seconds', { min: 0.01 }) ?? DEFAULT_VIDEO_LIMITS.maxSeconds;
+  const { every, smooth, limits } = video;
   const summaries = new TrackSummaries(classes);
   const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
   if (values.csv) console.log(['file', 'time', 'frame', 'track', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'smoothed_score', 'error'].map(csvCell).join(','));
@@ -152,7 +172,10 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
     let frames = 0;
     const mine: (VideoRow | VideoErrorRow)[] = [];
     if (values.report) kept.push({ file, rows: mine });
-    for await (const row of classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], limits: { ...DEFAULT_VIDEO_LIMITS, maxSeconds } })) {
+    const info = await probeVideo(file).catch(() => undefined);
+    const progress = process.stderr.isTTY && info?.duration ? createCountProgress(Math.ceil(Math.min(info.duration, limits.maxSeconds)), `s of ${file}`) : undefined;
+    for await (const row of classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], limits, info })) {
+      if ('time' in row) progress?.update(Math.floor(row.time));
       if (values.report) mine.push(row);
       if ('error' in row) {
         failed++;
@@ -167,6 +190,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
         console.log([file, r.time, r.frame, r.track, r.box?.join(' '), r.label ?? r.face, r4(r.score), ...classes.map((c) => r4(r.probabilities?.[c])), r4(r.smoothed_score), r.error?.message].map((v) => csvCell(v as string | number | undefined)).join(','));
       }
     }
+    progress?.finish();
     process.stderr.write(`${file}: ${frames} frame(s) sampled every ${every} s\n`);
   }
   if (!values.json && !values.csv) {

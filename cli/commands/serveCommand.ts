@@ -28,6 +28,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     },
     rateLimit: parseNumber(values['rate-limit'], 'rate-limit', { integer: true, min: 0 }),
     videoMaxSeconds: parseNumber(values['video-max-seconds'], 'video-max-seconds', { min: 0.1 }),
+    videoMaxPixels: parseNumber(values['max-video-pixels'], 'max-video-pixels', { integer: true, min: 1 }),
+    videoMaxFrames: parseNumber(values['video-max-frames'], 'video-max-frames', { integer: true, min: 1 }),
     logger: values.log ? { level: 'info' } : { level: 'warn' },
   });
   let address: string;

@@ -1,7 +1,3 @@
-import { constants, mkdir, rename, copyFile, unlink, lstat } from 'node:fs/promises';
-import { OptionError } from '../base/errors.js';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { isInside } from '../io/outputPaths.js';
 import { availableParallelism } from 'node:os';
 import { splitRank, type DiscoveredDataset, type DatasetFile } from './discoverDataset.js';
 import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
@@ -190,45 +186,4 @@ function reportNearDuplicates(files: ValidFile[], hashOf: Map<ValidFile, ImageHa
   return groups;
 }
 
-export interface QuarantineResult {
-  /** Where each moved file now is. */
-  moved: string[];
-  /** Files left where they were, with why; the others were still moved. */
-  failed: { file: string; detail: string }[];
-}
-
-/**
- * Moves each offending file into `quarantineDir`, keeping its path relative to the dataset root,
- * so a user can inspect and restore it. Never overwrites, never deletes a file that is not safely
- * copied, and a file that cannot be moved is reported while the rest go on. Folders that could not
- * be listed ('unreadable') are left alone. The quarantine must lie outside the dataset (or in a
- * dot-folder, which discovery skips), or its files would come back as a class on the next run.
- */
-export async function quarantineFiles(root: string, problems: CleanProblem[], quarantineDir: string): Promise<QuarantineResult> {
-  if ((await isInside(quarantineDir, root)) && !relative(resolve(root), resolve(quarantineDir)).split(sep).some((part) => part.startsWith('.'))) {
-    throw new OptionError(`--quarantine ${quarantineDir} is inside the dataset ${root}, where its files would be read as a class on the next run; choose a folder outside it (e.g. ${resolve(root)}-quarantine) or a hidden one (${join(root, '.quarantine')})`);
-  }
-  const result: QuarantineResult = { moved: [], failed: [] };
-  for (const p of problems) {
-    const from = join(root, p.file);
-    // Only files move: an unreadable folder or a model folder inside the dataset stays whole.
-    if (!(await lstat(from).then((s) => s.isFile() || s.isSymbolicLink(), () => false))) continue;
-    const to = join(quarantineDir, p.file);
-    try {
-      await mkdir(dirname(to), { recursive: true });
-      if (await lstat(to).then(() => true, () => false)) throw new Error(`${to} already exists; nothing is overwritten`);
-      try {
-        await rename(from, to);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-        // Across filesystems: copy without clobbering, then remove the original only once the copy exists.
-        await copyFile(from, to, constants.COPYFILE_EXCL);
-        await unlink(from);
-      }
-      result.moved.push(to);
-    } catch (err) {
-      result.failed.push({ file: p.file, detail: messageOf(err) });
-    }
-  }
-  return result;
-}
+export { checkQuarantineFolder, quarantineFiles, type QuarantineResult } from './quarantineFiles.js';

@@ -1,17 +1,11 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { VideoError } from '../base/errors.js';
 import type { RgbImage } from '../faces/types.js';
+import { DEFAULT_VIDEO_LIMITS, MAX_VIDEO_PIXELS_OPTION, type VideoLimits } from './videoLimits.js';
 
-export interface VideoLimits {
-  /** Longest video read, in seconds; frames after it are not sampled (the run says so). */
-  maxSeconds: number;
-  /** Largest frame (width x height). */
-  maxPixels: number;
-}
-
-export const DEFAULT_VIDEO_LIMITS: VideoLimits = { maxSeconds: 4 * 3600, maxPixels: 4096 * 2160 };
+export { DEFAULT_VIDEO_LIMITS, type VideoLimits } from './videoLimits.js';
 
 export interface VideoInfo {
   width: number;
@@ -54,16 +48,32 @@ export function findFfmpeg(env: NodeJS.ProcessEnv = process.env): string {
   throw missing('ffmpeg is not on PATH');
 }
 
+/**
+ * A path as ffmpeg must be given it: `file:` and absolute. ffmpeg reads any argument that starts
+ * with a protocol name and a colon as a URL, so a file named `concat:a.mp4|b.mp4` would make it read
+ * two other files (and `http:...` fetch one); with `file:` the rest is only ever a path.
+ */
+export function ffmpegInput(file: string): string {
+  return `file:${resolve(file)}`;
+}
+
 /** Runs ffmpeg to completion, returning its stderr (where it reports the streams and any error). */
-function ffmpegText(ffmpeg: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+function ffmpegText(ffmpeg: string, args: string[], signal?: AbortSignal): Promise<{ code: number | null; stderr: string }> {
+  signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const onAbort = () => child.kill('SIGKILL');
+    signal?.addEventListener('abort', onAbort, { once: true });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
       if (stderr.length < 1e6) stderr += c;
     });
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stderr }));
+    child.once('close', (code) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted) reject(signal.reason);
+      else resolve({ code, stderr });
+    });
   });
 }
 
@@ -71,8 +81,8 @@ function ffmpegText(ffmpeg: string, args: string[]): Promise<{ code: number | nu
  * The video stream's displayed size and duration, from `ffmpeg -i` (so no ffprobe is needed): the
  * coded size, turned by the rotation side data when there is one, as ffmpeg's autorotation will.
  */
-export async function probeVideo(file: string, ffmpeg = findFfmpeg()): Promise<VideoInfo> {
-  const { stderr } = await ffmpegText(ffmpeg, ['-hide_banner', '-i', file]);
+export async function probeVideo(file: string, ffmpeg = findFfmpeg(), signal?: AbortSignal): Promise<VideoInfo> {
+  const { stderr } = await ffmpegText(ffmpeg, ['-hide_banner', '-nostdin', '-i', ffmpegInput(file)], signal);
   const video = /Stream #\d+:\d+[^\n]*: Video: [^\n]*?, (\d{2,5})x(\d{2,5})/.exec(stderr);
   if (!video) {
     const why = /(Invalid data found[^\n]*|moov atom not found|No such file[^\n]*|Permission denied)/.exec(stderr)?.[1];
@@ -86,23 +96,32 @@ export async function probeVideo(file: string, ffmpeg = findFfmpeg()): Promise<V
   return { width, height, ...(d ? { duration: Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]) } : {}) };
 }
 
+/** The VideoError for frames over the pixel limit; `raise` says how the limit is raised where the error is read. */
+export function framesTooLarge(name: string, info: VideoInfo, maxPixels: number, raise = `or raise the limit with ${MAX_VIDEO_PIXELS_OPTION} N`): VideoError {
+  return new VideoError('video-too-large', `${name}: frames of ${info.width}x${info.height} are more than ${maxPixels} pixels (${MAX_VIDEO_PIXELS_OPTION}); shrink the video first (ffmpeg -i IN -vf scale=1280:-2 OUT) ${raise}`);
+}
+
 /**
  * Frames sampled every `every` seconds (the frame nearest each multiple, ffmpeg's fps filter), as
- * RGB, streamed from ffmpeg's stdout: one frame in memory at a time, however long the video. A
- * damaged file yields the frames ffmpeg could decode, then throws a VideoError saying what failed.
+ * RGB, streamed from ffmpeg's stdout: one frame in memory at a time, however long the video. The
+ * first frame (t = 0) is always sampled, even from a video shorter than `every`. A damaged file
+ * yields the frames ffmpeg could decode, then throws a VideoError saying what failed. `signal`
+ * kills ffmpeg and ends the frames with its reason.
  */
-export async function* videoFrames(file: string, options: { every: number; limits?: VideoLimits; ffmpeg?: string; signal?: AbortSignal }): AsyncGenerator<VideoFrame> {
+export async function* videoFrames(file: string, options: { every: number; limits?: VideoLimits; ffmpeg?: string; signal?: AbortSignal; info?: VideoInfo }): AsyncGenerator<VideoFrame> {
   const limits = options.limits ?? DEFAULT_VIDEO_LIMITS;
   const ffmpeg = options.ffmpeg ?? findFfmpeg();
+  const signal = options.signal;
   if (!(options.every > 0)) throw new RangeError(`sampling interval must be positive, got ${options.every}`);
-  const info = await probeVideo(file, ffmpeg);
-  if (info.width * info.height > limits.maxPixels) {
-    throw new VideoError('video-too-large', `${file}: frames of ${info.width}x${info.height} are more than ${limits.maxPixels} pixels; shrink the video first (ffmpeg -vf scale=1280:-2) or raise the limit`);
-  }
+  const info = options.info ?? (await probeVideo(file, ffmpeg, signal));
+  if (info.width * info.height > limits.maxPixels) throw framesTooLarge(file, info, limits.maxPixels);
+  signal?.throwIfAborted();
   const { width, height } = info;
   const frameBytes = width * height * 3;
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-t', String(limits.maxSeconds), '-an', '-sn', '-dn',
-    '-vf', `fps=1/${options.every}:round=near,scale=${width}:${height},format=rgb24`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  // eof_action=pass: without it the fps filter drops the only frame of a video shorter than one interval.
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-i', ffmpegInput(file), '-t', String(limits.maxSeconds), '-an', '-sn', '-dn',
+    '-vf', `fps=1/${options.every}:round=near:eof_action=pass,scale=${width}:${height},format=rgb24`,
+    ...(limits.maxFrames ? ['-frames:v', String(limits.maxFrames)] : []), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
   const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => {
@@ -110,7 +129,7 @@ export async function* videoFrames(file: string, options: { every: number; limit
   });
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const onAbort = () => child.kill('SIGKILL');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  signal?.addEventListener('abort', onAbort, { once: true });
   let pending: Buffer = Buffer.alloc(0);
   let index = 0;
   try {
@@ -122,13 +141,15 @@ export async function* videoFrames(file: string, options: { every: number; limit
         pending = pending.subarray(frameBytes);
         yield { index, time: Number((index * options.every).toFixed(6)), image: { data, width, height, channels: 3 } };
         index++;
+        signal?.throwIfAborted();
       }
     }
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
   const code = await closed;
+  signal?.throwIfAborted();
   const problem = stderr.trim().split('\n').filter(Boolean).slice(0, 3).join('; ');
   if (code !== 0 || problem) {
     throw new VideoError('video-corrupt', `${file}: ffmpeg stopped after ${index} sampled frame(s) (${(index * options.every).toFixed(1)} s): ${problem || `exit code ${code}`}; the rest of the file is damaged or cut`);
@@ -138,7 +159,7 @@ export async function* videoFrames(file: string, options: { every: number; limit
 /** The one frame at `time` seconds (the first frame at or after it), for a thumbnail. `info`: the video's, when already probed. */
 export async function grabVideoFrame(file: string, time: number, info?: VideoInfo, ffmpeg = findFfmpeg()): Promise<RgbImage | undefined> {
   const { width, height } = info ?? (await probeVideo(file, ffmpeg));
-  const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-ss', String(time), '-i', file, '-frames:v', '1', '-an', '-vf', `scale=${width}:${height},format=rgb24`, '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-ss', String(time), '-i', ffmpegInput(file), '-frames:v', '1', '-an', '-vf', `scale=${width}:${height},format=rgb24`, '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) chunks.push(chunk);
   const data = Buffer.concat(chunks);

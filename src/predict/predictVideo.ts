@@ -1,6 +1,7 @@
 import { rawToModelInput } from '../data/decodeImage.js';
 import { FaceCropper } from '../data/decodeFaces.js';
-import { videoFrames, type VideoLimits } from '../data/videoFrames.js';
+import { videoFrames, type VideoInfo, type VideoLimits } from '../data/videoFrames.js';
+import { DEFAULT_VIDEO_EVERY } from '../data/videoLimits.js';
 import type { FaceBox } from '../faces/types.js';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
@@ -38,7 +39,7 @@ export interface VideoErrorRow {
 }
 
 export interface PredictVideoOptions {
-  /** Seconds between sampled frames (default 0.2). */
+  /** Seconds between sampled frames (default DEFAULT_VIDEO_EVERY, 0.2). */
   every?: number;
   /** Seconds of trailing moving average for `smoothed_score` (default 0: none). */
   smooth?: number;
@@ -47,7 +48,10 @@ export interface PredictVideoOptions {
   limits?: VideoLimits;
   /** Seconds a track may be unseen before it ends (default 1). */
   maxGapSeconds?: number;
+  /** Ends the video between frames (ffmpeg is killed): the generator throws the signal's reason, with no error row. */
   signal?: AbortSignal;
+  /** The video's size and duration, when the caller has already probed it. */
+  info?: VideoInfo;
 }
 
 /** One face cropper per model for its videos (the nets are shared per process anyway). */
@@ -76,7 +80,7 @@ export async function* predictVideo(classifier: Classifier, file: string, option
   const smooth = options.smooth ?? 0;
   const history = new Map<number, TrailingMean>();
   try {
-    for await (const frame of videoFrames(file, { every: options.every ?? 0.2, limits: options.limits, signal: options.signal })) {
+    for await (const frame of videoFrames(file, { every: options.every ?? DEFAULT_VIDEO_EVERY, limits: options.limits, signal: options.signal, info: options.info })) {
       const base = { file, time: frame.time, frame: frame.index };
       if (!cropper) {
         const [d] = await classifier.classifyDecoded([await rawToModelInput(frame.image, spec)]);
@@ -103,6 +107,8 @@ export async function* predictVideo(classifier: Classifier, file: string, option
       }
     }
   } catch (err) {
+    // Stopped on purpose: the caller asked, so no row pretends the video was damaged.
+    if (options.signal?.aborted) throw err;
     yield { file, error: { code: err instanceof HappysadError ? err.code : 'video', message: messageOf(err) } };
   }
 }

@@ -1,5 +1,5 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { OutputError } from '../base/errors.js';
 import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
 import { assertWritableFolder, isInside } from '../io/outputPaths.js';
@@ -41,6 +41,7 @@ export const DEFAULT_REPORT_FOLDER = { inputs: [] as string[], flag: '--report' 
 export async function claimReportOutput(out: string, options: ReportFolderOptions & { format?: string } = {}): Promise<ReportOutput> {
   const flag = options.flag ?? '--report';
   const format = options.format ?? REPORT_FORMAT;
+  if (out === '') throw new OutputError(`${flag} needs a folder name: ${flag} OUT writes OUT/${REPORT_HTML}`);
   // A link to a folder: write into the folder it names, not over the link.
   const dir = await realpath(resolve(out)).then(async (real) => ((await stat(real)).isDirectory() ? real : resolve(out)), () => resolve(out));
   for (const input of options.inputs ?? []) {
@@ -70,7 +71,21 @@ export async function claimReportOutput(out: string, options: ReportFolderOption
     }
     throw new OutputError(`${flag} ${out} is a folder that already holds ${entries.length} item(s) (e.g. ${entries.sort()[0]}) and is not a happysad report; nothing was written. Choose a new or empty folder`);
   }
+  // What a user added beside the report is carried into the new one, which only works for files, folders and links.
+  const special = await firstSpecialFile(dir);
+  if (special) throw new OutputError(`${flag} ${out} holds ${special.path}, which is ${special.what}: it cannot be carried over into the new report, and reading it could block. Remove it, or choose a new or empty folder`);
   return { dir, replaces: true };
+}
+
+/** The first entry under `dir` that is neither a regular file, a folder nor a symbolic link, if any. */
+async function firstSpecialFile(dir: string): Promise<{ path: string; what: string } | undefined> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (e.isFile() || e.isDirectory() || e.isSymbolicLink()) continue;
+    const what = e.isFIFO() ? 'a FIFO (named pipe)' : e.isSocket() ? 'a socket' : 'a device';
+    return { path: relative(dir, join(e.parentPath, e.name)), what };
+  }
+  return undefined;
 }
 
 /** A folder happysad wrote a report of this kind into: its report.json names the format. */
@@ -80,6 +95,8 @@ export async function isReportDir(dir: string, format = REPORT_FORMAT): Promise<
 
 async function reportFormatOf(dir: string): Promise<unknown> {
   try {
+    // Opening a FIFO named report.json would wait forever for a writer.
+    if (!(await lstat(join(dir, REPORT_JSON))).isFile()) return undefined;
     return (JSON.parse(await readFile(join(dir, REPORT_JSON), 'utf8')) as { format?: unknown }).format;
   } catch {
     return undefined;

@@ -11,6 +11,7 @@ import { cutConnectionsWhenDrained } from './gracefulClose.js';
 import { defaultWebRoot, registerStaticPage } from './staticPage.js';
 import { defaultLibRoot, registerBrowserFiles } from './browserFiles.js';
 import { ThreadedModel } from './threadedModel.js';
+import { UploadFolder } from './uploadFolder.js';
 import { warmUp } from './warmUp.js';
 import { WorkQueue } from './workQueue.js';
 
@@ -42,16 +43,19 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   const owned = typeof o.model === 'string';
   // One inference thread per concurrent prediction (each warms itself up before it is ready).
   const model: ServableModel = typeof o.model === 'string' ? await ThreadedModel.create(o.model, { threads: o.concurrency, warmup: o.warmup }) : o.model;
+  let uploads: UploadFolder | undefined;
   try {
     if (o.warmup && !owned) await warmUp(model);
-    return await build(model, owned, o);
+    uploads = await UploadFolder.create(o.uploadRoot);
+    return await build(model, owned, uploads, o);
   } catch (err) {
+    await uploads?.remove();
     if (owned) await model.close();
     throw err;
   }
 }
 
-async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof resolveServeOptions>): Promise<FastifyInstance> {
+async function build(model: ServableModel, owned: boolean, uploads: UploadFolder, o: ReturnType<typeof resolveServeOptions>): Promise<FastifyInstance> {
   const queue = new WorkQueue(o.concurrency, o.queue);
   const metrics = new ServerMetrics(queue, model.metadata);
   let closing = false;
@@ -118,10 +122,11 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
   });
   app.addHook('onClose', async () => {
     if (owned) await model.close();
+    await uploads.remove();
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const api = toApiError(err, o.bodyLimit);
+    const api = scrubbed(toApiError(err, o.bodyLimit), uploads);
     if (api.code === 'internal') request.log.error({ err }, 'unexpected error');
     metrics.errors.inc({ code: api.code });
     return reply.code(api.status).headers(api.headers).send(api.body);
@@ -139,10 +144,16 @@ async function build(model: ServableModel, owned: boolean, o: ReturnType<typeof 
   app.get('/healthz', async () => ({ status: 'ok', model: model.metadata.name, queue: { active: queue.active, waiting: queue.depth } }));
   app.get('/v1/model', async () => model.metadata);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  registerPredictRoute(app, { model, queue, metrics, options: o });
+  registerPredictRoute(app, { model, queue, metrics, options: o, uploadDir: uploads.dir });
   await registerBrowserFiles(app, o.libRoot ?? defaultLibRoot(), typeof o.model === 'string' ? o.model : model.bundleDir);
   await registerStaticPage(app, o.webRoot ?? defaultWebRoot());
   return app;
+}
+
+/** The error with no path of the server's upload folder in its message: whatever slipped through, clients never see server paths. */
+function scrubbed(api: ApiError, uploads: UploadFolder): ApiError {
+  const message = uploads.scrub(api.message);
+  return message === api.message ? api : new ApiError(api.code, message, { headers: api.headers, results: api.results, cause: api });
 }
 
 /** Malformed HTTP never reaches a route; it still gets the same JSON error shape. Returns the code answered, if any. */

@@ -14,6 +14,8 @@ import { classifyVideoUpload } from './videoUpload.js';
 let classifier: Classifier | undefined;
 const port = parentPort!;
 const reply = (m: ThreadReply) => port.postMessage(m);
+/** The job running, by id, so that a cancel (which arrives while it awaits a frame) can stop it. */
+const running = new Map<number, AbortController>();
 
 port.on('message', async (m: ThreadRequest) => {
   if (m.type === 'init') {
@@ -26,11 +28,19 @@ port.on('message', async (m: ThreadRequest) => {
     }
     return;
   }
+  if (m.type === 'cancel') {
+    running.get(m.id)?.abort(new Error('cancelled: the request is over'));
+    return;
+  }
+  const controller = new AbortController();
+  running.set(m.id, controller);
   try {
     if (!classifier) throw new Error('inference thread used before it was ready');
-    if (m.type === 'video') reply({ type: 'video-result', id: m.id, answer: await classifyVideoUpload(classifier, m.bytes, m.name, m.options) });
+    if (m.type === 'video') reply({ type: 'video-result', id: m.id, answer: await classifyVideoUpload(classifier, m.bytes, m.name, m.options, controller.signal) });
     else reply({ type: 'result', id: m.id, rows: await classifier.predict(m.inputs, m.options) });
   } catch (err) {
     reply({ type: 'error', id: m.id, message: messageOf(err), code: err instanceof HappysadError ? err.code : undefined });
+  } finally {
+    running.delete(m.id);
   }
 });

@@ -4,12 +4,16 @@ import type { Prediction } from '../predict/classifier.js';
 import { ApiError } from './apiError.js';
 import { readUploads, type Upload } from './readUploads.js';
 import { sniffVideoFormat } from '../data/sniffVideoFormat.js';
-import type { VideoAnswer } from './videoUpload.js';
+import type { VideoAnswer, VideoUploadOptions } from './videoUpload.js';
+import { DEFAULT_VIDEO_EVERY } from '../data/videoLimits.js';
 import type { ResolvedServeOptions } from './serveOptions.js';
 import type { ServableModel } from './servableModel.js';
 import type { ServerMetrics } from './serverMetrics.js';
 import { screenUploads } from './screenUploads.js';
-import { QueueFullError, type WorkQueue } from './workQueue.js';
+import { QueueFullError, WorkQueue } from './workQueue.js';
+
+/** The finest ?every a client may ask for; the frame cap then bounds the total. */
+const SERVER_MIN_EVERY = 0.05;
 
 /** The answer to a successful POST /v1/predict: always a list, one row per image in the order sent. */
 export interface PredictResponse {
@@ -23,8 +27,11 @@ export interface PredictResponse {
  * the request fail as a whole: the status and `error` are the first image's, and `results` still
  * lists every image's reason.
  */
-export function registerPredictRoute(app: FastifyInstance, deps: { model: ServableModel; queue: WorkQueue; metrics: ServerMetrics; options: ResolvedServeOptions }): void {
-  const { model, queue, metrics, options } = deps;
+export function registerPredictRoute(app: FastifyInstance, deps: { model: ServableModel; queue: WorkQueue; metrics: ServerMetrics; options: ResolvedServeOptions; uploadDir: string }): void {
+  const { model, queue, metrics, options, uploadDir } = deps;
+  // One video at a time holds an inference slot, whatever the concurrency: a video is hundreds of
+  // predictions, and photos (the common, quick request) keep the other slots.
+  const videoGate = new WorkQueue(1, options.queue);
   // Off by default: on loopback the queue already bounds the work; exposed, it keeps one client from taking every slot.
   const config: FastifyContextConfig = options.rateLimit > 0
     ? {
@@ -45,9 +52,27 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
       if (!(n >= min)) throw new ApiError('bad-request', `?${name}=${String(v)}: expected a number of seconds >= ${min}`);
       return n;
     };
-    const videoOptions = { every: number('every', 0.2, 0.05), smooth: number('smooth', 0, 0), maxSeconds: options.videoMaxSeconds, maxPixels: options.limits.maxPixels };
+    const videoOptions: VideoUploadOptions = {
+      every: number('every', DEFAULT_VIDEO_EVERY, SERVER_MIN_EVERY),
+      smooth: number('smooth', 0, 0),
+      maxSeconds: options.videoMaxSeconds,
+      maxPixels: options.videoMaxPixels,
+      maxFrames: options.videoMaxFrames,
+      dir: uploadDir,
+    };
     try {
-      const answer = await queue.run(() => model.predictVideoUpload!(upload.bytes, upload.name, videoOptions), signal);
+      const answer = await videoGate.run(() => {
+        // The gate is held until the thread has really let go of the video, not just until the request gave up on it.
+        let done: Promise<unknown> = Promise.resolve();
+        return queue.run(() => {
+          const work = model.predictVideoUpload!(upload.bytes, upload.name, videoOptions, signal);
+          done = work.catch(() => undefined);
+          return work;
+        }, signal).catch(async (err: unknown) => {
+          await done;
+          throw err;
+        });
+      }, signal);
       const failed = answer.results.find((r) => 'error' in r);
       if (failed && answer.results.length === 1 && 'error' in failed) throw new ApiError(failed.error.code, failed.error.message);
       return answer;
@@ -88,13 +113,19 @@ function parseFacesParam(value: unknown): boolean | undefined {
   throw new ApiError('bad-request', `?faces=${String(value)}: expected true or false (false classifies whole images, like predict --no-faces)`);
 }
 
-/** Aborts when the request has taken too long or the client has gone, whichever comes first. */
+/**
+ * Aborts when the request has taken too long or the client has gone, whichever comes first. A
+ * plain timer, not AbortSignal.timeout: combined with AbortSignal.any, that signal is only weakly
+ * held and was seen never to fire under the garbage collection a long video causes.
+ */
 function requestSignal(reply: FastifyReply, timeoutMs: number): AbortSignal {
-  const gone = new AbortController();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`the request took longer than ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) gone.abort(new ApiError('bad-request', 'client closed the connection'));
+    clearTimeout(timer);
+    if (!reply.raw.writableFinished) controller.abort(new ApiError('bad-request', 'client closed the connection'));
   });
-  return AbortSignal.any([AbortSignal.timeout(timeoutMs), gone.signal]);
+  return controller.signal;
 }
 
 function explainRefusal(err: unknown, signal: AbortSignal, queue: WorkQueue, timeoutMs: number): unknown {

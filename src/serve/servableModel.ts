@@ -13,7 +13,10 @@ export interface ServableModel {
   /** The bundle folder it was loaded from, if any: its files are served to pages that run the model on the device. */
   readonly bundleDir?: string;
   predict(inputs: Uint8Array[], options?: PredictOptions): Promise<Prediction[]>;
-  /** A short posted video's rows and track summaries; a model without it answers videos with 415. */
-  predictVideoUpload?(bytes: Uint8Array, name: string, options: VideoUploadOptions): Promise<VideoAnswer>;
+  /**
+   * A short posted video's rows and track summaries; a model without it answers videos with 415.
+   * `signal` ends the request: the work must stop soon after (ffmpeg killed), since it holds a slot.
+   */
+  predictVideoUpload?(bytes: Uint8Array, name: string, options: VideoUploadOptions, signal?: AbortSignal): Promise<VideoAnswer>;
   close(): Promise<void>;
 }

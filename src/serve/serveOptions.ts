@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { FastifyServerOptions } from 'fastify';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../data/imageLimits.js';
 import { OptionError } from '../base/errors.js';
+import { DEFAULT_VIDEO_LIMITS } from '../data/videoLimits.js';
 import type { ServableModel } from './servableModel.js';
 
 export interface ServeOptions {
@@ -27,12 +28,18 @@ export interface ServeOptions {
   libRoot?: string;
   /** Longest video POST /v1/predict takes, in seconds; longer ones are for the CLI or the job queue. */
   videoMaxSeconds?: number;
+  /** Largest video frame (width x height) POST /v1/predict takes; the CLI's limit by default. */
+  videoMaxPixels?: number;
+  /** Most frames sampled from one posted video (a smaller ?every is refused): with the timeout, what bounds a video's work. */
+  videoMaxFrames?: number;
+  /** Where the server's private upload folder is made (default: the system's temporary folder). */
+  uploadRoot?: string;
   /** Run one prediction before answering, so the first client does not pay for loading the face nets. */
   warmup?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger'>> & Pick<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger'>;
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger' | 'uploadRoot'>> & Pick<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger' | 'uploadRoot'>;
 
 /**
  * Concurrency is one inference thread per core, at most 4: a face prediction is CPU-bound, so
@@ -49,6 +56,9 @@ export const DEFAULT_SERVE_OPTIONS = {
   timeoutMs: 30_000,
   rateLimit: 0,
   videoMaxSeconds: 60,
+  videoMaxPixels: DEFAULT_VIDEO_LIMITS.maxPixels,
+  // 60 s at the default ?every=0.2: a full-length video at the default sampling, and no more.
+  videoMaxFrames: 300,
   warmup: true,
 } as const;
 
@@ -63,6 +73,8 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
   positiveInt('queue', o.queue, 0);
   positiveInt('timeoutMs', o.timeoutMs);
   positiveInt('rateLimit', o.rateLimit, 0);
+  positiveInt('videoMaxPixels', o.videoMaxPixels);
+  positiveInt('videoMaxFrames', o.videoMaxFrames);
   if (!(o.videoMaxSeconds > 0)) throw new OptionError(`serve: videoMaxSeconds must be positive, got ${o.videoMaxSeconds}`);
   return o;
 }

@@ -7,6 +7,9 @@ import type { ServableModel } from './servableModel.js';
 import type { ThreadReply, ThreadRequest } from './threadMessages.js';
 import type { VideoAnswer, VideoUploadOptions } from './videoUpload.js';
 
+/** How long a thread told to stop may take before it is terminated (a frame's face search and classification take well under it). */
+const CANCEL_GRACE_MS = 5000;
+
 interface Slot {
   worker: Worker;
   busy?: { id: number; resolve: (reply: ThreadReply) => void; reject: (err: Error) => void };
@@ -53,21 +56,45 @@ export class ThreadedModel implements ServableModel {
     return reply.rows;
   }
 
-  /** A short video, classified in one inference thread (see classifyVideoUpload). */
-  async predictVideoUpload(bytes: Uint8Array, name: string, options: VideoUploadOptions): Promise<VideoAnswer> {
+  /**
+   * A short video, classified in one inference thread (see classifyVideoUpload). When `signal`
+   * aborts, the thread is told to stop (it kills ffmpeg and answers between two frames); one that
+   * has not answered CANCEL_GRACE_MS later is terminated and replaced, so the slot comes back whatever it was doing.
+   */
+  async predictVideoUpload(bytes: Uint8Array, name: string, options: VideoUploadOptions, signal?: AbortSignal): Promise<VideoAnswer> {
     const copy = new Uint8Array(bytes);
-    const reply = await this.send((id) => ({ type: 'video', id, bytes: copy, name, options }), [copy.buffer]);
+    const reply = await this.send((id) => ({ type: 'video', id, bytes: copy, name, options }), [copy.buffer], signal);
     if (reply.type !== 'video-result') throw new Error(`inference thread answered ${reply.type} to a video`);
     return reply.answer;
   }
 
-  private async send(message: (id: number) => ThreadRequest, transfer: ArrayBuffer[]): Promise<ThreadReply> {
+  private async send(message: (id: number) => ThreadRequest, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<ThreadReply> {
+    signal?.throwIfAborted();
     const slot = this.idle.pop() ?? (await new Promise<Slot>((resolve) => this.waiting.push(resolve)));
+    if (signal?.aborted) {
+      this.release(slot);
+      throw signal.reason;
+    }
     const id = this.nextId++;
-    return new Promise<ThreadReply>((resolve, reject) => {
-      slot.busy = { id, resolve, reject };
-      slot.worker.postMessage(message(id), transfer);
-    });
+    const worker = slot.worker;
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      worker.postMessage({ type: 'cancel', id } satisfies ThreadRequest);
+      grace = setTimeout(() => {
+        if (slot.busy?.id === id) void worker.terminate();
+      }, CANCEL_GRACE_MS);
+      grace.unref();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await new Promise<ThreadReply>((resolve, reject) => {
+        slot.busy = { id, resolve, reject };
+        worker.postMessage(message(id), transfer);
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(grace);
+    }
   }
 
   async close(): Promise<void> {

@@ -16,8 +16,8 @@ interface Waiting {
  * early keeps memory bounded (a waiting request holds its decoded body).
  *
  * A job that is abandoned (timeout, client gone) while waiting leaves the queue; one abandoned
- * while running keeps its slot until it really ends, because the model cannot be interrupted and
- * the slot count must reflect the CPU actually in use.
+ * while running keeps its slot until it really ends, because the slot count must reflect the CPU
+ * actually in use: a photo batch runs to its end, a video is told to stop (see ThreadedModel).
  */
 export class WorkQueue {
   private running = 0;

@@ -1,12 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { VideoErrorRow, VideoRow } from '../../src/predict/predictVideo.js';
 import { tempDir } from '../fixtures/makeImages.js';
 import { makeVideo } from '../fixtures/makeVideo.js';
-import { runCli } from '../fixtures/runCli.js';
+import { ROOT, runCli } from '../fixtures/runCli.js';
 
 // Videos end to end with Debian's ffmpeg: frames sampled at the right times, one track per person,
 // a moving face keeping its track, a cut file giving its rows and then an error, and a clear error
@@ -133,4 +134,28 @@ test('the library streams: stopping early ends ffmpeg and returns', async () => 
     if (rows.length === 2) break;
   }
   assert.deepEqual(rows.map((r) => r.time), [0, 0.1]);
+});
+
+test('a video of one frame, or shorter than --every, still gives its first frame (t = 0)', async () => {
+  // One frame at 25 frames/s: 0.04 s, shorter than the default 0.2 s interval.
+  const one = await makeVideo(join(dir, 'one.mp4'), { width: 320, height: 240, fps: 25, frames: 1, faces: [{ photo: 'happy/Tom_Watson_0003.jpg', at: () => ({ left: 90, top: 40, size: 150 }) }] });
+  const rows = (await rowsOf(one)) as VideoRow[];
+  assert.deepEqual(rows.map((r) => [r.time, r.frame, r.label]), [[0, 0, 'happy']]);
+  assert.deepEqual(((await rowsOf(still, { every: 10 })) as VideoRow[]).map((r) => [r.time, r.frame]), [[0, 0]]);
+  const r = runCli(['predict', still, '--every', '10', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+  assert.match(r.stderr, /still\.mp4: 1 frame\(s\) sampled every 10 s/);
+});
+
+test('a file named like an ffmpeg URL (concat:a|b) is read as the file it is, never as other files', async () => {
+  // In the run's folder: a 3 s video, and a 1 s video whose name would make ffmpeg concatenate two copies of the first.
+  const cwd = await tempDir('happysad-video-names-');
+  await copyFile(still, join(cwd, 'a.mp4'));
+  const tricky = 'concat:a.mp4|a.mp4';
+  await makeVideo(join(cwd, tricky), { width: 320, height: 240, fps: 10, frames: 10, faces: [] });
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'cli/main.ts'), 'predict', tricky, '--every', '0.5', '--json'], { cwd, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as VideoRow);
+  assert.deepEqual(rows.map((row) => [row.file, row.time, row.face]), [[tricky, 0, 'none-found'], [tricky, 0.5, 'none-found']], 'its own two gray frames, not 6 s of faces');
 });

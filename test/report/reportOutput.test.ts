@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutputError } from '../../src/base/errors.js';
@@ -62,4 +63,22 @@ test('each kind of report replaces only its own kind', async () => {
   await mkdir(join(root, 'eval'));
   await writeFile(join(root, 'eval', 'report.json'), ours);
   await assert.rejects(claimReportOutput(join(root, 'eval'), { format: 'happysad-clean-report' }), /holds a happysad evaluation report, not a data check report; nothing was written/);
+});
+
+test('a FIFO or socket in an earlier report folder is refused up front, and a FIFO named report.json is never opened', async () => {
+  const root = await tempDir();
+  const dir = join(root, 'old');
+  await mkdir(join(dir, 'notes'), { recursive: true });
+  await writeFile(join(dir, 'report.json'), ours);
+  execFileSync('mkfifo', [join(dir, 'notes', 'pipe')]);
+  // Before: claimed, and the swap then failed copying the FIFO, after all the work.
+  await assert.rejects(claimReportOutput(dir), (e: unknown) => e instanceof OutputError && /holds notes\/pipe, which is a FIFO \(named pipe\): it cannot be carried over into the new report.*Remove it, or choose a new or empty folder/.test(e.message));
+  const trap = join(root, 'trap');
+  await mkdir(trap);
+  execFileSync('mkfifo', [join(trap, 'report.json')]);
+  await assert.rejects(claimReportOutput(trap), /is a folder that already holds 1 item\(s\) \(e\.g\. report\.json\) and is not a happysad report/);
+});
+
+test('an empty folder name is refused, not ignored', async () => {
+  await assert.rejects(claimReportOutput(''), (e: unknown) => e instanceof OutputError && /--report needs a folder name/.test(e.message));
 });

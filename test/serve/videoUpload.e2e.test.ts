@@ -14,6 +14,7 @@ import { startServer } from './serveFixtures.js';
 let app: FastifyInstance;
 let url: string;
 let pair: Buffer;
+let uploadRoot: string;
 
 before(async () => {
   const dir = await tempDir();
@@ -21,14 +22,20 @@ before(async () => {
     { photo: 'happy/Azra_Akin_0003.jpg', at: () => ({ left: 20, top: 50, size: 150 }) },
     { photo: 'sad/Jayamadhuri_196.jpg', at: () => ({ left: 300, top: 50, size: 150 }) },
   ] }));
-  ({ app, url } = await startServer({ model: resolve('models/default'), concurrency: 1, warmup: false, videoMaxSeconds: 5 }));
+  uploadRoot = await tempDir('happysad-uploads-');
+  ({ app, url } = await startServer({ model: resolve('models/default'), concurrency: 1, warmup: false, videoMaxSeconds: 5, uploadRoot }));
 });
 after(async () => {
   await app?.close();
 });
 
 test('POST a short video: its frame rows and one summary per track; its temporary file is gone after', async () => {
-  const uploads = async () => (await readdir(tmpdir())).filter((f) => f.startsWith('happysad-upload-')).length;
+  // The server's private folder holds only its owner record between requests.
+  const uploads = async () => {
+    const [folder, ...others] = await readdir(uploadRoot);
+    assert.deepEqual(others, [], 'one upload folder per server');
+    return readdir(join(uploadRoot, folder!));
+  };
   const before = await uploads();
   const res = await fetch(`${url}/v1/predict?every=1&smooth=2`, { method: 'POST', body: new Uint8Array(pair) });
   assert.equal(res.status, 200);
@@ -42,7 +49,7 @@ test('POST a short video: its frame rows and one summary per track; its temporar
   form.append('image', new Blob([new Uint8Array(pair)]), 'session-12.mp4');
   const named = await (await fetch(`${url}/v1/predict?every=1`, { method: 'POST', body: form })).json() as { results: { file: string }[] };
   assert.ok(named.results.every((r) => r.file === 'session-12.mp4'));
-  assert.equal(await uploads(), before, 'no temporary video left behind');
+  assert.deepEqual(await uploads(), before, 'no temporary video left behind');
 });
 
 test('too long, damaged, or bad parameters: a clear JSON error', async () => {
@@ -56,10 +63,20 @@ test('too long, damaged, or bad parameters: a clear JSON error', async () => {
   } finally {
     await strict.app.close();
   }
-  const header = pair.subarray(0, 2000);
+  // An MP4's first box and nothing ffmpeg can use after it: refused when probed.
+  const header = Buffer.concat([pair.subarray(0, 32), Buffer.alloc(2000, 0x55)]);
   const cut = await fetch(`${url}/v1/predict`, { method: 'POST', body: new Uint8Array(header) });
   assert.equal(cut.status, 422);
-  assert.equal(((await cut.json()) as { error: { code: string } }).error.code, 'video-corrupt');
+  const { error } = (await cut.json()) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'video-corrupt');
+  // Named as the client sent it; the server's paths are none of the client's business.
+  assert.match(error.message, /^#0: ffmpeg finds no video stream in it/);
+  assert.ok(!error.message.includes(uploadRoot) && !error.message.includes(tmpdir()) && !error.message.includes('.video'), error.message);
+  const form = new FormData();
+  form.append('image', new Blob([new Uint8Array(header)]), 'holiday.mp4');
+  const named = (await (await fetch(`${url}/v1/predict`, { method: 'POST', body: form })).json()) as { error: { message: string } };
+  assert.match(named.error.message, /^holiday\.mp4: ffmpeg finds no video stream in it/);
+  assert.ok(!named.error.message.includes(uploadRoot), named.error.message);
   const bad = await fetch(`${url}/v1/predict?every=0`, { method: 'POST', body: new Uint8Array(pair) });
   assert.equal(bad.status, 400);
 });

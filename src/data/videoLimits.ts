@@ -1,0 +1,33 @@
+/**
+ * Bounds on a video: shared by predict (the CLI), the job queue and serve, which is stricter on
+ * length and frame count (a request must end within its timeout). Kept apart from videoFrames so
+ * the command table can show the defaults without loading ffmpeg's plumbing.
+ */
+export interface VideoLimits {
+  /** Longest video read, in seconds; frames after it are not sampled (the run says so). */
+  maxSeconds: number;
+  /** Largest frame (width x height): each sampled frame is held, searched for faces and classified at full size. */
+  maxPixels: number;
+  /** Most frames sampled from one video; unbounded when absent. */
+  maxFrames?: number;
+}
+
+/** 4K UHD frames, four hours: what a CLI run on a recorded session needs. */
+export const DEFAULT_VIDEO_LIMITS: VideoLimits = { maxSeconds: 4 * 3600, maxPixels: 4096 * 2160 };
+
+/** Seconds between sampled frames when none is given. */
+export const DEFAULT_VIDEO_EVERY = 0.2;
+
+/** The smallest --every / ?every accepted: finer sampling only repeats nearly identical frames. */
+export const MIN_VIDEO_EVERY = 0.01;
+
+/** The option that raises the frame-size limit, named in the errors that hit it (predict and serve alike). */
+export const MAX_VIDEO_PIXELS_OPTION = '--max-video-pixels';
+
+/**
+ * Frames sampled from `seconds` of video every `every` seconds: the first at t = 0, then one per
+ * interval (ffmpeg's fps filter, which also keeps the frame at t = 0 of a video shorter than one interval).
+ */
+export function sampledFrames(seconds: number, every: number): number {
+  return Math.max(1, Math.ceil(seconds / every - 1e-9));
+}
