@@ -76,7 +76,11 @@ export function redisConnection(url: string): { host: string; port: number; user
 export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   const { maxRetriesPerRequest: _, ...options } = redisConnection(url);
   const client = new Redis({ ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => {});
+  // The error event says why (ECONNREFUSED, a protocol error); the rejection only that it closed.
+  let cause: Error | undefined;
+  client.on('error', (err: Error) => {
+    cause ??= err;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -86,7 +90,7 @@ export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): P
       }),
     ]);
   } catch (err) {
-    throw new HappysadError('redis-unreachable', `cannot reach Redis at ${url} (${messageOf(err)}); check the host and port, and that it is a Redis server`);
+    throw new HappysadError('redis-unreachable', `cannot reach Redis at ${url} (${messageOf(cause ?? err)}); check the host and port, and that it is a Redis server`);
   } finally {
     clearTimeout(timer);
     client.disconnect();
