@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { HappysadError } from '../base/errors.js';
+import { processAlive } from '../base/processAlive.js';
 
 const TOUCH_MS = 10_000;
 const LEASE_MS = 60_000;
@@ -45,7 +46,7 @@ export class ResultsLock {
       const text = await readFile(path, 'utf8').catch(() => '');
       const holder = parseHolder(text);
       const age = Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0);
-      const dead = holder ? (holder.host === hostname() ? !alive(holder.pid) : age > LEASE_MS) : age > LEASE_MS;
+      const dead = holder ? (holder.host === hostname() ? !processAlive(holder.pid) : age > LEASE_MS) : age > LEASE_MS;
       if (!dead) {
         const who = holder ? `pid ${holder.pid} on ${holder.host}, started ${holder.started}` : 'another run';
         throw new HappysadError('results-locked', `${file} is being written by ${who}; two runs on one results file would mix their rows. Wait for it to finish, or give this run another --out file (and merge them after). If that run is surely gone, remove ${path}`);
@@ -74,11 +75,3 @@ function parseHolder(text: string): Holder | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

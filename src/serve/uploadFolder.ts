@@ -1,6 +1,7 @@
 import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../base/processAlive.js';
 
 /** What every server's upload folder is named after; the sweep touches nothing else. */
 export const UPLOAD_FOLDER_PREFIX = 'happysad-serve-uploads-';
@@ -54,7 +55,7 @@ export async function sweepAbandonedUploadFolders(root = tmpdir()): Promise<stri
     const s = await lstat(dir).catch(() => undefined);
     if (!s?.isDirectory() || (process.getuid && s.uid !== process.getuid())) continue;
     const owner = await readOwner(dir);
-    if (!owner || owner.host !== hostname() || isAlive(owner.pid)) continue;
+    if (!owner || owner.host !== hostname() || processAlive(owner.pid)) continue;
     await rm(dir, { recursive: true, force: true }).then(() => removed.push(dir), () => undefined);
   }
   return removed;
@@ -71,15 +72,6 @@ async function readOwner(dir: string): Promise<Owner | undefined> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, as another user's process.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
