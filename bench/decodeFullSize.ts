@@ -11,10 +11,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeFullImage, decodeImage } from '../src/data/decodeImage.js';
+import { decodeFullImage, decodeImage } from '../src/input/decodeImage.js';
 import { loadImages } from '../src/data/loadImages.js';
-import { rgbToModelInput } from '../src/data/modelInput.js';
-import { defaultPreprocessSpec } from '../src/data/preprocessSpec.js';
+import { rgbToModelInput } from '../src/input/modelInput.js';
+import { defaultPreprocessSpec } from '../src/input/preprocessSpec.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: resolve('../shared/datasets/web-happysad') }, files: { type: 'string', default: '60' }, rounds: { type: 'string', default: '3' } } });
 const dir = values.data;

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/engine.js';
 import { discoverDataset } from '../src/data/discoverDataset.js';
-import { decodeRgbImage } from '../src/data/decodeImage.js';
+import { decodeRgbImage } from '../src/input/decodeImage.js';
 import { createFaceExpressionModel } from '../src/faces/faceExpressions.js';
 import { computeMetrics, formatEvaluationReport } from '../src/evaluate/computeMetrics.js';
 

@@ -17,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initEngine, tf } from '../src/engine/engine.js';
 import { cropFace } from '../src/faces/cropFace.js';
-import { decodeRgbImage } from '../src/data/decodeImage.js';
+import { decodeRgbImage } from '../src/input/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../src/faces/detectFaces.js';
 import { createFaceExpressionModel } from '../src/faces/faceExpressions.js';
-import type { DetectedFace, RgbImage } from '../src/faces/types.js';
+import type { DetectedFace } from '../src/faces/types.js';
+import type { Pixels } from '../src/pixels/pixels.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -170,7 +171,7 @@ async function folder(dir: string, every: number): Promise<void> {
     }
     const tally = (g: string) => tallies.get(g) ?? tallies.set(g, { images: 0, hitFirst: 0, hitAuto: 0, faces: 0, ms: [], cpu: [] }).get(g)!;
     for (const file of files) {
-      let image: RgbImage;
+      let image: Pixels<3>;
       try {
         image = await decodeRgbImage(file);
       } catch {

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initEngine, tf } from '../src/engine/engine.js';
 import { getArchitecture, listArchitectures } from '../src/model/architectures.js';
-import { defaultPreprocessSpec, type InputShape } from '../src/data/preprocessSpec.js';
+import { defaultPreprocessSpec, type InputShape } from '../src/input/preprocessSpec.js';
 import { loadImages } from '../src/data/loadImages.js';
 import { toInputTensor } from '../src/runtime/toInputTensor.js';
 import { DataParallelTrainer } from '../src/runtime/dataParallelTrainer.js';

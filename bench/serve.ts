@@ -259,7 +259,7 @@ function startChild(model: string): Promise<{ child: ChildProcess; port: number;
 
 async function untrainedFaceModel(): Promise<string> {
   const { initEngine } = await import('../src/engine/engine.js');
-  const { defaultPreprocessSpec } = await import('../src/data/preprocessSpec.js');
+  const { defaultPreprocessSpec } = await import('../src/input/preprocessSpec.js');
   const { getArchitecture } = await import('../src/model/architectures.js');
   const { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } = await import('../src/model/bundleMetadata.js');
   const { saveBundle } = await import('../src/model/modelBundle.js');

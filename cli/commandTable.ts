@@ -1,6 +1,6 @@
-import { DEFAULT_IMAGE_LIMITS } from '../src/data/imageLimits.js';
-import { FACE_DETECTORS } from '../src/faces/types.js';
-import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS } from '../src/data/videoLimits.js';
+import { DEFAULT_IMAGE_LIMITS } from '../src/input/imageLimits.js';
+import { FACE_DETECTORS } from '../src/input/preprocessSpec.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS } from '../src/input/videoLimits.js';
 import { DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
 import { DEFAULT_TRAIN_OPTIONS as T } from '../src/train/trainOptions.js';
 

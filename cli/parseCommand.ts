@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OptionError } from '../src/base/errors.js';
-import type { ImageLimits } from '../src/data/imageLimits.js';
+import type { ImageLimits } from '../src/input/imageLimits.js';
 import { COMMAND_TABLE, type CommandName, type CommandSpec } from './commandTable.js';
 import { formatCommandHelp } from './commandHelp.js';
 

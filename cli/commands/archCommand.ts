@@ -1,7 +1,7 @@
 import { initEngine } from '../../src/engine/engine.js';
 import { getArchitecture, listArchitectures } from '../../src/model/architectures.js';
 import { formatModelSummary, summarizeModel } from '../../src/model/summarizeModel.js';
-import { parseInputShape } from '../../src/data/preprocessSpec.js';
+import { parseInputShape } from '../../src/input/preprocessSpec.js';
 import { parseCommand } from '../parseCommand.js';
 
 export async function archCommand(argv: string[]): Promise<number> {

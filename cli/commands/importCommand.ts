@@ -1,4 +1,4 @@
-import { parseInputShape } from '../../src/data/preprocessSpec.js';
+import { parseInputShape } from '../../src/input/preprocessSpec.js';
 import { OptionError } from '../../src/base/errors.js';
 import { importKerasModel } from '../../src/interop/keras/index.js';
 import { parseCommand } from '../parseCommand.js';

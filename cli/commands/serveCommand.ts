@@ -1,7 +1,7 @@
 import { createServer } from '../../src/serve/createServer.js';
 import { DEFAULT_SERVE_OPTIONS as D } from '../../src/serve/serveOptions.js';
 import { formatBytes } from '../../src/base/formatBytes.js';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/data/imageLimits.js';
+import { DEFAULT_IMAGE_LIMITS } from '../../src/input/imageLimits.js';
 import { OptionError } from '../../src/base/errors.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';

@@ -1,8 +1,8 @@
-import { parseInputShape } from '../../src/data/preprocessSpec.js';
+import { parseInputShape } from '../../src/input/preprocessSpec.js';
 import { OptionError } from '../../src/base/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { train } from '../../src/train/train.js';
-import { FACE_DETECTORS, type FaceDetectorKind } from '../../src/faces/types.js';
+import { FACE_DETECTORS, type FaceDetectorKind } from '../../src/input/preprocessSpec.js';
 import { createProgressRenderer } from '../progressBar.js';
 import { parseCommand, parseImageLimits, parseNumber, parseThreads } from '../parseCommand.js';
 

@@ -1,10 +1,9 @@
 /// <reference lib="dom" />
 import type { GraphModel, LayersModel, io } from '@tensorflow/tfjs';
 import { BundleError, OptionError } from '../base/errors.js';
-import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from '../data/facesToModelInputs.js';
-import { hasPortableResize, rgbToModelInput, type RawImage } from '../data/modelInput.js';
+import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from '../faces/facesToModelInputs.js';
+import { hasPortableResize, rgbToModelInput } from '../input/modelInput.js';
 import { createBlazeFace, prepareBlazeNet, toDetectedFace, type BlazeFaceDetector } from '../faces/blazeFaceCore.js';
-import type { RgbImage } from '../faces/types.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { validateMetadata } from '../model/validateMetadata.js';
 import { letterboxPixels } from '../pixels/letterboxPixels.js';
@@ -14,6 +13,7 @@ import { predictionRow, type PredictionRow } from '../predict/predictionRow.js';
 import { forwardPass } from '../runtime/forwardPass.js';
 import { backendCandidates, tf, useBackend, type BackendChoice, type EngineInfo } from './browserEngine.js';
 import { decodeImageSource, type ImageSource } from './decodeImageSource.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 export interface BrowserLoadOptions {
   /**
@@ -137,7 +137,7 @@ export class BrowserModel {
 
   /** Median milliseconds of a gray 320x240 frame through the whole pipeline, after one warm-up. */
   private async probe(): Promise<number> {
-    const frame: RgbImage = { data: new Uint8Array(320 * 240 * 3).fill(128), width: 320, height: 240, channels: 3 };
+    const frame: Pixels<3> = { data: new Uint8Array(320 * 240 * 3).fill(128), width: 320, height: 240, channels: 3 };
     const times: number[] = [];
     for (let i = 0; i < 4; i++) {
       const t = performance.now();
@@ -156,14 +156,14 @@ export class BrowserModel {
   }
 
   /** predict() on pixels already decoded to RGB (what decodeImageSource gives). */
-  async predictPixels(rgb: RgbImage, options: BrowserPredictOptions = {}): Promise<PredictionRow> {
+  async predictPixels(rgb: Pixels<3>, options: BrowserPredictOptions = {}): Promise<PredictionRow> {
     const spec = this.metadata.preprocessing;
     const detector = this.nets.detector;
     let faces: FaceDecoded | undefined;
-    let images: RawImage[];
+    let images: Pixels[];
     if (detector && options.faces !== false) {
       // Node bounds the search at FACE_SEARCH_MAX_SIDE with sharp's lanczos3: the same resize.
-      const full = Math.max(rgb.width, rgb.height) > FACE_SEARCH_MAX_SIDE ? (resizeInside(rgb, FACE_SEARCH_MAX_SIDE, FACE_SEARCH_MAX_SIDE) as RgbImage) : rgb;
+      const full = Math.max(rgb.width, rgb.height) > FACE_SEARCH_MAX_SIDE ? (resizeInside(rgb, FACE_SEARCH_MAX_SIDE, FACE_SEARCH_MAX_SIDE) as Pixels<3>) : rgb;
       const withLandmarks = Boolean(spec.faces?.align);
       faces = boxesInOriginal(await facesToModelInputs(full, spec, { detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)) }), full, rgb);
       images = faces.whole ? [faces.whole] : faces.faces.map((f) => f.image);

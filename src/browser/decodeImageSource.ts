@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { ImageError } from '../base/errors.js';
-import type { RgbImage } from '../faces/types.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 /** What the browser build's predict() takes. */
 export type ImageSource = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | ImageData | Blob;
@@ -38,7 +38,7 @@ export function hasIccProfile(b: Uint8Array): boolean {
 }
 
 /** RGBA to RGB, composited onto `background` as sharp's flatten() does. */
-export function flattenRgba(rgba: Uint8ClampedArray | Uint8Array, width: number, height: number, background: readonly [number, number, number]): RgbImage {
+export function flattenRgba(rgba: Uint8ClampedArray | Uint8Array, width: number, height: number, background: readonly [number, number, number]): Pixels<3> {
   const out = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
     const a = rgba[i + 3]!;
@@ -58,7 +58,7 @@ type Drawable = HTMLVideoElement | HTMLCanvasElement | OffscreenCanvas | ImageBi
 let scratch: OffscreenCanvas | undefined;
 
 /** The pixels of anything a 2D canvas can draw, read back at its natural size. */
-function readDrawable(source: Drawable, width: number, height: number, background: readonly [number, number, number], name: string): RgbImage {
+function readDrawable(source: Drawable, width: number, height: number, background: readonly [number, number, number], name: string): Pixels<3> {
   if (!(width > 0 && height > 0)) throw new ImageError(name, 'unsupported', `${name}: has no pixels yet (${width}x${height}); wait for the image or video to load`);
   if (width * height > MAX_PIXELS) throw new ImageError(name, 'too-large', `${name}: ${width}x${height} is more than ${MAX_PIXELS / 1e6} megapixels; shrink it first`);
   if (!scratch || scratch.width !== width || scratch.height !== height) scratch = new OffscreenCanvas(width, height);
@@ -76,7 +76,7 @@ function readDrawable(source: Drawable, width: number, height: number, backgroun
 }
 
 /** An encoded image (a file, an upload, a fetch) decoded as Node's sharp decodes it: EXIF orientation applied, ICC only when present. */
-async function decodeBlob(blob: Blob, background: readonly [number, number, number], name: string): Promise<RgbImage> {
+async function decodeBlob(blob: Blob, background: readonly [number, number, number], name: string): Promise<Pixels<3>> {
   const bytes = new Uint8Array(await blob.arrayBuffer());
   let bitmap: ImageBitmap;
   try {
@@ -92,7 +92,7 @@ async function decodeBlob(blob: Blob, background: readonly [number, number, numb
 }
 
 /** Any supported source to RGB pixels, transparency composited onto `background`. */
-export async function decodeImageSource(source: ImageSource, background: readonly [number, number, number]): Promise<RgbImage> {
+export async function decodeImageSource(source: ImageSource, background: readonly [number, number, number]): Promise<Pixels<3>> {
   if (typeof Blob !== 'undefined' && source instanceof Blob) return decodeBlob(source, background, source instanceof File ? source.name : 'image');
   if (typeof ImageData !== 'undefined' && source instanceof ImageData) return flattenRgba(source.data, source.width, source.height, background);
   if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement) {

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { splitRank, type DiscoveredDataset, type DatasetFile } from './discoverDataset.js';
-import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { DATASET_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
 import { readFile } from 'node:fs/promises';
-import { inspectImageBytes, type ImageInspection, type ImageProblem } from './inspectImage.js';
+import { inspectImageBytes, type ImageInspection, type ImageProblem } from '../input/inspectImage.js';
 import type { ImageAttributes, NearDuplicateGroup, Shortcut } from './auditTypes.js';
 import { imageAttributes } from './imageAttributes.js';
 import { AuditCache } from './auditCache.js';

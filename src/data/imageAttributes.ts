@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { ImageAttributes } from './auditTypes.js';
-import { DEFAULT_IMAGE_LIMITS } from './imageLimits.js';
+import { DEFAULT_IMAGE_LIMITS } from '../input/imageLimits.js';
 
 /**
  * A picture is gray when its mean chroma is below GRAYSCALE_COLOURFULNESS and its most colourful

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { mapConcurrent } from '../base/mapConcurrent.js';
-import { decodeImage } from './decodeImage.js';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
-import type { PreprocessSpec } from './preprocessSpec.js';
+import { decodeImage } from '../input/decodeImage.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { messageOf } from '../base/messageOf.js';
 
 /** Decoded images in one contiguous uint8 block, ready to be batched any number of epochs. */

@@ -4,13 +4,13 @@ import { cleanDataset, type CleanProblem, type ValidFile } from './cleanDataset.
 import type { NearDuplicateGroup, Shortcut } from './auditTypes.js';
 import { matchNote } from './nearDuplicates.js';
 import { discoverDataset, type DiscoveredDataset, type Split } from './discoverDataset.js';
-import { DATASET_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
+import { DATASET_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
 import { loadImages, type ImageSet } from './loadImages.js';
-import type { PreprocessSpec } from './preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { availableParallelism } from 'node:os';
-import { FaceCropperPool } from './faceCropperPool.js';
-import { FaceCropCache } from './faceCropCache.js';
-import type { FaceDecoded } from './decodeFaces.js';
+import { FaceCropperPool } from '../faces/faceCropperPool.js';
+import { FaceCropCache } from '../faces/faceCropCache.js';
+import type { FaceDecoded } from '../faces/faceCropper.js';
 import type { FaceBox } from '../faces/types.js';
 
 /** A validated record: a file that passed every check, with its class index. */

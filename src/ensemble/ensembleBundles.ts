@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { tf } from '../engine/engine.js';
 import { BundleError, OptionError } from '../base/errors.js';
 import { discoverDataset, type Split } from '../data/discoverDataset.js';
-import type { ImageLimits } from '../data/imageLimits.js';
+import type { ImageLimits } from '../input/imageLimits.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { evaluate, type EvaluateResult } from '../evaluate/evaluate.js';

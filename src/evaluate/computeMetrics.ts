@@ -1,25 +1,6 @@
-export interface ClassMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Number of true examples of this class. */
-  support: number;
-}
+import type { ClassMetrics, EvaluationReport } from '../model/evaluationMetrics.js';
 
-export interface EvaluationReport {
-  n: number;
-  accuracy: number;
-  /** Mean per-class recall: honest when classes are imbalanced. */
-  balancedAccuracy: number;
-  /** ROC AUC of the positive class (binary) or macro one-vs-rest (multi-class); null when a class is absent. */
-  auc: number | null;
-  classes: string[];
-  positiveClass: string;
-  threshold: number;
-  perClass: Record<string, ClassMetrics>;
-  /** Rows are true classes, columns predicted classes, both in `classes` order. */
-  confusion: { labels: string[]; matrix: number[][] };
-}
+export type { ClassMetrics, EvaluationReport };
 
 export interface MetricsInput {
   classes: string[];

@@ -5,7 +5,7 @@ import { DatasetError } from '../base/errors.js';
 import type { Classifier } from '../predict/classifier.js';
 import type { EvaluationReport } from './computeMetrics.js';
 import { scoreDecisions } from './scoreOutputs.js';
-import type { ImageLimits } from '../data/imageLimits.js';
+import type { ImageLimits } from '../input/imageLimits.js';
 import type { FaceBox } from '../faces/types.js';
 
 export interface EvaluateOptions {

@@ -17,14 +17,15 @@
 import type { GraphModel, Tensor } from '@tensorflow/tfjs';
 import type * as TF from '@tensorflow/tfjs';
 import type { Letterbox } from '../pixels/letterboxPixels.js';
-import { assertRgbImage as assertRgb } from './geometry.js';
-import type { DetectedFace, FaceBox, Point, RgbImage } from './types.js';
+import { assertRgbPixels as assertRgb } from './geometry.js';
+import type { DetectedFace, FaceBox, Point } from './types.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 /** The part of TensorFlow.js detection uses: Node's engine or the page's, passed in. */
 export type BlazeTf = Pick<typeof TF, 'tidy' | 'tensor4d' | 'zeros' | 'dispose'>;
 
-/** Makes the square net input: an RgbImage letterboxed on `fill` (sharp in Node, JavaScript in a page; the same bytes). */
-export type LetterboxFn = (image: RgbImage, side: number, inner: number, fill: readonly [number, number, number]) => Letterbox | Promise<Letterbox>;
+/** Makes the square net input: an Pixels<3> letterboxed on `fill` (sharp in Node, JavaScript in a page; the same bytes). */
+export type LetterboxFn = (image: Pixels<3>, side: number, inner: number, fill: readonly [number, number, number]) => Letterbox | Promise<Letterbox>;
 
 export class BlazeFaceModelError extends Error {
   override name = 'BlazeFaceModelError';
@@ -95,7 +96,7 @@ export interface BlazeFaceDetector {
   readonly inputSize: number;
   readonly options: Readonly<Required<BlazeFaceOptions>>;
   /** Faces, best first. Never throws for a face-free image: returns []. */
-  detect(image: RgbImage): Promise<BlazeDetection[]>;
+  detect(image: Pixels<3>): Promise<BlazeDetection[]>;
 }
 
 /** Mid-gray: 127.5 maps to 0 after normalisation, the most neutral value for the net. */
@@ -240,7 +241,7 @@ export function createBlazeFace(parts: BlazeFaceParts, variant: BlazeFaceVariant
   const closeUp = variant === 'back' && opts.context === 'auto' ? parts.closeUp : undefined;
 
   /** One run of a net on the image letterboxed at `fraction` of its input: candidates in image pixels. */
-  async function pass(image: RgbImage, fraction: number, minScore: number, on: BlazeNet = net): Promise<Raw[]> {
+  async function pass(image: Pixels<3>, fraction: number, minScore: number, on: BlazeNet = net): Promise<Raw[]> {
     const { model, inputSize, anchors, order } = on;
     const { view, left, top, sx, sy } = await letterbox(image, inputSize, inputSize * fraction, FILL);
     const outs = tf.tidy(() => {
@@ -283,7 +284,7 @@ export function createBlazeFace(parts: BlazeFaceParts, variant: BlazeFaceVariant
     return dropContained(suppress(raws, opts.iouThreshold, mode, Infinity), opts.containThreshold).slice(0, opts.maxFaces);
   }
 
-  function toDetection(r: Raw, image: RgbImage): BlazeDetection | null {
+  function toDetection(r: Raw, image: Pixels<3>): BlazeDetection | null {
     const x0 = Math.max(0, Math.min(image.width, Math.round(r.x0)));
     const y0 = Math.max(0, Math.min(image.height, Math.round(r.y0)));
     const x1 = Math.max(0, Math.min(image.width, Math.round(r.x1)));
@@ -310,7 +311,7 @@ export function createBlazeFace(parts: BlazeFaceParts, variant: BlazeFaceVariant
     return out;
   }
 
-  async function detect(image: RgbImage): Promise<BlazeDetection[]> {
+  async function detect(image: Pixels<3>): Promise<BlazeDetection[]> {
     assertRgb(image);
     const { context, minScore } = opts;
     const longest = Math.max(image.width, image.height);

@@ -1,6 +1,7 @@
 import { OptionError } from '../base/errors.js';
-import { assertRgbImage, eyeLineAngle } from './geometry.js';
-import type { DetectedFace, RgbImage } from './types.js';
+import { assertRgbPixels, eyeLineAngle } from './geometry.js';
+import type { DetectedFace } from './types.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 export interface CropFaceOptions {
   /** Fraction of the face box's longer side added on each side. Default 0.25. */
@@ -23,12 +24,12 @@ export const MIN_ALIGN_RADIANS = (1 * Math.PI) / 180;
  * than sharp's rotate/extract, so the bytes cannot change with a libvips upgrade and a crop
  * that leaves the image is filled the same way whichever side it leaves by.
  */
-export async function cropFace(image: RgbImage, face: DetectedFace, options: CropFaceOptions = {}): Promise<RgbImage> {
+export async function cropFace(image: Pixels<3>, face: DetectedFace, options: CropFaceOptions = {}): Promise<Pixels<3>> {
   return cropFaceSync(image, face, options);
 }
 
-export function cropFaceSync(image: RgbImage, face: DetectedFace, options: CropFaceOptions = {}): RgbImage {
-  assertRgbImage(image);
+export function cropFaceSync(image: Pixels<3>, face: DetectedFace, options: CropFaceOptions = {}): Pixels<3> {
+  assertRgbPixels(image);
   const margin = options.margin ?? 0.25;
   if (!(margin >= 0 && margin <= 4)) throw new OptionError(`face crop margin must be between 0 and 4, got ${margin}`);
   const fill = options.fill ?? 'edge';
@@ -44,7 +45,7 @@ export function cropFaceSync(image: RgbImage, face: DetectedFace, options: CropF
     : rotatedSquare(image, cx, cy, side, angle, fill);
 }
 
-function copySquare(image: RgbImage, left: number, top: number, side: number, fill: 'edge' | 'black'): RgbImage {
+function copySquare(image: Pixels<3>, left: number, top: number, side: number, fill: 'edge' | 'black'): Pixels<3> {
   const { width, height, data: src } = image;
   const out = new Uint8Array(side * side * 3);
   for (let i = 0; i < side; i++) {
@@ -73,7 +74,7 @@ function copySquare(image: RgbImage, left: number, top: number, side: number, fi
  * Output pixel (j, i) samples the image at centre + R(angle) * offset: the output's x axis runs
  * along the eye line, so the eyes come out level.
  */
-function rotatedSquare(image: RgbImage, cx: number, cy: number, side: number, angle: number, fill: 'edge' | 'black'): RgbImage {
+function rotatedSquare(image: Pixels<3>, cx: number, cy: number, side: number, angle: number, fill: 'edge' | 'black'): Pixels<3> {
   const { width, height, data: src } = image;
   const out = new Uint8Array(side * side * 3);
   const cos = Math.cos(angle);

@@ -2,11 +2,13 @@ import sharp from 'sharp';
 import { tf } from '../engine/engine.js';
 import { OptionError } from '../base/errors.js';
 import { asNetInput, loadFaceNet } from './faceModels.js';
-import { assertRgbImage, type Candidate, compareCandidates, copyRegion, mergeCandidates, toPixelBox } from './geometry.js';
-import { FACE_DETECTORS, type DetectedFace, type EyeLandmarks, type FaceDetectorKind, type Point, type RgbImage } from './types.js';
+import { assertRgbPixels, type Candidate, compareCandidates, copyRegion, mergeCandidates, toPixelBox } from './geometry.js';
+import type { DetectedFace, EyeLandmarks, Point } from './types.js';
+import { FACE_DETECTORS, type FaceDetectorKind } from '../input/preprocessSpec.js';
 import { loadBlazeFace } from './blazeFace.js';
 import { toDetectedFace } from './blazeFaceCore.js';
 import { letterbox } from './letterbox.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 export interface FaceDetectorOptions {
   /**
@@ -45,7 +47,7 @@ export interface FaceDetectorOptions {
 export interface FaceDetector {
   readonly options: Readonly<Required<FaceDetectorOptions>>;
   /** Faces sorted by score, ties largest first. Never throws for a face-free image: returns []. */
-  detect(image: RgbImage): Promise<DetectedFace[]>;
+  detect(image: Pixels<3>): Promise<DetectedFace[]>;
 }
 
 const SSD_INPUT = 512;
@@ -100,7 +102,7 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
   ]);
 
   /** Runs the net on a view no larger than netSide; returns boxes in that view's pixels. */
-  async function locate(view: RgbImage, netSide: number): Promise<Candidate[]> {
+  async function locate(view: Pixels<3>, netSide: number): Promise<Candidate[]> {
     // float32 from the start: face-api would cast anyway, and the wasm backend has int32 kernel
     // gaps (ClipByValue ignores its upper bound on int32 in 4.22).
     const input = tf.tensor3d(view.data, [view.height, view.width, 3], 'float32');
@@ -114,7 +116,7 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
     }
   }
 
-  async function plainPass(image: RgbImage): Promise<Candidate[]> {
+  async function plainPass(image: Pixels<3>): Promise<Candidate[]> {
     // Shrinking with sharp first (instead of face-api's bilinear resize of the full image)
     // keeps big photos cheap and antialiased; small images go in as they are.
     const longest = Math.max(image.width, image.height);
@@ -125,12 +127,12 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
     return (await locate(view, side)).map((c) => ({ x: c.x * sx, y: c.y * sy, w: c.w * sx, h: c.h * sy, score: c.score }));
   }
 
-  async function contextPass(image: RgbImage, netSide: number): Promise<Candidate[]> {
+  async function contextPass(image: Pixels<3>, netSide: number): Promise<Candidate[]> {
     const { view, toImage } = await contextView(image, netSide);
     return (await locate(view, netSide)).map(toImage);
   }
 
-  async function eyes(image: RgbImage, faces: DetectedFace[]): Promise<void> {
+  async function eyes(image: Pixels<3>, faces: DetectedFace[]): Promise<void> {
     if (!landmarkNet || faces.length === 0) return;
     const regions = await Promise.all(faces.map(async (f) => {
       const region = copyRegion(image, f.box);
@@ -161,8 +163,8 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
     }
   }
 
-  async function detect(image: RgbImage): Promise<DetectedFace[]> {
-    assertRgbImage(image);
+  async function detect(image: Pixels<3>): Promise<DetectedFace[]> {
+    assertRgbPixels(image);
     let cands = await plainPass(image);
     for (const netSide of contextSides) {
       if (opts.context === 'never' || (opts.context === 'auto' && cands.length > 0)) break;
@@ -198,12 +200,12 @@ async function blazeFaceDetector(opts: Readonly<Required<FaceDetectorOptions>>):
 }
 
 /** The image shrunk to a third of side x side and centred on gray, plus the map back to image pixels. */
-async function contextView(image: RgbImage, side: number): Promise<{ view: RgbImage; toImage: (c: Candidate) => Candidate }> {
+async function contextView(image: Pixels<3>, side: number): Promise<{ view: Pixels<3>; toImage: (c: Candidate) => Candidate }> {
   const { view, left, top, sx, sy } = await letterbox(image, side, side / (1 + 2 * CONTEXT_PAD), CONTEXT_FILL);
   return { view, toImage: (c) => ({ x: (c.x - left) * sx, y: (c.y - top) * sy, w: c.w * sx, h: c.h * sy, score: c.score }) };
 }
 
-async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+async function resizeRgb(image: Pixels<3>, width: number, height: number): Promise<Pixels<3>> {
   const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize(width, height, { fit: 'fill' })
     .raw()

@@ -1,7 +1,8 @@
 import { tf } from '../engine/engine.js';
 import { asNetInput, loadFaceNet } from './faceModels.js';
-import { assertRgbImage, copyRegion } from './geometry.js';
-import type { DetectedFace, RgbImage } from './types.js';
+import { assertRgbPixels, copyRegion } from './geometry.js';
+import type { DetectedFace } from './types.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 /** face-api's output order (FACE_EXPRESSION_LABELS). */
 export const FACE_EXPRESSIONS = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] as const;
@@ -15,17 +16,17 @@ export interface FaceExpressionModel {
    * mean (122.782, 117.001, 104.298) and divides by 255; we hand it the pixels unchanged so the
    * numbers match face-api's own pipeline.
    */
-  predict(face: RgbImage): Promise<FaceExpressionScores>;
+  predict(face: Pixels<3>): Promise<FaceExpressionScores>;
   /** As face-api's detectAllFaces().withFaceExpressions() does: the raw detection box, no margin. */
-  predictFace(image: RgbImage, face: DetectedFace): Promise<FaceExpressionScores>;
+  predictFace(image: Pixels<3>, face: DetectedFace): Promise<FaceExpressionScores>;
 }
 
 /** A reference model for comparison runs: face-api's 7-class expression net on our engine. */
 export async function createFaceExpressionModel(): Promise<FaceExpressionModel> {
   const net = await loadFaceNet('expression');
 
-  async function predict(face: RgbImage): Promise<FaceExpressionScores> {
-    assertRgbImage(face, 'face');
+  async function predict(face: Pixels<3>): Promise<FaceExpressionScores> {
+    assertRgbPixels(face, 'face');
     const input = tf.tensor3d(face.data, [face.height, face.width, 3], 'float32');
     try {
       const out = await net.predictExpressions(asNetInput(input));
@@ -36,8 +37,8 @@ export async function createFaceExpressionModel(): Promise<FaceExpressionModel> 
     }
   }
 
-  async function predictFace(image: RgbImage, face: DetectedFace): Promise<FaceExpressionScores> {
-    assertRgbImage(image);
+  async function predictFace(image: Pixels<3>, face: DetectedFace): Promise<FaceExpressionScores> {
+    assertRgbPixels(image);
     return predict(copyRegion(image, face.box));
   }
 

@@ -1,4 +1,5 @@
-import type { EyeLandmarks, FaceBox, RgbImage } from './types.js';
+import type { EyeLandmarks, FaceBox } from './types.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 /** Float box in image pixels, before clipping and rounding. */
 export interface Candidate {
@@ -9,7 +10,7 @@ export interface Candidate {
   score: number;
 }
 
-export function assertRgbImage(image: RgbImage, what = 'image'): void {
+export function assertRgbPixels(image: Pixels<3>, what = 'image'): void {
   const { data, width, height, channels } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`${what}: width and height must be positive integers, got ${width}x${height}`);
@@ -77,7 +78,7 @@ export function eyeLineAngle(landmarks: EyeLandmarks): number {
 }
 
 /** Copies an integer box that lies inside the image (as DetectedFace boxes do). */
-export function copyRegion(image: RgbImage, [x, y, w, h]: FaceBox): RgbImage {
+export function copyRegion(image: Pixels<3>, [x, y, w, h]: FaceBox): Pixels<3> {
   if (x < 0 || y < 0 || w < 1 || h < 1 || x + w > image.width || y + h > image.height || ![x, y, w, h].every(Number.isInteger)) {
     throw new RangeError(`box [${x}, ${y}, ${w}, ${h}] is not an integer box inside the ${image.width}x${image.height} image`);
   }

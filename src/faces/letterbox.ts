@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { letterboxPlacement, type Letterbox } from '../pixels/letterboxPixels.js';
-import type { RgbImage } from './types.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 export type { Letterbox };
 
@@ -9,7 +9,7 @@ export type { Letterbox };
  * it), in ~3 ms on libuv's threads against ~9-12 ms of JavaScript on this one for a 640x480 frame.
  * Node's detectors use this; the browser uses the JavaScript definition.
  */
-export async function letterbox(image: RgbImage, side: number, inner: number, fill: readonly [number, number, number]): Promise<Letterbox> {
+export async function letterbox(image: Pixels<3>, side: number, inner: number, fill: readonly [number, number, number]): Promise<Letterbox> {
   const place = letterboxPlacement(image.width, image.height, side, inner);
   const { width: w, height: h, left, top } = place;
   const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })

@@ -1,11 +1,3 @@
-/** Raw 8-bit RGB pixels, row-major, 3 bytes per pixel, already EXIF-rotated. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: 3;
-}
-
 /** [x, y, width, height] in pixels of the image the face was found in. */
 export type FaceBox = [x: number, y: number, w: number, h: number];
 
@@ -28,13 +20,3 @@ export interface DetectedFace {
   score: number;
   landmarks?: EyeLandmarks;
 }
-
-/**
- * 'blazeface': MediaPipe's full-range BlazeFace (256x256), the default of new face models: fast,
- * and it finds the eyes with the box. 'blazeface-front': its short-range (selfie, webcam) model at
- * 128x128, fastest, for faces that fill much of the frame. 'ssd' and 'tiny': face-api's SSD
- * MobileNet v1 and Tiny Face Detector, kept for the models trained with them.
- */
-export type FaceDetectorKind = 'blazeface' | 'blazeface-front' | 'ssd' | 'tiny';
-
-export const FACE_DETECTORS: readonly FaceDetectorKind[] = ['blazeface', 'blazeface-front', 'ssd', 'tiny'];

@@ -1,7 +1,7 @@
 import { tf } from '../engine/engine.js';
 import { OptionError } from '../base/errors.js';
 import { Random } from '../base/random.js';
-import type { InputShape } from '../data/preprocessSpec.js';
+import type { InputShape } from '../input/preprocessSpec.js';
 import { faceNet } from './faceNet.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 

@@ -1,5 +1,5 @@
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
-import type { EvaluationReport } from '../evaluate/computeMetrics.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
+import type { EvaluationReport } from './evaluationMetrics.js';
 
 export const BUNDLE_FORMAT = 'happysad-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;

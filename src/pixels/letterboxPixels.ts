@@ -1,5 +1,5 @@
-import type { Pixels } from './pixels.js';
 import { resizeFill } from './resizePixels.js';
+import type { Pixels } from './pixels.js';
 
 export interface LetterboxPlacement {
   /** Size of the shrunk image on the canvas. */

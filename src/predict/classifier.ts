@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { initEngine } from '../engine/engine.js';
 import { resolveBundleDir } from '../model/defaultModel.js';
-import { decodeImage, type RawImage } from '../data/decodeImage.js';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../data/imageLimits.js';
-import { inspectImageBytes } from '../data/inspectImage.js';
+import { decodeImage } from '../input/decodeImage.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
+import { inspectImageBytes } from '../input/inspectImage.js';
 import { messageOf } from '../base/messageOf.js';
 import { readFile } from 'node:fs/promises';
 import { HappysadError } from '../base/errors.js';
@@ -13,10 +13,11 @@ import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
 import { predictionRow, type FacePrediction, type PredictionRow } from './predictionRow.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
-import type { FaceDecoded, FaceDecoder } from '../data/decodeFaces.js';
-import { FaceCropperPool } from '../data/faceCropperPool.js';
-import { FaceCropCache } from '../data/faceCropCache.js';
+import type { FaceDecoded, FaceDecoder } from '../faces/faceCropper.js';
+import { FaceCropperPool } from '../faces/faceCropperPool.js';
+import { FaceCropCache } from '../faces/faceCropCache.js';
 import { predictVideo, type PredictVideoOptions, type VideoErrorRow, type VideoRow } from './predictVideo.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 /** One input's answer: its name and the row (see PredictionRow), or why it could not be classified. */
 export interface Prediction extends PredictionRow {
@@ -94,7 +95,7 @@ export class Classifier {
     if (useFaces) this.cropper ??= FaceCropperPool.create(spec.faces!, this.threads, { background: true });
     const cropper = useFaces ? await this.cropper : undefined;
     const cache = cropper && options.cache ? new FaceCropCache() : undefined;
-    type Decoded = { name: string; sha256?: string; images: RawImage[]; faces?: FaceDecoded } | { name: string; sha256?: string; error: { code: string; message: string } };
+    type Decoded = { name: string; sha256?: string; images: Pixels[]; faces?: FaceDecoded } | { name: string; sha256?: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
       mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
         const name = options.names?.[start + j] ?? (typeof input === 'string' ? input : `#${start + j}`);
@@ -151,7 +152,7 @@ export class Classifier {
     return interpretOutput(await this.predictor.predict(pixels, n, batch), n, this.metadata);
   }
 
-  async classifyDecoded(images: RawImage[]): Promise<ClassDecision[]> {
+  async classifyDecoded(images: Pixels[]): Promise<ClassDecision[]> {
     const size = images[0] ? images[0].data.length : 0;
     const pixels = new Uint8Array(images.length * size);
     images.forEach((im, i) => pixels.set(im.data, i * size));

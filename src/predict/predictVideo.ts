@@ -1,7 +1,7 @@
-import { rawToModelInput } from '../data/decodeImage.js';
-import { FaceCropper } from '../data/decodeFaces.js';
-import { videoFrames, type VideoInfo, type VideoLimits } from '../data/videoFrames.js';
-import { DEFAULT_VIDEO_EVERY } from '../data/videoLimits.js';
+import { rawToModelInput } from '../input/decodeImage.js';
+import { FaceCropper } from '../faces/faceCropper.js';
+import { videoFrames, type VideoInfo, type VideoLimits } from '../input/videoFrames.js';
+import { DEFAULT_VIDEO_EVERY } from '../input/videoLimits.js';
 import type { FaceBox } from '../faces/types.js';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';

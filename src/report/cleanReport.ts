@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { mapConcurrent } from '../base/mapConcurrent.js';
 import { packageRoot } from '../base/packageRoot.js';
 import type { ImageAttributes, NearDuplicateGroup, Shortcut } from '../data/auditTypes.js';
-import { DEFAULT_IMAGE_LIMITS } from '../data/imageLimits.js';
+import { DEFAULT_IMAGE_LIMITS } from '../input/imageLimits.js';
 import { MIN_IMAGES_PER_CLASS } from '../data/shortcutAudit.js';
 import { attributeHistogramSpec, categoryMixSpec, classShareSpec, type HistogramAxis } from './cleanCharts.js';
 import { renderChartSvg, scopeSvgIds, type ChartSpec } from './renderChart.js';

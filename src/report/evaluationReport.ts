@@ -1,8 +1,8 @@
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { decodeFullImage } from '../data/decodeImage.js';
-import { DEFAULT_IMAGE_LIMITS } from '../data/imageLimits.js';
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import { decodeFullImage } from '../input/decodeImage.js';
+import { DEFAULT_IMAGE_LIMITS } from '../input/imageLimits.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { confidentMistakes } from '../evaluate/confidentMistakes.js';

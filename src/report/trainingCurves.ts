@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.js';
-import type { EpochRecord, TrainingHistory } from '../train/history.js';
+import type { EpochRecord, TrainingHistory } from '../model/trainingHistory.js';
 import { PALETTE, renderChartSvg, svgToPng, type ChartLayer, type ChartPanel, type ChartSpec } from './renderChart.js';
 
 export interface TrainingCurvesOptions {

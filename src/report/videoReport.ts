@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { grabVideoFrame, probeVideo, type VideoInfo } from '../data/videoFrames.js';
+import { grabVideoFrame, probeVideo, type VideoInfo } from '../input/videoFrames.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { VideoErrorRow, VideoRow } from '../predict/predictVideo.js';
 import { TrackSummaries, type TrackSummary } from '../predict/trackSummary.js';

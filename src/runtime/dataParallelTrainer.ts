@@ -1,5 +1,5 @@
 import { tf } from '../engine/engine.js';
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { toInputTensor } from './toInputTensor.js';
 import { computeGradients } from './computeGradients.js';
 import { installSampleDropout, type DropoutContext } from './sampleDropout.js';

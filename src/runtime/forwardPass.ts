@@ -1,6 +1,6 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { LayersModel, Tensor, Tensor4D } from '@tensorflow/tfjs';
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 
 /** The part of TensorFlow.js a forward pass uses: Node's engine or the page's, passed in. */
 export type ForwardTf = Pick<typeof TF, 'tensor4d' | 'tidy' | 'div' | 'add' | 'reverse'>;

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { weightLayout, writeWeightsFrom, type WeightLayout } from './weightLayout.js';
 import type { WorkerReply, WorkerRequest } from './workerMessages.js';
 import { spawnWorker } from './spawnWorker.js';

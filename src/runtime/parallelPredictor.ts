@@ -1,4 +1,4 @@
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { predictRaw } from './predictRaw.js';
 import { ModelWorkerPool, sliceBounds } from './modelWorkerPool.js';
 import type { LayersModel } from '@tensorflow/tfjs';

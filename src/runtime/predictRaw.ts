@@ -1,6 +1,6 @@
 import { tf } from '../engine/engine.js';
 import { forwardPass } from './forwardPass.js';
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 
 /** forwardPass on this process's engine: the one forward path of inference. */

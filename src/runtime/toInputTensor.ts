@@ -1,6 +1,6 @@
 import { tf } from '../engine/engine.js';
 import { makeInputTensor } from './forwardPass.js';
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import type { Tensor4D } from '@tensorflow/tfjs';
 
 /** makeInputTensor on this process's engine: training, evaluation, prediction and serving all scale pixels here. */

@@ -1,4 +1,4 @@
-import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 
 /** What the main thread tells a model worker once, at start. */
 export interface WorkerInit {

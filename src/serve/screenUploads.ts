@@ -1,5 +1,5 @@
-import type { ImageLimits } from '../data/imageLimits.js';
-import { inspectImageBytes } from '../data/inspectImage.js';
+import type { ImageLimits } from '../input/imageLimits.js';
+import { inspectImageBytes } from '../input/inspectImage.js';
 import type { Upload } from './readUploads.js';
 
 export type Screened = { ok: true; upload: Upload } | { ok: false; name: string; error: { code: string; message: string } };

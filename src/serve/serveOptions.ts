@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { FastifyServerOptions } from 'fastify';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../data/imageLimits.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
 import { OptionError } from '../base/errors.js';
-import { DEFAULT_VIDEO_LIMITS } from '../data/videoLimits.js';
+import { DEFAULT_VIDEO_LIMITS } from '../input/videoLimits.js';
 import type { ServableModel } from './servableModel.js';
 
 export interface ServeOptions {

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { tf, initEngine } from '../engine/engine.js';
-import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../data/preprocessSpec.js';
-import { faceCropFor } from '../data/decodeFaces.js';
+import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../input/preprocessSpec.js';
+import { faceCropFor } from '../faces/faceCropper.js';
 import { prepareDataset, type ImageRecord } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
@@ -19,7 +19,7 @@ import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
 import { EarlyStopping } from './earlyStopping.js';
-import type { EpochRecord, TrainingHistory } from './history.js';
+import type { EpochRecord, TrainingHistory } from '../model/trainingHistory.js';
 import { resolveTrainOptions, type TrainInput } from './trainOptions.js';
 import { lossAndAccuracy } from './lossAndAccuracy.js';
 import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';

@@ -1,7 +1,7 @@
-import type { FaceCropSpec, InputShape } from '../data/preprocessSpec.js';
-import type { ImageLimits } from '../data/imageLimits.js';
-import { DATASET_IMAGE_LIMITS } from '../data/imageLimits.js';
-import type { EpochRecord } from './history.js';
+import type { FaceCropSpec, InputShape } from '../input/preprocessSpec.js';
+import type { ImageLimits } from '../input/imageLimits.js';
+import { DATASET_IMAGE_LIMITS } from '../input/imageLimits.js';
+import type { EpochRecord } from '../model/trainingHistory.js';
 import type { Tensor } from '@tensorflow/tfjs';
 
 export interface TrainOptions {

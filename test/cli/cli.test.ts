@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { initEngine } from '../../src/engine/engine.js';
-import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { initEngine } from '../../src/engine/engine.js';
-import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCountProgress } from '../../cli/countProgress.js';
 import { createProgressRenderer } from '../../cli/progressBar.js';
-import type { EpochRecord } from '../../src/train/history.js';
+import type { EpochRecord } from '../../src/model/trainingHistory.js';
 import { runCli } from '../fixtures/runCli.js';
 
 /** A stand-in for process.stderr that records what is written, as a terminal or as a file/pipe. */

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cropFace, cropFaceSync } from '../../src/faces/cropFace.js';
-import type { DetectedFace, RgbImage } from '../../src/faces/types.js';
+import type { DetectedFace } from '../../src/faces/types.js';
+import type { Pixels } from '../../src/pixels/pixels.js';
 
-function gradient(width: number, height: number): RgbImage {
+function gradient(width: number, height: number): Pixels<3> {
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -16,10 +17,10 @@ function gradient(width: number, height: number): RgbImage {
   return { data, width, height, channels: 3 };
 }
 
-const px = (img: RgbImage, x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
+const px = (img: Pixels<3>, x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
 
 /** Black image with a white bar through (cx, cy) at `deg` degrees (image coordinates, y down). */
-function tiltedBar(size: number, deg: number, thickness = 6): RgbImage {
+function tiltedBar(size: number, deg: number, thickness = 6): Pixels<3> {
   const data = new Uint8Array(size * size * 3);
   const t = (deg * Math.PI) / 180;
   const c = size / 2;
@@ -33,7 +34,7 @@ function tiltedBar(size: number, deg: number, thickness = 6): RgbImage {
   return { data, width: size, height: size, channels: 3 };
 }
 
-const rowMean = (img: RgbImage, y: number, x0: number, x1: number) => {
+const rowMean = (img: Pixels<3>, y: number, x0: number, x1: number) => {
   let s = 0;
   for (let x = x0; x < x1; x++) s += img.data[(y * img.width + x) * 3]!;
   return s / (x1 - x0);

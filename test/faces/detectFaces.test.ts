@@ -6,16 +6,17 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { tf } from '../../src/engine/engine.js';
 import { cropFace } from '../../src/faces/cropFace.js';
-import { decodeRgbImage } from '../../src/data/decodeImage.js';
+import { decodeRgbImage } from '../../src/input/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../../src/faces/detectFaces.js';
 import { createFaceExpressionModel, FACE_EXPRESSIONS } from '../../src/faces/faceExpressions.js';
 import { eyeLineAngle } from '../../src/faces/geometry.js';
-import type { DetectedFace, RgbImage } from '../../src/faces/types.js';
+import type { DetectedFace } from '../../src/faces/types.js';
+import type { Pixels } from '../../src/pixels/pixels.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
 const PHOTOS = ['happy', 'sad'].flatMap((label) => readdirSync(path.join(FIXTURES, label)).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(FIXTURES, label, f)));
 
-function assertPlausibleFace(face: DetectedFace, image: RgbImage, name: string): void {
+function assertPlausibleFace(face: DetectedFace, image: Pixels<3>, name: string): void {
   const [x, y, w, h] = face.box;
   assert.ok([x, y, w, h].every(Number.isInteger), `${name}: integer box ${face.box}`);
   assert.ok(x >= 0 && y >= 0 && x + w <= image.width && y + h <= image.height, `${name}: box ${face.box} inside ${image.width}x${image.height}`);
@@ -33,7 +34,7 @@ function sorted(faces: DetectedFace[]): boolean {
 }
 
 describe('createFaceDetector', () => {
-  let photos: { name: string; image: RgbImage }[];
+  let photos: { name: string; image: Pixels<3> }[];
   let ssd: FaceDetector;
   let blaze: FaceDetector;
   
@@ -84,10 +85,10 @@ describe('createFaceDetector', () => {
   });
 
   it('finds no face in flat gray or noise', async () => {
-    const gray: RgbImage = { data: new Uint8Array(320 * 240 * 3).fill(128), width: 320, height: 240, channels: 3 };
+    const gray: Pixels<3> = { data: new Uint8Array(320 * 240 * 3).fill(128), width: 320, height: 240, channels: 3 };
     // Fixed-seed LCG noise so the test sees the same image every run.
     let s = 12345;
-    const noise: RgbImage = { data: Uint8Array.from({ length: 256 * 256 * 3 }, () => {
+    const noise: Pixels<3> = { data: Uint8Array.from({ length: 256 * 256 * 3 }, () => {
       s = (s * 1103515245 + 12345) >>> 0;
       return s >>> 24;
     }), width: 256, height: 256, channels: 3 };
@@ -104,7 +105,7 @@ describe('createFaceDetector', () => {
     const file = PHOTOS.find((f) => f.endsWith('Kristanna_Loken_0001.jpg'))!;
     const angleAt = async (deg: number) => {
       const { data, info } = await sharp(file).toColourspace('srgb').rotate(deg, { background: '#808080' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const image: RgbImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+      const image: Pixels<3> = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
       const [face] = await detector.detect(image);
       assert.ok(face?.landmarks, `no face with landmarks at ${deg} degrees`);
       return { image, face, deg: (eyeLineAngle(face.landmarks) * 180) / Math.PI };
@@ -130,7 +131,7 @@ describe('createFaceDetector', () => {
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const group: RgbImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+    const group: Pixels<3> = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
     const faces = await (kind === 'ssd' ? ssd : blaze).detect(group);
     assert.equal(faces.length, 3, JSON.stringify(faces.map((f) => f.box)));
     assert.ok(sorted(faces));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertRgbImage, copyRegion, eyeLineAngle, iou, mergeCandidates, sameFace, toPixelBox } from '../../src/faces/geometry.js';
+import { assertRgbPixels, copyRegion, eyeLineAngle, iou, mergeCandidates, sameFace, toPixelBox } from '../../src/faces/geometry.js';
 
 const box = (x: number, y: number, w: number, h: number, score = 0.9) => ({ x, y, w, h, score });
 
@@ -42,7 +42,7 @@ describe('face box geometry', () => {
     const image = { data: Uint8Array.from({ length: 4 * 3 * 3 }, (_, i) => i), width: 4, height: 3, channels: 3 as const };
     assert.deepEqual(Array.from(copyRegion(image, [1, 1, 2, 1]).data), [15, 16, 17, 18, 19, 20]);
     assert.throws(() => copyRegion(image, [3, 0, 2, 1]), RangeError);
-    assert.throws(() => assertRgbImage({ ...image, width: 5 }), RangeError);
-    assert.throws(() => assertRgbImage({ ...image, channels: 1 as unknown as 3 }), RangeError);
+    assert.throws(() => assertRgbPixels({ ...image, width: 5 }), RangeError);
+    assert.throws(() => assertRgbPixels({ ...image, channels: 1 as unknown as 3 }), RangeError);
   });
 });

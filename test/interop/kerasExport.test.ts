@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initEngine, tf } from '../../src/engine/engine.js';
-import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { readBundle, saveBundle } from '../../src/model/modelBundle.js';

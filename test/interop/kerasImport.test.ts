@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { initEngine, tf } from '../../src/engine/engine.js';
-import { decodeImage } from '../../src/data/decodeImage.js';
+import { decodeImage } from '../../src/input/decodeImage.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { importKerasModel, KerasImportError } from '../../src/interop/keras/index.js';
 import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';

@@ -13,7 +13,7 @@ import { letterbox } from '../../src/faces/letterbox.js';
 // resampling (libvips 8.19 moves the upscaling grid) fails here instead of drifting silently.
 
 /** Smooth structure plus noise: flat images would hide phase errors, pure noise would hide nothing. */
-function testImage(width: number, height: number, channels: number, seed: number): Pixels {
+function testImage(width: number, height: number, channels: 1 | 3, seed: number): Pixels {
   const r = new Random(seed);
   const data = new Uint8Array(width * height * channels);
   const fx = 0.05 + r.next() * 0.3;
@@ -54,7 +54,7 @@ test('resizeFill equals sharp byte for byte: shrinking and enlarging, 1 and 3 ch
   const kernels: ResizeKernel[] = ['linear', 'lanczos3', 'cubic'];
   let n = 0;
   for (const [W, H, w, h] of cases) {
-    for (const channels of [1, 3]) {
+    for (const channels of [1, 3] as const) {
       for (const kernel of kernels) {
         const img = testImage(W, H, channels, W * 7 + H + channels);
         assert.equal(maxDiff(resizeFill(img, w, h, kernel).data, await sharpResize(img, w, h, kernel)), 0, `${W}x${H}x${channels} -> ${w}x${h} ${kernel}`);
@@ -109,7 +109,7 @@ test('srgbToGray matches sharp grayscale() on all 16,777,216 colours: 37 are off
 
 test('letterboxPixels equals the sharp letterbox Node detectors use, placement included', async () => {
   for (const [W, H, side, fraction] of [[640, 480, 128, 0.85], [640, 480, 256, 1], [250, 250, 256, 1 / 3], [1600, 1067, 256, 1], [90, 300, 128, 0.85], [60, 40, 256, 1]] as const) {
-    const img = testImage(W, H, 3, W + H) as Pixels & { channels: 3 };
+    const img = testImage(W, H, 3, W + H) as Pixels<3>;
     const js = letterboxPixels(img, side, side * fraction, [128, 128, 128]);
     const node = await letterbox(img, side, side * fraction, [128, 128, 128]);
     assert.deepEqual([js.left, js.top, js.sx, js.sy], [node.left, node.top, node.sx, node.sy]);

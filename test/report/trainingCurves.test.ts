@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { renderTrainingCurves, renderTrainingCurvesSvg, writeTrainingCurves } from '../../src/report/trainingCurves.js';
-import type { EpochRecord, TrainingHistory } from '../../src/train/history.js';
+import type { EpochRecord, TrainingHistory } from '../../src/model/trainingHistory.js';
 
 const LOSS = [0.69, 0.61, 0.52, 0.45, 0.39, 0.34, 0.3, 0.27, 0.245, 0.225, 0.21, 0.2];
 const VAL_LOSS = [0.68, 0.62, 0.55, 0.5, 0.47, 0.445, 0.43, 0.418, 0.412, 0.417, 0.425, 0.436];

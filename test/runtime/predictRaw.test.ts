@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine } from '../../src/engine/engine.js';
-import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { predictRaw } from '../../src/runtime/predictRaw.js';
 

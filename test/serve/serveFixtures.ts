@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { initEngine } from '../../src/engine/engine.js';
-import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';

@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path';
 import { initEngine, tf } from '../../engine/engine.js';
-import { defaultPreprocessSpec, type InputShape, type PreprocessSpec } from '../../data/preprocessSpec.js';
+import { defaultPreprocessSpec, type InputShape, type PreprocessSpec } from '../../input/preprocessSpec.js';
 import { buildBundleMetadata } from '../../model/buildBundleMetadata.js';
 import { saveBundle, type ModelBundle } from '../../model/modelBundle.js';
 import { claimBundleOutput, writeClaimedBundle } from '../../model/bundleOutput.js';

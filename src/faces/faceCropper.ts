@@ -1,10 +1,10 @@
-import { createFaceDetector, type FaceDetector } from '../faces/detectFaces.js';
-import { decodeFullImage, rawToModelInput, shrinkInside } from './decodeImage.js';
+import { createFaceDetector, type FaceDetector } from './detectFaces.js';
+import { decodeFullImage, rawToModelInput, shrinkInside } from '../input/decodeImage.js';
 import sharp from 'sharp';
 import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from './facesToModelInputs.js';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
-import type { FaceCropSpec, PreprocessSpec } from './preprocessSpec.js';
-import type { RgbImage } from '../faces/types.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
+import type { FaceCropSpec, PreprocessSpec } from '../input/preprocessSpec.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 export type { FaceCrop, FaceDecoded } from './facesToModelInputs.js';
 
@@ -40,7 +40,7 @@ export class FaceCropper implements FaceDecoder {
    * decode() for pixels already decoded (a video frame): shrunk for the face search when bigger,
    * boxes in the pixels given.
    */
-  async decodePixels(image: RgbImage, spec: PreprocessSpec): Promise<FaceDecoded> {
+  async decodePixels(image: Pixels<3>, spec: PreprocessSpec): Promise<FaceDecoded> {
     const searched = await shrinkInside(image, FACE_SEARCH_MAX_SIDE);
     return boxesInOriginal(await facesToModelInputs(searched, { ...spec, faces: this.faces }, this.detector, rawToModelInput), searched, image);
   }

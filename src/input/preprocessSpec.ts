@@ -1,5 +1,4 @@
 import { OptionError } from '../base/errors.js';
-import type { FaceDetectorKind } from '../faces/types.js';
 
 /**
  * The single definition of how an image file becomes model input. It is stored in every bundle
@@ -76,3 +75,13 @@ export function parseInputShape(text: string): InputShape {
 export function inputShapeOf(spec: PreprocessSpec): InputShape {
   return [spec.height, spec.width, spec.channels];
 }
+
+/**
+ * 'blazeface': MediaPipe's full-range BlazeFace (256x256), the default of new face models: fast,
+ * and it finds the eyes with the box. 'blazeface-front': its short-range (selfie, webcam) model at
+ * 128x128, fastest, for faces that fill much of the frame. 'ssd' and 'tiny': face-api's SSD
+ * MobileNet v1 and Tiny Face Detector, kept for the models trained with them.
+ */
+export type FaceDetectorKind = 'blazeface' | 'blazeface-front' | 'ssd' | 'tiny';
+
+export const FACE_DETECTORS: readonly FaceDetectorKind[] = ['blazeface', 'blazeface-front', 'ssd', 'tiny'];

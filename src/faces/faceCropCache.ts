@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot } from '../io/cacheRoot.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
-import type { PreprocessSpec } from './preprocessSpec.js';
-import type { FaceDecoded } from './decodeFaces.js';
-import type { RawImage } from './decodeImage.js';
-import type { FaceBox } from '../faces/types.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
+import type { FaceDecoded } from './faceCropper.js';
+import type { FaceBox } from './types.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 /**
  * Bumped whenever detection or cropping changes the crops made for the same spec (a detector's
@@ -51,7 +51,7 @@ export class FaceCropCache {
       const size = spec.height * spec.width * spec.channels;
       const images = header.faces.length + (header.whole ? 1 : 0);
       if (data.length !== 4 + headerLength + images * size) return undefined;
-      const image = (i: number): RawImage => ({ data: new Uint8Array(data.subarray(4 + headerLength + i * size, 4 + headerLength + (i + 1) * size)), width: spec.width, height: spec.height, channels: spec.channels });
+      const image = (i: number): Pixels => ({ data: new Uint8Array(data.subarray(4 + headerLength + i * size, 4 + headerLength + (i + 1) * size)), width: spec.width, height: spec.height, channels: spec.channels });
       return {
         faces: header.faces.map((f, i) => ({ box: f.box, detectorScore: f.detectorScore, image: image(i) })),
         whole: header.whole ? image(header.faces.length) : null,

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeFullImage, decodeImage } from '../../src/data/decodeImage.js';
-import { rgbToModelInput } from '../../src/data/modelInput.js';
-import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
+import { decodeFullImage, decodeImage } from '../../src/input/decodeImage.js';
+import { rgbToModelInput } from '../../src/input/modelInput.js';
+import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { resizeInside } from '../../src/pixels/resizePixels.js';
 import { FACES_DIR } from '../serve/serveFixtures.js';
 

@@ -3,10 +3,10 @@ import { ImageError } from '../base/errors.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './imageLimits.js';
 import { messageOf } from '../base/messageOf.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
-import { hasPortableResize, rgbToModelInput, type RawImage } from './modelInput.js';
+import { hasPortableResize, rgbToModelInput } from './modelInput.js';
 import { srgbToGray } from '../pixels/grayscale.js';
+import type { Pixels } from '../pixels/pixels.js';
 
-export type { RawImage };
 
 /**
  * Decodes any supported image to the model's input size as uint8 pixels: EXIF orientation
@@ -15,7 +15,7 @@ export type { RawImage };
  * uint8 (4x smaller) and is decoded once per run. With spec.decodeFullSize (every new model) the
  * pixels are those of rgbToModelInput on the fully decoded image, as in a browser.
  */
-export async function decodeImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, name = typeof input === 'string' ? input : '<buffer>'): Promise<RawImage> {
+export async function decodeImage(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, name = typeof input === 'string' ? input : '<buffer>'): Promise<Pixels> {
   if (spec.decodeFullSize && hasPortableResize(spec)) return fullToModelInput(await decodeFullImage(input, spec, limits, Infinity, name), spec, name);
   return toModelInput(openImage(input, spec, limits), spec, name);
 }
@@ -26,7 +26,7 @@ export async function decodeImage(input: Uint8Array | string, spec: PreprocessSp
  * are cropped from this. With spec.decodeFullSize the file is decoded whole and then shrunk, as a
  * browser must; otherwise sharp may shrink a JPEG of 3x maxSide or more while decoding it.
  */
-export async function decodeFullImage(input: Uint8Array | string, spec: Pick<PreprocessSpec, 'background' | 'decodeFullSize'>, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, maxSide = 1600, name = typeof input === 'string' ? input : '<buffer>'): Promise<RawImage & { channels: 3 }> {
+export async function decodeFullImage(input: Uint8Array | string, spec: Pick<PreprocessSpec, 'background' | 'decodeFullSize'>, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, maxSide = 1600, name = typeof input === 'string' ? input : '<buffer>'): Promise<Pixels<3>> {
   let img = openImage(input, spec, limits);
   const bound = Number.isFinite(maxSide);
   if (bound && !spec.decodeFullSize) img = img.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
@@ -42,7 +42,7 @@ export async function decodeFullImage(input: Uint8Array | string, spec: Pick<Pre
  * RGB pixels shrunk to fit maxSide x maxSide (lanczos3), unchanged when they already fit: sharp's
  * resize from raw pixels, which equals resizeInside (pixels/) byte for byte, on libuv's threads.
  */
-export async function shrinkInside(image: RawImage & { channels: 3 }, maxSide: number): Promise<RawImage & { channels: 3 }> {
+export async function shrinkInside(image: Pixels<3>, maxSide: number): Promise<Pixels<3>> {
   if (Math.max(image.width, image.height) <= maxSide) return image;
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(maxSide, maxSide, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
@@ -53,7 +53,7 @@ export async function shrinkInside(image: RawImage & { channels: 3 }, maxSide: n
  * the big resize by sharp from raw pixels on libuv's threads, which test/pixels holds byte for byte
  * to resizeFill. 24 ms against 48 ms per web photo for the JavaScript resize.
  */
-async function fullToModelInput(full: RawImage & { channels: 3 }, spec: PreprocessSpec, name: string): Promise<RawImage> {
+async function fullToModelInput(full: Pixels<3>, spec: PreprocessSpec, name: string): Promise<Pixels> {
   const source = spec.channels === 1 ? srgbToGray(full) : full;
   return toModelInput(sharp(source.data, { raw: { width: source.width, height: source.height, channels: spec.channels } }), spec, name, false);
 }
@@ -62,7 +62,7 @@ async function fullToModelInput(full: RawImage & { channels: 3 }, spec: Preproce
  * An image at full size as RGB, transparency flattened onto black, EXIF orientation applied (boxes
  * refer to the picture as people see it): what the face detectors take outside a model's pipeline.
  */
-export async function decodeRgbImage(input: Uint8Array | string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<RawImage & { channels: 3 }> {
+export async function decodeRgbImage(input: Uint8Array | string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Pixels<3>> {
   return decodeFullImage(input, { background: [0, 0, 0] }, limits, Infinity);
 }
 
@@ -71,7 +71,7 @@ export async function decodeRgbImage(input: Uint8Array | string, limits: ImageLi
  * browser runs too (the same bytes as sharp's, and immune to a libvips upgrade); sharp only for
  * a spec it cannot express ('cover', 'contain', 'nearest').
  */
-export async function rawToModelInput(image: { data: Uint8Array; width: number; height: number; channels: 3 }, spec: PreprocessSpec): Promise<RawImage> {
+export async function rawToModelInput(image: Pixels<3>, spec: PreprocessSpec): Promise<Pixels> {
   if (hasPortableResize(spec)) return rgbToModelInput(image, spec);
   return toModelInput(sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }), spec, '<crop>');
 }
@@ -86,7 +86,7 @@ function openImage(input: Uint8Array | string, spec: Pick<PreprocessSpec, 'backg
  * sharp's resize-and-colour step to the model input. `convert` false: the pixels already have the
  * model's channels (fullToModelInput made them gray), so only the resize runs.
  */
-async function toModelInput(img: Sharp, spec: PreprocessSpec, name: string, convert = true): Promise<RawImage> {
+async function toModelInput(img: Sharp, spec: PreprocessSpec, name: string, convert = true): Promise<Pixels> {
   img = img.resize(spec.width, spec.height, { fit: spec.resize, kernel: spec.kernel, background: { r: 0, g: 0, b: 0 } });
   if (convert) img = spec.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
   else if (spec.channels === 1) img = img.toColourspace('b-w');

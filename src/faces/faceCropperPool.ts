@@ -1,10 +1,10 @@
 import type { Worker } from 'node:worker_threads';
 import { HappysadError } from '../base/errors.js';
 import { spawnWorker } from '../runtime/spawnWorker.js';
-import { FaceCropper, type FaceDecoded, type FaceDecoder } from './decodeFaces.js';
+import { FaceCropper, type FaceDecoded, type FaceDecoder } from './faceCropper.js';
 import type { FaceCropReply, FaceCropRequest } from './faceCropMessages.js';
-import type { ImageLimits } from './imageLimits.js';
-import type { FaceCropSpec, PreprocessSpec } from './preprocessSpec.js';
+import type { ImageLimits } from '../input/imageLimits.js';
+import type { FaceCropSpec, PreprocessSpec } from '../input/preprocessSpec.js';
 
 type Executor = (input: Uint8Array | string, spec: PreprocessSpec, limits?: ImageLimits, name?: string) => Promise<FaceDecoded>;
 

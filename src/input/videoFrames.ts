@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { VideoError } from '../base/errors.js';
-import type { RgbImage } from '../faces/types.js';
 import { DEFAULT_VIDEO_LIMITS, MAX_VIDEO_PIXELS_OPTION, type VideoLimits } from './videoLimits.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 export { DEFAULT_VIDEO_LIMITS, type VideoLimits } from './videoLimits.js';
 
@@ -19,7 +19,7 @@ export interface VideoFrame {
   index: number;
   /** Seconds from the start of the video. */
   time: number;
-  image: RgbImage;
+  image: Pixels<3>;
 }
 
 /**
@@ -157,7 +157,7 @@ export async function* videoFrames(file: string, options: { every: number; limit
 }
 
 /** The one frame at `time` seconds (the first frame at or after it), for a thumbnail. `info`: the video's, when already probed. */
-export async function grabVideoFrame(file: string, time: number, info?: VideoInfo, ffmpeg = findFfmpeg()): Promise<RgbImage | undefined> {
+export async function grabVideoFrame(file: string, time: number, info?: VideoInfo, ffmpeg = findFfmpeg()): Promise<Pixels<3> | undefined> {
   const { width, height } = info ?? (await probeVideo(file, ffmpeg));
   const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-ss', String(time), '-i', ffmpegInput(file), '-frames:v', '1', '-an', '-vf', `scale=${width}:${height},format=rgb24`, '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];

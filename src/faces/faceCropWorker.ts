@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
-import { FaceCropper } from './decodeFaces.js';
+import { FaceCropper } from './faceCropper.js';
 import type { FaceCropRequest, FaceCropReply } from './faceCropMessages.js';
 
 /**

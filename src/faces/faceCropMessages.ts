@@ -1,6 +1,6 @@
-import type { FaceDecoded } from './decodeFaces.js';
-import type { ImageLimits } from './imageLimits.js';
-import type { FaceCropSpec, PreprocessSpec } from './preprocessSpec.js';
+import type { FaceDecoded } from './faceCropper.js';
+import type { ImageLimits } from '../input/imageLimits.js';
+import type { FaceCropSpec, PreprocessSpec } from '../input/preprocessSpec.js';
 
 export type FaceCropRequest =
   | { type: 'init'; faces: FaceCropSpec }

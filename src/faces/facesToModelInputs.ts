@@ -1,7 +1,8 @@
-import { cropFaceSync } from '../faces/cropFace.js';
-import type { DetectedFace, FaceBox, RgbImage } from '../faces/types.js';
-import { rgbToModelInput, type RawImage } from './modelInput.js';
-import type { PreprocessSpec } from './preprocessSpec.js';
+import { cropFaceSync } from './cropFace.js';
+import type { DetectedFace, FaceBox } from './types.js';
+import { rgbToModelInput } from '../input/modelInput.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 /**
  * Photos are searched for faces at most this large (longer side): bigger ones are shrunk first
@@ -14,14 +15,14 @@ export interface FaceCrop {
   box: FaceBox;
   detectorScore: number;
   /** The crop at the model's input size. */
-  image: RawImage;
+  image: Pixels;
 }
 
 /** An image as a face model sees it: its faces, or the whole image when none was found. */
 export interface FaceDecoded {
   faces: FaceCrop[];
   /** Set only when no face was found, or the image is itself a face crop: the whole image, classified instead. */
-  whole: RawImage | null;
+  whole: Pixels | null;
   /** Why `whole` is set: 'none-found' by the detector, or 'is-crop' (small enough to be a face crop, see FaceCropSpec.wholeImageMaxSide). */
   wholeBecause?: 'none-found' | 'is-crop';
 }
@@ -34,10 +35,10 @@ export interface FaceDecoded {
  * rgbToModelInput; Node passes one that falls back to sharp for specs it cannot express.
  */
 export async function facesToModelInputs(
-  image: RgbImage,
+  image: Pixels<3>,
   spec: PreprocessSpec,
-  detector: { detect(image: RgbImage): Promise<DetectedFace[]> },
-  toModelInput: (image: RgbImage, spec: PreprocessSpec) => RawImage | Promise<RawImage> = rgbToModelInput,
+  detector: { detect(image: Pixels<3>): Promise<DetectedFace[]> },
+  toModelInput: (image: Pixels<3>, spec: PreprocessSpec) => Pixels | Promise<Pixels> = rgbToModelInput,
 ): Promise<FaceDecoded> {
   const faces = spec.faces;
   if (!faces) throw new RangeError('facesToModelInputs: the preprocessing spec has no face settings');

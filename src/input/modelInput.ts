@@ -1,13 +1,7 @@
 import { srgbToGray } from '../pixels/grayscale.js';
 import { RESIZE_KERNELS, resizeFill, type ResizeKernel } from '../pixels/resizePixels.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
-
-export interface RawImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: 1 | 3;
-}
+import type { Pixels } from '../pixels/pixels.js';
 
 /**
  * Whether rgbToModelInput can follow `spec`: 'fill' with a resampling kernel (every model
@@ -23,7 +17,7 @@ export function hasPortableResize(spec: Pick<PreprocessSpec, 'resize' | 'kernel'
  * definition both hosts run, byte for byte what sharp does (gray first, then the resize, as sharp
  * orders them). Scaling to floats happens later, on the batch.
  */
-export function rgbToModelInput(image: { data: Uint8Array; width: number; height: number; channels: 3 }, spec: PreprocessSpec): RawImage {
+export function rgbToModelInput(image: Pixels<3>, spec: PreprocessSpec): Pixels {
   if (!hasPortableResize(spec)) throw new RangeError(`preprocessing resize '${spec.resize}' with kernel '${spec.kernel}' has no portable definition; only 'fill' with ${RESIZE_KERNELS.join(', ')}`);
   const source = spec.channels === 1 ? srgbToGray(image) : image;
   const out = resizeFill(source, spec.width, spec.height, spec.kernel as ResizeKernel);
