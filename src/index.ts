@@ -37,4 +37,5 @@ export { renderChartSvg, renderChartPng, type ChartSpec } from './report/renderC
 export { writeEvaluationReport, buildEvaluationReportData, DEFAULT_EVALUATION_REPORT_OPTIONS, type EvaluationReportData, type EvaluationReportOptions, type ReportedModel } from './report/evaluationReport.js';
 export { claimReportOutput } from './report/reportOutput.js';
 export { writeCleanReport, buildCleanReportData, DEFAULT_CLEAN_REPORT_OPTIONS, type CleanReportInput, type CleanReportData, type CleanReportOptions } from './report/cleanReport.js';
-export { FaceCropper, DEFAULT_FACE_CROP, type FaceDecoded, type FaceCrop } from './faces/faceCropper.js';
+export { FacePipeline, type FacePipelineOptions, type FaceDecoded, type FaceCrop, type PhotoRequest } from './faces/facePipeline.js';
+export { DEFAULT_FACE_CROP } from './faces/faceCropper.js';

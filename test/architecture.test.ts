@@ -100,7 +100,7 @@ test('every folder of src/ is in a layer, and no import goes up a layer', () => 
  * that does), so nothing it loads (directly or through what it imports) may be Node-only.
  */
 const PORTABLE = [
-  'browser/index.ts', 'pixels/resizePixels.ts', 'pixels/grayscale.ts', 'pixels/letterboxPixels.ts', 'input/modelInput.ts', 'faces/facesToModelInputs.ts',
+  'browser/index.ts', 'pixels/resizePixels.ts', 'pixels/grayscale.ts', 'pixels/letterboxPixels.ts', 'input/modelInput.ts', 'faces/faceStep.ts',
   'faces/blazeFaceCore.ts', 'faces/cropFace.ts', 'faces/geometry.ts', 'runtime/forwardPass.ts', 'predict/interpretOutput.ts', 'predict/predictionRow.ts',
   'evaluate/computeMetrics.ts', 'evaluate/scoreOutputs.ts', 'evaluate/bestThreshold.ts', 'input/preprocessSpec.ts', 'train/augmentBatch.ts',
 ];

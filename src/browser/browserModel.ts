@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 import type { GraphModel, LayersModel, io } from '@tensorflow/tfjs';
 import { BundleError, OptionError } from '../base/errors.js';
-import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from '../faces/facesToModelInputs.js';
+import { facesToModelInputs, type FaceDecoded, type FaceFinder } from '../faces/faceStep.js';
 import { hasPortableResize, rgbToModelInput } from '../input/modelInput.js';
-import { createBlazeFace, prepareBlazeNet, toDetectedFace, type BlazeFaceDetector } from '../faces/blazeFaceCore.js';
+import { createBlazeFace, prepareBlazeNet, toDetectedFace } from '../faces/blazeFaceCore.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { validateMetadata } from '../model/validateMetadata.js';
 import { letterboxPixels } from '../pixels/letterboxPixels.js';
@@ -71,7 +71,7 @@ async function fetchArtifacts(url: URL, what: string): Promise<io.ModelArtifacts
 
 interface Nets {
   model: LayersModel;
-  detector?: BlazeFaceDetector;
+  faces?: FaceFinder;
   graphs: GraphModel[];
 }
 
@@ -109,7 +109,8 @@ export class BrowserModel {
       const graphs = await Promise.all(faceArtifacts.map((a) => tf.loadGraphModel(tf.io.fromMemory(a))));
       const [net, closeUp] = graphs.map((g, i) => prepareBlazeNet(tf, g, `BlazeFace ${i === 0 ? variant : 'front'}`));
       const detector = createBlazeFace({ tf, letterbox: letterboxPixels, net: net!, closeUp }, variant, { minScore: spec.faces.minScore });
-      return { model, detector, graphs };
+      const withLandmarks = spec.faces.align;
+      return { model, faces: { detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)) }, graphs };
     };
 
     const candidates = backendCandidates(options.backend ?? 'auto');
@@ -158,14 +159,12 @@ export class BrowserModel {
   /** predict() on pixels already decoded to RGB (what decodeImageSource gives). */
   async predictPixels(rgb: Pixels<3>, options: BrowserPredictOptions = {}): Promise<PredictionRow> {
     const spec = this.metadata.preprocessing;
-    const detector = this.nets.detector;
+    const finder = this.nets.faces;
     let faces: FaceDecoded | undefined;
     let images: Pixels[];
-    if (detector && options.faces !== false) {
-      // Node bounds the search at FACE_SEARCH_MAX_SIDE with sharp's lanczos3: the same resize.
-      const full = Math.max(rgb.width, rgb.height) > FACE_SEARCH_MAX_SIDE ? (resizeInside(rgb, FACE_SEARCH_MAX_SIDE, FACE_SEARCH_MAX_SIDE) as Pixels<3>) : rgb;
-      const withLandmarks = Boolean(spec.faces?.align);
-      faces = boxesInOriginal(await facesToModelInputs(full, spec, { detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)) }), full, rgb);
+    if (finder && options.faces !== false) {
+      // Node shrinks big photos for the face search with sharp's lanczos3: resizeInside is the same resize.
+      faces = await facesToModelInputs(rgb, spec, finder, { shrink: (im, side) => resizeInside(im, side, side) as Pixels<3> });
       images = faces.whole ? [faces.whole] : faces.faces.map((f) => f.image);
     } else {
       images = [rgbToModelInput(rgb, spec)];

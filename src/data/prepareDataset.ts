@@ -8,9 +8,7 @@ import { DATASET_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js'
 import { loadImages, type ImageSet } from './loadImages.js';
 import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { availableParallelism } from 'node:os';
-import { FaceCropperPool } from '../faces/faceCropperPool.js';
-import { FaceCropCache } from '../faces/faceCropCache.js';
-import type { FaceDecoded } from '../faces/faceCropper.js';
+import { FacePipeline, type FaceDecoded } from '../faces/facePipeline.js';
 import type { FaceBox } from '../faces/types.js';
 
 /** A validated record: a file that passed every check, with its class index. */
@@ -116,43 +114,22 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
 
 /**
  * Decodes a training image as a face model sees it at prediction time: its most prominent face
- * (with its box), or the whole image when no face is found (prediction does the same). Results
- * are cached by content hash, so only the first run pays for detection: an image the detector saw
- * is cached as predict caches it (every face with its box, which predict then reuses), an image
- * small enough to be a face crop already (FER2013's) as its crop alone, since it has no box. The
- * crop alone is written for every image, as train always has.
+ * (with its box), or the whole image when no face is found (prediction does the same), through the
+ * same FacePipeline as predict. Faces are cached by content hash as predict caches them, so only
+ * the first run pays for detection, and predict reuses what train found (and the reverse).
  */
 async function faceDecoder(spec: PreprocessSpec, limits: ImageLimits, report: (message: string) => void): Promise<{ decode: (r: ValidFile) => Promise<{ data: Uint8Array; box?: FaceBox }>; threads: number; close: () => Promise<void> }> {
-  if (!spec.faces) throw new Error('face cropping needs spec.faces');
-  const cropper = await FaceCropperPool.create(spec.faces, availableParallelism());
-  const cache = new FaceCropCache();
-  const size = spec.height * spec.width * spec.channels;
-  const cropSide = spec.faces.wholeImageMaxSide;
+  const pipeline = await FacePipeline.create(spec, { threads: availableParallelism() });
   let noFace = 0;
   let done = 0;
-  const chosen = (d: FaceDecoded) => (d.whole ? { data: d.whole.data } : { data: d.faces[0].image.data, box: d.faces[0].box });
+  const chosen = (d: FaceDecoded) => (d.whole ? { data: d.whole.data } : { data: d.faces[0]!.image.data, box: d.faces[0]!.box });
   const decode = async (r: ValidFile) => {
-    const key = cache.key(r.sha256, spec);
-    // The same test FaceCropper makes (the longer side), here from the size the screening read.
-    const isCrop = cropSide !== undefined && Math.max(r.width, r.height) <= cropSide;
-    if (isCrop) {
-      const hit = await cache.get(key, size);
-      if (hit) return { data: hit };
-    } else {
-      // A crop-only entry of such an image (from before boxes were kept) is not enough: without
-      // its box, detection runs once more.
-      const hit = await cache.getDecoded(key, spec);
-      if (hit) return chosen(hit);
-    }
-    const d = await cropper.decode(r.file, spec, limits, r.relPath);
+    const d = await pipeline.photo({ input: r.file, limits, name: r.relPath, size: { width: r.width, height: r.height }, sha256: r.sha256, cache: true });
     if (d.wholeBecause === 'none-found') noFace++;
-    const picked = chosen(d);
-    await cache.put(key, picked.data);
-    if (!isCrop) await cache.putDecoded(key, d);
-    if (++done % 100 === 0) report(`  detected faces in ${done} new images (${noFace} without a face, used whole)`);
-    return picked;
+    if (++done % 100 === 0) report(`  faces of ${done} images found (${noFace} without a face, used whole)`);
+    return chosen(d);
   };
-  return { decode, threads: cropper.threads, close: () => cropper.close() };
+  return { decode, threads: pipeline.threads, close: () => pipeline.close() };
 }
 
 /**

@@ -20,8 +20,8 @@ const CROP_ALGORITHM = 5;
 
 /**
  * Face crops at model input size, keyed by the image's content hash, the preprocessing spec and
- * the crop algorithm's version, so a second run on the same photos skips detection. train and
- * evaluate keep the most prominent face; predict keeps every face with its box (getDecoded).
+ * the crop algorithm's version, so a second run on the same photos skips detection: every face
+ * with its box, or the whole image (train uses the most prominent face, predict all of them).
  * Entries are written atomically; a damaged or missing entry is simply recomputed.
  */
 export class FaceCropCache {
@@ -30,15 +30,6 @@ export class FaceCropCache {
   key(contentSha256: string, spec: PreprocessSpec): string {
     const s = spec;
     return createHash('sha256').update(JSON.stringify([CROP_ALGORITHM, contentSha256, s.height, s.width, s.channels, s.resize, s.kernel, s.background, s.faces, s.decodeFullSize ?? false])).digest('hex');
-  }
-
-  async get(key: string, size: number): Promise<Uint8Array | undefined> {
-    const data = await readFile(join(this.dir, key.slice(0, 2), key)).catch(() => undefined);
-    return data && data.length === size ? new Uint8Array(data.buffer, data.byteOffset, data.length) : undefined;
-  }
-
-  async put(key: string, data: Uint8Array): Promise<void> {
-    await writeFileAtomic(join(this.dir, key.slice(0, 2), key), data, { durable: false }).catch(() => undefined);
   }
 
   /** Every face of an image with its box and score (or the whole image), as predict needs them. */

@@ -1,10 +1,11 @@
-import type { FaceDecoded } from './faceCropper.js';
-import type { ImageLimits } from '../input/imageLimits.js';
-import type { FaceCropSpec, PreprocessSpec } from '../input/preprocessSpec.js';
+import type { FaceDecoded, PhotoRequest } from './faceCropper.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
+import type { Pixels } from '../pixels/pixels.js';
 
 export type FaceCropRequest =
-  | { type: 'init'; faces: FaceCropSpec }
-  | { type: 'decode'; id: number; input: Uint8Array | string; spec: PreprocessSpec; limits?: ImageLimits; name?: string };
+  | { type: 'init'; spec: PreprocessSpec }
+  | { type: 'photo'; id: number; request: PhotoRequest }
+  | { type: 'frame'; id: number; image: Pixels<3> };
 
 export type FaceCropReply =
   | { type: 'ready' }

@@ -5,9 +5,9 @@ import { FaceCropper } from './faceCropper.js';
 import type { FaceCropRequest, FaceCropReply } from './faceCropMessages.js';
 
 /**
- * A FaceCropper in its own thread and WASM engine: decoding, detection and cropping of one image
- * at a time, so that a second core detects faces while the first does. Replies carry the crops'
- * pixels as transferred buffers.
+ * A FaceCropper in its own thread and WASM engine, one of a FacePipeline's: a photo or a video
+ * frame at a time, so that a second core detects faces while the first does. Replies carry the
+ * crops' pixels as transferred buffers.
  */
 let cropper: FaceCropper | undefined;
 const port = parentPort!;
@@ -15,7 +15,7 @@ const port = parentPort!;
 port.on('message', async (m: FaceCropRequest) => {
   if (m.type === 'init') {
     try {
-      cropper = await FaceCropper.create(m.faces);
+      cropper = await FaceCropper.create(m.spec);
       port.postMessage({ type: 'ready' } satisfies FaceCropReply);
     } catch (err) {
       port.postMessage({ type: 'failed', message: messageOf(err) } satisfies FaceCropReply);
@@ -23,7 +23,7 @@ port.on('message', async (m: FaceCropRequest) => {
     return;
   }
   try {
-    const decoded = await cropper!.decode(m.input, m.spec, m.limits, m.name);
+    const decoded = m.type === 'photo' ? await cropper!.photo(m.request) : await cropper!.frame(m.image);
     const buffers = [...decoded.faces.map((f) => f.image.data.buffer), ...(decoded.whole ? [decoded.whole.data.buffer] : [])] as ArrayBuffer[];
     port.postMessage({ type: 'decoded', id: m.id, decoded } satisfies FaceCropReply, [...new Set(buffers)]);
   } catch (err) {

@@ -1,52 +1,53 @@
+import sharp from 'sharp';
 import { createFaceDetector, type FaceDetector } from './detectFaces.js';
 import { decodeFullImage, rawToModelInput, shrinkInside } from '../input/decodeImage.js';
-import sharp from 'sharp';
-import { boxesInOriginal, FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded } from './facesToModelInputs.js';
+import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded, type FaceStepOptions } from './faceStep.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
 import type { FaceCropSpec, PreprocessSpec } from '../input/preprocessSpec.js';
 import type { Pixels } from '../pixels/pixels.js';
 
-export type { FaceCrop, FaceDecoded } from './facesToModelInputs.js';
+export type { FaceCrop, FaceDecoded } from './faceStep.js';
 
-/** What turns image files into face crops: a FaceCropper on this thread, or a pool of them. */
-export interface FaceDecoder {
-  decode(input: Uint8Array | string, spec: PreprocessSpec, limits?: ImageLimits, name?: string): Promise<FaceDecoded>;
-  close(): Promise<void>;
+/** A photo to find faces in: its bytes (or path), and what the caller already knows of it. */
+export interface PhotoRequest {
+  input: Uint8Array | string;
+  limits?: ImageLimits;
+  /** What the photo is called in errors. */
+  name?: string;
+  /** Its size as displayed (EXIF orientation applied), when screening has read the header: saves reading it again. */
+  size?: { width: number; height: number };
 }
 
 /**
- * The face step of preprocessing: detect, crop a square with the spec's margin, level the eyes
- * when asked, then the same resize and colour conversion as whole images. Training (--faces) and
- * prediction both come through here, so a model sees the same crops in both.
+ * The face step in one thread, in Node: decodes a photo with sharp (bounded to the face search
+ * size while decoding) or takes a video frame's pixels, then facesToModelInputs. FacePipeline
+ * runs one per thread; nothing else calls the face step in Node.
  */
-export class FaceCropper implements FaceDecoder {
-  private constructor(private readonly detector: FaceDetector, private readonly faces: FaceCropSpec) {}
+export class FaceCropper {
+  private readonly spec: PreprocessSpec;
+  private readonly step: Omit<FaceStepOptions, 'original' | 'scene'> = { shrink: shrinkInside, toModelInput: rawToModelInput };
 
-  static async create(faces: FaceCropSpec): Promise<FaceCropper> {
-    const detector = await createFaceDetector({ detector: faces.detector, minScore: faces.minScore, landmarks: faces.align });
-    return new FaceCropper(detector, faces);
+  private constructor(private readonly detector: FaceDetector, spec: PreprocessSpec) {
+    this.spec = spec;
   }
 
-  async decode(input: Uint8Array | string, spec: PreprocessSpec, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, name?: string): Promise<FaceDecoded> {
-    const full = await decodeFullImage(input, spec, limits, FACE_SEARCH_MAX_SIDE, name);
-    const decoded = await facesToModelInputs(full, { ...spec, faces: this.faces }, this.detector, rawToModelInput);
-    // A photo larger than the face search was shrunk for it: boxes go back to the photo's own pixels.
-    if (Math.max(full.width, full.height) < FACE_SEARCH_MAX_SIDE || decoded.faces.length === 0) return decoded;
-    const size = (await sharp(input).metadata()).autoOrient;
-    return size ? boxesInOriginal(decoded, full, size) : decoded;
+  static async create(spec: PreprocessSpec): Promise<FaceCropper> {
+    const faces = spec.faces;
+    if (!faces) throw new RangeError('FaceCropper: the preprocessing spec has no face settings');
+    return new FaceCropper(await createFaceDetector({ detector: faces.detector, minScore: faces.minScore, landmarks: faces.align }), spec);
   }
 
-  /**
-   * decode() for pixels already decoded (a video frame): shrunk for the face search when bigger,
-   * boxes in the pixels given.
-   */
-  async decodePixels(image: Pixels<3>, spec: PreprocessSpec): Promise<FaceDecoded> {
-    const searched = await shrinkInside(image, FACE_SEARCH_MAX_SIDE);
-    return boxesInOriginal(await facesToModelInputs(searched, { ...spec, faces: this.faces }, this.detector, rawToModelInput), searched, image);
+  async photo({ input, limits = DEFAULT_IMAGE_LIMITS, name, size }: PhotoRequest): Promise<FaceDecoded> {
+    const full = await decodeFullImage(input, this.spec, limits, FACE_SEARCH_MAX_SIDE, name);
+    // Decoding stopped at the face search size: boxes go back to the photo's own pixels.
+    const bounded = Math.max(full.width, full.height) >= FACE_SEARCH_MAX_SIDE;
+    const original = bounded ? (size ?? (await sharp(input).metadata()).autoOrient) : undefined;
+    return facesToModelInputs(full, this.spec, this.detector, { ...this.step, original });
   }
 
-  async close(): Promise<void> {
-    // The detector's nets are shared per process (faceModels.ts, blazeFace.ts): nothing to free.
+  /** A video frame: a scene (never taken for a face crop), boxes in the frame's pixels. */
+  async frame(image: Pixels<3>): Promise<FaceDecoded> {
+    return facesToModelInputs(image, this.spec, this.detector, { ...this.step, scene: true });
   }
 }
 

@@ -13,9 +13,7 @@ import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
 import { predictionRow, type FacePrediction, type PredictionRow } from './predictionRow.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
-import type { FaceDecoded, FaceDecoder } from '../faces/faceCropper.js';
-import { FaceCropperPool } from '../faces/faceCropperPool.js';
-import { FaceCropCache } from '../faces/faceCropCache.js';
+import { FacePipeline, type FaceDecoded } from '../faces/facePipeline.js';
 import { predictVideo, type PredictVideoOptions, type VideoErrorRow, type VideoRow } from './predictVideo.js';
 import type { Pixels } from '../pixels/pixels.js';
 
@@ -52,7 +50,7 @@ export type ImageInput = string | Uint8Array;
 
 /** A loaded model ready to classify images; what `loadModel` returns. */
 export class Classifier {
-  private cropper: Promise<FaceDecoder> | undefined;
+  private faceStep: Promise<FacePipeline> | undefined;
 
   /**
    * `threads`: how many threads face cropping may use, as many as the forward passes.
@@ -90,30 +88,25 @@ export class Classifier {
     const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     const spec = this.metadata.preprocessing;
     const useFaces = this.expectsFaces && options.faces !== false;
-    // Started at the first prediction that crops faces (evaluate and --no-faces never need it); its
-    // extra threads come up in the background while this thread already crops.
-    if (useFaces) this.cropper ??= FaceCropperPool.create(spec.faces!, this.threads, { background: true });
-    const cropper = useFaces ? await this.cropper : undefined;
-    const cache = cropper && options.cache ? new FaceCropCache() : undefined;
+    const faces = useFaces ? await this.facePipeline() : undefined;
     type Decoded = { name: string; sha256?: string; images: Pixels[]; faces?: FaceDecoded } | { name: string; sha256?: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
       mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
         const name = options.names?.[start + j] ?? (typeof input === 'string' ? input : `#${start + j}`);
         let sha256: string | undefined;
+        let bytes: Uint8Array | undefined;
         try {
+          // Read once: the same bytes are screened, hashed and decoded (and explain a failure).
+          bytes = typeof input === 'string' ? await readFile(input) : input;
           // The same acceptance test as clean and serve, from the bytes, before any decoding.
-          const bytes = typeof input === 'string' ? await readFile(input) : input;
           const screened = await inspectImageBytes(bytes, limits, { decodeCheck: false });
           sha256 = options.hashes ? screened.sha256 : undefined;
           if (!screened.ok) return { name, sha256, error: { code: `image-${screened.problem}`, message: `${name}: ${screened.detail}` } };
-          if (!cropper) return { name, sha256, images: [await decodeImage(bytes, spec, limits, name)] };
-          const key = cache?.key(screened.sha256, spec);
-          const hit = key ? await cache!.getDecoded(key, spec) : undefined;
-          const faces = hit ?? await cropper.decode(bytes, spec, limits, name);
-          if (key && !hit) await cache!.putDecoded(key, faces);
-          return { name, sha256, faces, images: faces.whole ? [faces.whole] : faces.faces.map((f) => f.image) };
+          if (!faces) return { name, sha256, images: [await decodeImage(bytes, spec, limits, name)] };
+          const found = await faces.photo({ input: bytes, limits, name, size: { width: screened.width, height: screened.height }, sha256: screened.sha256, cache: options.cache });
+          return { name, sha256, faces: found, images: found.whole ? [found.whole] : found.faces.map((f) => f.image) };
         } catch (err) {
-          return { name, sha256, error: await explainFailure(input, name, limits, err) };
+          return { name, sha256, error: await explainFailure(bytes, name, limits, err) };
         }
       });
     const out: Prediction[] = [];
@@ -146,6 +139,17 @@ export class Classifier {
     return predictVideo(this, file, options);
   }
 
+  /**
+   * The model's face step (see FacePipeline), started at the first prediction that needs it
+   * (evaluate and --no-faces never do) on as many threads as the forward passes; its extra threads
+   * come up in the background while this thread already works.
+   */
+  facePipeline(): Promise<FacePipeline> {
+    if (!this.expectsFaces) throw new RangeError('facePipeline: this model does not classify faces');
+    this.faceStep ??= FacePipeline.create(this.metadata.preprocessing, { threads: this.threads, background: true });
+    return this.faceStep;
+  }
+
   /** Classifies images already decoded by the bundle's preprocessing (the fast path for evaluation). */
   async classifyPixels(pixels: Uint8Array, n: number, batch = 32): Promise<ClassDecision[]> {
     if (n === 0) return [];
@@ -161,7 +165,7 @@ export class Classifier {
 
   /** Frees the model's memory and ends its worker threads. */
   async close(): Promise<void> {
-    if (this.cropper) await (await this.cropper).close();
+    if (this.faceStep) await (await this.faceStep).close();
     await this.predictor.close();
     if (this.ownsModel) this.bundle.model.dispose();
   }
@@ -175,13 +179,10 @@ export class Classifier {
  * Says why an image could not be used, from its content (the same checks as `clean`), rather
  * than passing on the decoder's message.
  */
-async function explainFailure(input: ImageInput, name: string, limits: ImageLimits, err: unknown): Promise<{ code: string; message: string }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = typeof input === 'string' ? await readFile(input) : input;
-  } catch (readErr) {
-    const code = (readErr as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? { code: 'not-found', message: `${name}: no such file` } : { code: 'unreadable', message: `${name}: cannot read file (${code ?? messageOf(readErr)})` };
+async function explainFailure(bytes: Uint8Array | undefined, name: string, limits: ImageLimits, err: unknown): Promise<{ code: string; message: string }> {
+  if (!bytes) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { code: 'not-found', message: `${name}: no such file` } : { code: 'unreadable', message: `${name}: cannot read file (${code ?? messageOf(err)})` };
   }
   const inspected = await inspectImageBytes(bytes, limits);
   if (!inspected.ok) return { code: `image-${inspected.problem}`, message: `${name}: ${inspected.detail}` };

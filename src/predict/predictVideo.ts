@@ -1,5 +1,5 @@
 import { rawToModelInput } from '../input/decodeImage.js';
-import { FaceCropper } from '../faces/faceCropper.js';
+import type { FaceDecoded } from '../faces/facePipeline.js';
 import { videoFrames, type VideoInfo, type VideoLimits } from '../input/videoFrames.js';
 import { DEFAULT_VIDEO_EVERY } from '../input/videoLimits.js';
 import type { FaceBox } from '../faces/types.js';
@@ -54,61 +54,81 @@ export interface PredictVideoOptions {
   info?: VideoInfo;
 }
 
-/** One face cropper per model for its videos (the nets are shared per process anyway). */
-const croppers = new WeakMap<Classifier, Promise<FaceCropper>>();
-
 /**
  * A video's rows as they are computed: frames sampled through ffmpeg (streamed, never all in
- * memory), each face detected, cropped and classified exactly as in a photo, and followed by a
- * track id. A damaged or cut video ends with an error row after the rows it could give.
+ * memory), each face found, cropped and classified exactly as in a photo (the model's
+ * FacePipeline, on every thread it has), and followed by a track id. A few frames are in flight at
+ * once, so that every thread finds faces while this one reads the next frame; rows still come in
+ * frame order. A damaged or cut video ends with an error row after the rows it could give.
  */
 export async function* predictVideo(classifier: Classifier, file: string, options: PredictVideoOptions = {}): AsyncGenerator<VideoRow | VideoErrorRow> {
   const meta = classifier.metadata;
   const spec = meta.preprocessing;
-  const useFaces = Boolean(spec.faces) && options.faces !== false;
-  let cropper: FaceCropper | undefined;
-  if (useFaces) {
-    let pending = croppers.get(classifier);
-    // Frames are never taken for face crops, whatever their size: a video frame is a scene.
-    if (!pending) {
-      pending = FaceCropper.create({ ...spec.faces!, wholeImageMaxSide: undefined });
-      croppers.set(classifier, pending);
-    }
-    cropper = await pending;
-  }
+  const faces = spec.faces && options.faces !== false ? await classifier.facePipeline() : undefined;
   const tracker = new FaceTracker({ maxGapSeconds: options.maxGapSeconds });
   const smooth = options.smooth ?? 0;
   const history = new Map<number, TrailingMean>();
-  try {
-    for await (const frame of videoFrames(file, { every: options.every ?? DEFAULT_VIDEO_EVERY, limits: options.limits, signal: options.signal, info: options.info })) {
-      const base = { file, time: frame.time, frame: frame.index };
-      if (!cropper) {
-        const [d] = await classifier.classifyDecoded([await rawToModelInput(frame.image, spec)]);
-        yield { ...base, ...decisionFields(meta.classes, d!) };
+  type Pending = { time: number; frame: number; found: Promise<FaceDecoded>; done: boolean };
+  const inFlight: Pending[] = [];
+  // Rows of the frames that are done, oldest first; their faces classified in one call.
+  async function* settle(frames: Pending[]): AsyncGenerator<VideoRow> {
+    const decoded = await Promise.all(frames.map((f) => f.found));
+    const decisions = await classifier.classifyDecoded(decoded.flatMap((d) => (d.whole ? [d.whole] : d.faces.map((f) => f.image))));
+    let k = 0;
+    for (const [j, { time, frame }] of frames.entries()) {
+      const d = decoded[j]!;
+      const base = { file, time, frame };
+      if (d.whole) {
+        // No face model here (or --no-faces): the whole frame was classified.
+        yield { ...base, ...decisionFields(meta.classes, decisions[k++]!) };
         continue;
       }
-      const decoded = await cropper.decodePixels(frame.image, spec);
-      const boxes = decoded.faces.map((f) => f.box);
-      const ids = tracker.assign(frame.time, boxes);
-      if (decoded.faces.length === 0) {
+      const boxes = d.faces.map((f) => f.box);
+      const ids = tracker.assign(time, boxes);
+      if (d.faces.length === 0) {
         yield { ...base, face: 'none-found' };
         continue;
       }
-      const decisions = await classifier.classifyDecoded(decoded.faces.map((f) => f.image));
-      for (const [i, f] of decoded.faces.entries()) {
-        const d = decisions[i]!;
-        const row: VideoRow = { ...base, track: ids[i], box: boxes[i], ...decisionFields(meta.classes, d), detector_score: f.detectorScore };
+      for (const [i, f] of d.faces.entries()) {
+        const decision = decisions[k++]!;
+        const row: VideoRow = { ...base, track: ids[i], box: boxes[i], ...decisionFields(meta.classes, decision), detector_score: f.detectorScore };
         if (smooth > 0) {
           const mean = history.get(ids[i]!) ?? new TrailingMean(smooth);
           history.set(ids[i]!, mean);
-          row.smoothed_score = mean.add(frame.time, d.score);
+          row.smoothed_score = mean.add(time, decision.score);
         }
         yield row;
       }
     }
+  }
+  // Enough frames in flight to keep every face thread busy, and few enough that memory stays flat.
+  const depth = 2 * (faces?.threads ?? 1) + 1;
+  try {
+    for await (const frame of videoFrames(file, { every: options.every ?? DEFAULT_VIDEO_EVERY, limits: options.limits, signal: options.signal, info: options.info })) {
+      const found = faces
+        ? faces.frame(frame.image).then((d): FaceDecoded => ({ ...d, whole: null }))
+        : rawToModelInput(frame.image, spec).then((whole): FaceDecoded => ({ faces: [], whole }));
+      const pending: Pending = { time: frame.time, frame: frame.index, found, done: false };
+      // A frame that fails is reported when its turn comes, not as an unhandled rejection now.
+      found.then(() => (pending.done = true), () => (pending.done = true));
+      inFlight.push(pending);
+      if (inFlight.length >= depth) {
+        // The oldest frame, and every frame after it that is already done: one forward pass for all their faces.
+        const ready = inFlight.findIndex((p, i) => i > 0 && !p.done);
+        yield* settle(inFlight.splice(0, ready === -1 ? inFlight.length : ready));
+      }
+    }
+    while (inFlight.length) yield* settle(inFlight.splice(0, inFlight.length));
   } catch (err) {
     // Stopped on purpose: the caller asked, so no row pretends the video was damaged.
     if (options.signal?.aborted) throw err;
+    // Frames found before the damage still give their rows.
+    const done = inFlight.splice(0, inFlight.length);
+    try {
+      yield* settle(done);
+    } catch {
+      // a frame in flight failed too: the error row below says why the video ended
+    }
     yield { file, error: { code: err instanceof HappysadError ? err.code : 'video', message: messageOf(err) } };
   }
 }

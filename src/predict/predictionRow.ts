@@ -1,4 +1,4 @@
-import type { FaceDecoded } from '../faces/facesToModelInputs.js';
+import type { FaceDecoded } from '../faces/faceStep.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { ClassDecision } from './interpretOutput.js';
 

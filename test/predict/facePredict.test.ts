@@ -9,7 +9,7 @@ import { initEngine } from '../../src/engine/engine.js';
 import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { DEFAULT_FACE_CROP, FaceCropper } from '../../src/faces/faceCropper.js';
 import { FaceCropCache } from '../../src/faces/faceCropCache.js';
-import { FaceCropperPool } from '../../src/faces/faceCropperPool.js';
+import { FacePipeline } from '../../src/faces/facePipeline.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
@@ -70,14 +70,14 @@ test('train --faces feeds the model exactly the crop predict makes of the most p
     const result = await train(data, { arch: 'seed-a', input: [48, 48, 1], epochs: 1, batch: 6, valSplit: 0, seed: 2, faces: 'detect', workers: 1 });
     const spec = result.bundle.metadata.preprocessing;
     assert.deepEqual(spec.faces, { ...DEFAULT_FACE_CROP, wholeImageMaxSide: 96 });
-    const cached = (await readdir(join(cacheRoot, 'face-crops'), { recursive: true })).filter((f) => /[0-9a-f]{64}$/.test(f));
-    assert.equal(cached.length, 6, 'one cached crop per training photo');
-    const cropper = await FaceCropper.create(spec.faces!);
-    const decoded = await cropper.decode(happy, spec);
+    const cached = (await readdir(join(cacheRoot, 'face-crops'), { recursive: true })).filter((f) => /[0-9a-f]{64}\.faces$/.test(f));
+    assert.equal(cached.length, 6, 'one cache entry per training photo');
+    const cropper = await FaceCropper.create(spec);
+    const decoded = await cropper.photo({ input: happy });
     const cache = new FaceCropCache();
-    const fromTraining = await cache.get(cache.key(createHash('sha256').update(await readFile(happy)).digest('hex'), spec), 48 * 48);
-    assert.ok(fromTraining, 'the training crop of this photo is in the cache');
-    assert.deepEqual(Array.from(fromTraining), Array.from(decoded.faces[0].image.data));
+    const fromTraining = await cache.getDecoded(cache.key(createHash('sha256').update(await readFile(happy)).digest('hex'), spec), spec);
+    assert.ok(fromTraining, 'the faces train found in this photo are in the cache');
+    assert.deepEqual(fromTraining.faces.map((f) => [f.box, Array.from(f.image.data)]), decoded.faces.map((f) => [f.box, Array.from(f.image.data)]));
     result.bundle.model.dispose();
   } finally {
     delete process.env.HAPPYSAD_CACHE;
@@ -114,13 +114,13 @@ test('face cropping on two threads gives the same crops and rows as on one', asy
     await one.close();
     await two.close();
   }
-  const pool = await FaceCropperPool.create(DEFAULT_FACE_CROP, 2);
-  const local = await FaceCropper.create(DEFAULT_FACE_CROP);
   const spec = { ...defaultPreprocessSpec([48, 48, 1]), faces: DEFAULT_FACE_CROP };
+  const pool = await FacePipeline.create(spec, { threads: 2 });
+  const local = await FaceCropper.create(spec);
   try {
-    const viaPool = await Promise.all(files.map((f) => pool.decode(f, spec)));
+    const viaPool = await Promise.all(files.map((f) => pool.photo({ input: f })));
     for (const [i, f] of files.entries()) {
-      const direct = await local.decode(f, spec);
+      const direct = await local.photo({ input: f });
       assert.deepEqual(viaPool[i].faces.map((c) => [c.box, Array.from(c.image.data)]), direct.faces.map((c) => [c.box, Array.from(c.image.data)]), f);
     }
   } finally {

@@ -1,0 +1,183 @@
+import type { Worker } from 'node:worker_threads';
+import { HappysadError } from '../base/errors.js';
+import { spawnWorker } from '../runtime/spawnWorker.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
+import type { Pixels } from '../pixels/pixels.js';
+import { FaceCropCache } from './faceCropCache.js';
+import { FaceCropper, type FaceDecoded, type PhotoRequest } from './faceCropper.js';
+import type { FaceCropReply, FaceCropRequest } from './faceCropMessages.js';
+
+export type { FaceCrop, FaceDecoded, PhotoRequest } from './faceCropper.js';
+
+export interface FacePipelineOptions {
+  /** Threads that find faces, this one included (default 1). */
+  threads?: number;
+  /**
+   * Return once this thread's detector is ready; the others join as they come up (~0.5 s each),
+   * so a short run starts at once instead of waiting for them (default false: every thread is up
+   * when create() resolves, or it throws).
+   */
+  background?: boolean;
+  /** Where cached faces live (default: the face-crop cache under $HAPPYSAD_CACHE, see FaceCropCache). */
+  cache?: FaceCropCache;
+}
+
+type Job = { type: 'photo'; request: PhotoRequest } | { type: 'frame'; image: Pixels<3> };
+type Executor = (job: Job) => Promise<FaceDecoded>;
+
+/**
+ * The face step of a face model, in Node: bytes of a photo, or a video frame's pixels, in; faces
+ * (box, eye keypoints' crop, detector score) at the model's input size out, or the whole picture
+ * when it has none. Every Node path that feeds a face model comes through here (photos, videos,
+ * the server's inference threads, train --faces), so they see the same crops. It owns the threads
+ * (a FaceCropper on this one plus `threads - 1` workers, each job going to whichever is free:
+ * detection is a chain of small WASM kernels on one thread per engine, so threads, not a bigger
+ * batch, are what use a second core) and the crop cache. The same crops come out whichever thread
+ * makes them (same code, same weights, same engine).
+ */
+export class FacePipeline {
+  private readonly idle: Executor[];
+  private readonly waiting: Array<(e: Executor) => void> = [];
+  private readonly workers: Worker[] = [];
+  /** Every thread spawned, ready or not: close() ends those still starting too. */
+  private readonly spawned: Worker[] = [];
+  private starting: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly cache: FaceCropCache | undefined) {
+    this.idle = [(job) => (job.type === 'photo' ? local.photo(job.request) : local.frame(job.image))];
+  }
+
+  static async create(spec: PreprocessSpec, options: FacePipelineOptions = {}): Promise<FacePipeline> {
+    const pipeline = new FacePipeline(spec, await FaceCropper.create(spec), options.cache);
+    const starts = Array.from({ length: Math.max(0, (options.threads ?? 1) - 1) }, () => startWorker(spec, (w) => pipeline.spawned.push(w)).then((w) => pipeline.join(w)));
+    pipeline.starting = Promise.allSettled(starts).then((results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed && options.background && !pipeline.closed) process.emitWarning(`happysad: face detection threads failed to start; fewer threads in use (${(failed.reason as Error).message})`);
+      return failed;
+    });
+    if (!options.background) {
+      const failed = await pipeline.starting;
+      if (failed) {
+        await pipeline.close();
+        throw (failed as PromiseRejectedResult).reason;
+      }
+    }
+    return pipeline;
+  }
+
+  /** Threads finding faces now (this one included); grows while background threads start. */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * A photo's faces. With `cache` and `sha256` (the bytes' hash), a photo seen before is answered
+   * from the face-crop cache without decoding or detection, and a new one is kept there (the CLI
+   * and train do this; the server never writes faces to disk).
+   */
+  async photo(request: PhotoRequest & { sha256?: string; cache?: boolean }): Promise<FaceDecoded> {
+    const { sha256, cache, ...rest } = request;
+    // Made per call: where the cache is ($HAPPYSAD_CACHE) is read when it is used.
+    const store = cache && sha256 ? (this.cache ?? new FaceCropCache()) : undefined;
+    const key = store?.key(sha256!, this.spec);
+    const hit = key ? await store!.getDecoded(key, this.spec) : undefined;
+    if (hit) return hit;
+    const decoded = await this.run({ type: 'photo', request: rest });
+    if (key) await store!.putDecoded(key, decoded);
+    return decoded;
+  }
+
+  /**
+   * A video frame's faces, boxes in the frame's pixels. The frame's buffer is handed over (moved
+   * to the thread that takes it): the caller must not use the pixels afterwards.
+   */
+  frame(image: Pixels<3>): Promise<FaceDecoded> {
+    return this.run({ type: 'frame', image });
+  }
+
+  private async run(job: Job): Promise<FaceDecoded> {
+    const exec = this.idle.pop() ?? (await new Promise<Executor>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await exec(job);
+    } finally {
+      this.release(exec);
+    }
+  }
+
+  private async join(worker: Worker): Promise<void> {
+    if (this.closed) {
+      await worker.terminate();
+      return;
+    }
+    this.workers.push(worker);
+    this.release(remoteExecutor(worker));
+  }
+
+  private release(exec: Executor): void {
+    const next = this.waiting.shift();
+    if (next) next(exec);
+    else this.idle.push(exec);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // A short run ends before background threads are up (~0.3 s each): end them now rather than
+    // wait for them to load a detector that will never be used.
+    await Promise.all(this.spawned.map((w) => w.terminate()));
+    await this.starting;
+  }
+}
+
+async function startWorker(spec: PreprocessSpec, onSpawn: (w: Worker) => void): Promise<Worker> {
+  const worker = spawnWorker(new URL('./faceCropWorker.js', import.meta.url), import.meta.url);
+  onSpawn(worker);
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (m: FaceCropReply) => (m.type === 'ready' ? resolve() : reject(new HappysadError('face-model', m.type === 'failed' ? m.message : 'face detection thread failed to start'))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new HappysadError('face-model', `face detection thread exited while starting (code ${code})`)));
+    worker.postMessage({ type: 'init', spec } satisfies FaceCropRequest);
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  // An idle pipeline must not keep the process alive; a worker is referenced only while it works.
+  worker.unref();
+  return worker;
+}
+
+/** Whether `data` owns its whole buffer, so moving the buffer moves nothing else. */
+const ownsBuffer = (data: Uint8Array) => data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+
+function remoteExecutor(worker: Worker): Executor {
+  let nextId = 0;
+  return (job) => new Promise<FaceDecoded>((resolve, reject) => {
+    const id = nextId++;
+    const onMessage = (m: FaceCropReply) => {
+      if (!('id' in m) || m.id !== id) return;
+      cleanup();
+      if (m.type === 'decoded') resolve(m.decoded);
+      else if (m.type === 'error') reject(new HappysadError(m.code ?? 'decode', m.message));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`face detection thread exited (code ${code})`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      worker.unref();
+    };
+    worker.on('message', onMessage);
+    worker.on('exit', onExit);
+    worker.ref();
+    if (job.type === 'photo') {
+      // A photo's bytes are copied, not moved: the caller may still hold them (to hash, or to explain an error).
+      worker.postMessage({ type: 'photo', id, request: job.request } satisfies FaceCropRequest);
+    } else {
+      const { image } = job;
+      const moved = ownsBuffer(image.data) ? image : { ...image, data: image.data.slice() };
+      worker.postMessage({ type: 'frame', id, image: moved } satisfies FaceCropRequest, [moved.data.buffer as ArrayBuffer]);
+    }
+  });
+}
