@@ -14,7 +14,7 @@ import { claimReportOutput, VIDEO_REPORT_FORMAT } from '../../src/report/reportO
 import { writeVideoReport } from '../../src/report/videoReport.js';
 import { TrackSummaries } from '../../src/predict/trackSummary.js';
 import { formatTable } from '../formatTable.js';
-import { csvCell, csvHeader, csvLines as lines, formatRow } from '../../src/batch/resultRows.js';
+import { csvCell, csvHeader, formatRow, formatVideoRow, predictionTable, round4, videoCsvHeader } from '../../src/predict/rowFormats.js';
 import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
 import { arrayJobVariable, inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard.js';
 import { modelIdentity } from '../../src/model/modelIdentity.js';
@@ -123,13 +123,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
     await classifier?.close();
   }
   if (!values.json && !values.csv && !out && (rows.length || !videos.length)) {
-    const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
-    const table = rows.flatMap(lines).map((l) => [l.file, l.face, l.box, l.label || '-', r4(l.score), ...classes.map((c) => r4(l.probabilities?.[c])), l.error]);
-    const faceModel = Boolean(metadata.preprocessing.faces) && !values['no-faces'];
-    const head = ['file', 'face', 'box', 'label', 'score', ...classes, 'error'];
-    const anyError = rows.some((r) => r.error);
-    const keep = head.map((h, i) => (faceModel || (i !== 1 && i !== 2)) && (h !== 'error' || anyError));
-    console.log(formatTable(head.filter((_, i) => keep[i]), table.map((r) => r.filter((_, i) => keep[i]))));
+    const { head, body } = predictionTable(rows, classes, { faces: Boolean(metadata.preprocessing.faces) && !values['no-faces'] });
+    console.log(formatTable(head, body));
   }
   if (out) process.stderr.write(`${count} row(s) written to ${values.out}\n`);
   if (failed) process.stderr.write(`${failed} of ${count} file(s) could not be classified\n`);
@@ -163,8 +158,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
   const classes = classifier.metadata.classes;
   const { every, smooth, limits } = video;
   const summaries = new TrackSummaries(classes);
-  const r4 = (x: number | undefined) => (x === undefined ? '' : Number(x.toFixed(4)));
-  if (values.csv) console.log(['file', 'time', 'frame', 'track', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'smoothed_score', 'error'].map(csvCell).join(','));
+  if (values.csv) console.log(videoCsvHeader(classes).map(csvCell).join(','));
   let failed = 0;
   const errors: string[][] = [];
   const kept: { file: string; rows: (VideoRow | VideoErrorRow)[] }[] = [];
@@ -184,18 +178,14 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
         frames = Math.max(frames, row.frame + 1);
         summaries.add(row);
       }
-      if (values.json) process.stdout.write(`${JSON.stringify(row)}\n`);
-      else if (values.csv) {
-        const r = row as Partial<VideoRow> & { error?: { message: string } };
-        console.log([file, r.time, r.frame, r.track, r.box?.join(' '), r.label ?? r.face, r4(r.score), ...classes.map((c) => r4(r.probabilities?.[c])), r4(r.smoothed_score), r.error?.message].map((v) => csvCell(v as string | number | undefined)).join(','));
-      }
+      if (values.json || values.csv) process.stdout.write(formatVideoRow(row, values.json ? 'jsonl' : 'csv', classes));
     }
     progress?.finish();
     process.stderr.write(`${file}: ${frames} frame(s) sampled every ${every} s\n`);
   }
   if (!values.json && !values.csv) {
     const head = ['file', 'track', 'from s', 'to s', 'frames', ...classes.map((c) => `${c} %`), 'mean score', 'median score'];
-    const body = summaries.summaries().map((t) => [t.file, t.track, t.first.toFixed(1), t.last.toFixed(1), t.frames, ...classes.map((c) => Math.round(100 * t.share[c]!)), r4(t.meanScore), r4(t.medianScore)]);
+    const body = summaries.summaries().map((t) => [t.file, t.track, t.first.toFixed(1), t.last.toFixed(1), t.frames, ...classes.map((c) => Math.round(100 * t.share[c]!)), round4(t.meanScore), round4(t.medianScore)]);
     console.log(formatTable(head, body));
     for (const [file, message] of errors) console.log(`${file}: ${message}`);
   }

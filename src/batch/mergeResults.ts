@@ -4,7 +4,7 @@ import { dirname, join, basename } from 'node:path';
 import { OptionError, OutputError } from '../base/errors.js';
 import { explainWriteError, resultsFormatOf } from './resultsFile.js';
 import { readResults, type ResultRecord } from './readResults.js';
-import type { ResultsFormat } from './resultRows.js';
+import type { ResultsFormat } from '../predict/rowFormats.js';
 import { createReadStream } from 'node:fs';
 
 export interface MergeSummary {

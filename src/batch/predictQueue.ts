@@ -14,7 +14,7 @@ import { messageOf } from '../base/messageOf.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Classifier, Prediction } from '../predict/classifier.js';
 import { invalidEntry, readReference, validateBatchJob, type BatchJob, type ReferencePolicy } from './jobReferences.js';
-import { rowKey } from './resultRows.js';
+import { rowKey } from '../predict/predictionRow.js';
 
 export type { BatchJob };
 export const DEFAULT_QUEUE = 'happysad';

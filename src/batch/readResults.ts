@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { OptionError } from '../base/errors.js';
-import { parseCsv, type ResultsFormat } from './resultRows.js';
+import { parseCsv, type ResultsFormat } from '../predict/rowFormats.js';
 
 /** One image's row: a JSON line, or the consecutive CSV lines of one file (one per face). */
 export interface ResultRecord {

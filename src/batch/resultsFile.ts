@@ -1,7 +1,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { HappysadError, OptionError, OutputError } from '../base/errors.js';
-import { csvCell, csvHeader, formatRow, rowKey, type ResultRow, type ResultsFormat } from './resultRows.js';
+import { csvCell, csvHeader, formatRow, type ResultsFormat } from '../predict/rowFormats.js';
+import { rowKey, type ResultRow } from '../predict/predictionRow.js';
 import { ResultsLock } from './resultsLock.js';
 import { readResults } from './readResults.js';
 

@@ -11,22 +11,14 @@ import { mapConcurrent } from '../base/mapConcurrent.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
-import { predictionRow, type FacePrediction, type PredictionRow } from './predictionRow.js';
+import { predictionRow, type FacePrediction, type Prediction } from './predictionRow.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import { FacePipeline, type FaceDecoded } from '../faces/facePipeline.js';
 import { predictVideo, type PredictVideoOptions, type VideoErrorRow, type VideoRow } from './predictVideo.js';
 import type { Pixels } from '../pixels/pixels.js';
 
-/** One input's answer: its name and the row (see PredictionRow), or why it could not be classified. */
-export interface Prediction extends PredictionRow {
-  /** The file path, or `#i` for an in-memory buffer. */
-  file: string;
-  /** SHA-256 of the file's bytes, with PredictOptions.hashes: what resumable and queued runs key rows by. */
-  sha256?: string;
-  error?: { code: string; message: string };
-}
 
-export type { FacePrediction };
+export type { FacePrediction, Prediction };
 
 export interface PredictOptions {
   /** Images per forward pass (default 32). */

@@ -2,41 +2,16 @@ import { rawToModelInput } from '../input/decodeImage.js';
 import type { FaceDecoded } from '../faces/facePipeline.js';
 import { videoFrames, type VideoInfo, type VideoLimits } from '../input/videoFrames.js';
 import { DEFAULT_VIDEO_EVERY } from '../input/videoLimits.js';
-import type { FaceBox } from '../faces/types.js';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
 import type { Classifier } from './classifier.js';
 import { TrailingMean } from './trailingMean.js';
 import { FaceTracker } from './faceTracker.js';
-import { decisionFields } from './predictionRow.js';
+import { decisionFields, type VideoErrorRow, type VideoRow } from './predictionRow.js';
+
+export type { VideoErrorRow, VideoRow };
 
 
-/** One sampled frame and face of a video (or the frame, when no face was found in it). */
-export interface VideoRow {
-  file: string;
-  /** Seconds from the start. */
-  time: number;
-  /** Index of the sampled frame (0, 1, ... at `every` seconds). */
-  frame: number;
-  /** The person's id while in view (see FaceTracker); absent when no face was found. */
-  track?: number;
-  /** [x, y, width, height] in pixels of the video frame. */
-  box?: FaceBox;
-  label?: string;
-  score?: number;
-  probabilities?: Record<string, number>;
-  detector_score?: number;
-  /** With `smooth`: the track's mean score over the last `smooth` seconds, this frame included. */
-  smoothed_score?: number;
-  /** 'none-found': no face in this frame (a face model); the frame is not classified. */
-  face?: 'none-found';
-}
-
-/** A video that could not be read to its end: the rows before it were yielded. */
-export interface VideoErrorRow {
-  file: string;
-  error: { code: string; message: string };
-}
 
 export interface PredictVideoOptions {
   /** Seconds between sampled frames (default DEFAULT_VIDEO_EVERY, 0.2). */

@@ -1,4 +1,5 @@
 import type { FaceDecoded } from '../faces/faceStep.js';
+import type { FaceBox } from '../faces/types.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { ClassDecision } from './interpretOutput.js';
 
@@ -24,6 +25,50 @@ export interface PredictionRow {
    * 'is-crop' (the image is small enough to be a face crop itself; see FaceCropSpec.wholeImageMaxSide).
    */
   face?: 'none-found' | 'is-crop';
+}
+
+/** One input's answer: its name and the row (see PredictionRow), or why it could not be classified. */
+export interface Prediction extends PredictionRow {
+  /** The file path, or `#i` for an in-memory buffer. */
+  file: string;
+  /** SHA-256 of the file's bytes, with PredictOptions.hashes: what resumable and queued runs key rows by. */
+  sha256?: string;
+  error?: { code: string; message: string };
+}
+
+/** A row of an --out file: a prediction with its content hash (PredictOptions.hashes), which makes resuming and merging exact. */
+export type ResultRow = Prediction & { model?: string };
+
+/** One sampled frame and face of a video (or the frame, when no face was found in it). */
+export interface VideoRow {
+  file: string;
+  /** Seconds from the start. */
+  time: number;
+  /** Index of the sampled frame (0, 1, ... at `every` seconds). */
+  frame: number;
+  /** The person's id while in view (see FaceTracker); absent when no face was found. */
+  track?: number;
+  /** [x, y, width, height] in pixels of the video frame. */
+  box?: FaceBox;
+  label?: string;
+  score?: number;
+  probabilities?: Record<string, number>;
+  detector_score?: number;
+  /** With `smooth`: the track's mean score over the last `smooth` seconds, this frame included. */
+  smoothed_score?: number;
+  /** 'none-found': no face in this frame (a face model); the frame is not classified. */
+  face?: 'none-found';
+}
+
+/** A video that could not be read to its end: the rows before it were yielded. */
+export interface VideoErrorRow {
+  file: string;
+  error: { code: string; message: string };
+}
+
+/** What identifies a file's row: its path and, when known, its content. */
+export function rowKey(row: { file: string; sha256?: string }): string {
+  return `${row.file}\u0000${row.sha256 ?? ''}`;
 }
 
 /** A decision as a row states it: the label, the score and each class's probability by name. */

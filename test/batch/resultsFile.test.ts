@@ -4,7 +4,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mergeResults } from '../../src/batch/mergeResults.js';
-import type { ResultRow } from '../../src/batch/resultRows.js';
+import type { ResultRow } from '../../src/predict/predictionRow.js';
 import { ResultsFile } from '../../src/batch/resultsFile.js';
 import { tempDir } from '../fixtures/makeImages.js';
 

@@ -1,18 +1,11 @@
-import type { Prediction } from '../predict/classifier.js';
+import type { Prediction, ResultRow, VideoErrorRow, VideoRow } from './predictionRow.js';
 
 /**
- * How prediction rows are written: JSON Lines, one row per image (a `predict --json` line), or
- * CSV, one line per face. The CLI's stdout, --out files and `merge` all write through here.
+ * How prediction rows are written, photo and video alike: JSON Lines, one row per image or sampled
+ * frame and face (a `predict --json` line), CSV, one line per face, or a table for a terminal. The
+ * CLI's stdout, --out files, `merge` and the queue's results all write through here.
  */
 export type ResultsFormat = 'jsonl' | 'csv';
-
-/** A row of an --out file: a prediction with its content hash (PredictOptions.hashes), which makes resuming and merging exact. */
-export type ResultRow = Prediction & { model?: string };
-
-/** What identifies a file's row: its path and, when known, its content. */
-export function rowKey(row: { file: string; sha256?: string }): string {
-  return `${row.file}\u0000${row.sha256 ?? ''}`;
-}
 
 /** With `provenance` (results files): each row's content hash and the model that wrote it. */
 export function csvHeader(classes: readonly string[], provenance = false): string[] {
@@ -39,6 +32,33 @@ export function csvLines(p: Prediction): CsvLine[] {
 export function formatRow(row: ResultRow, format: ResultsFormat, classes: readonly string[], provenance = false): string {
   if (format === 'jsonl') return `${JSON.stringify(row)}\n`;
   return csvLines(row).map((l) => `${[l.file, l.face, l.box, l.label, l.score, ...classes.map((c) => l.probabilities?.[c]), l.error, ...(provenance ? [row.sha256, row.model] : [])].map(csvCell).join(',')}\n`).join('');
+}
+
+/** Scores as a terminal table and video CSV show them: 4 decimals, blank when absent. */
+export const round4 = (x: number | undefined): number | '' => (x === undefined ? '' : Number(x.toFixed(4)));
+
+/**
+ * Photo rows as a table for a terminal: one line per face (face models) or per image. The face and
+ * box columns only for a face model, the error column only when a row has one.
+ */
+export function predictionTable(rows: Prediction[], classes: readonly string[], options: { faces: boolean }): { head: string[]; body: (string | number)[][] } {
+  const head = ['file', 'face', 'box', 'label', 'score', ...classes, 'error'];
+  const anyError = rows.some((r) => r.error);
+  const keep = head.map((h, i) => (options.faces || (i !== 1 && i !== 2)) && (h !== 'error' || anyError));
+  const body = rows.flatMap(csvLines).map((l) => [l.file, l.face, l.box, l.label || '-', round4(l.score), ...classes.map((c) => round4(l.probabilities?.[c])), l.error]);
+  return { head: head.filter((_, i) => keep[i]), body: body.map((r) => r.filter((_, i) => keep[i])) };
+}
+
+/** The CSV columns of video rows: one line per sampled frame and face. */
+export function videoCsvHeader(classes: readonly string[]): string[] {
+  return ['file', 'time', 'frame', 'track', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'smoothed_score', 'error'];
+}
+
+/** A video row as text in `format`, newline-terminated. */
+export function formatVideoRow(row: VideoRow | VideoErrorRow, format: ResultsFormat, classes: readonly string[]): string {
+  if (format === 'jsonl') return `${JSON.stringify(row)}\n`;
+  const r = row as Partial<VideoRow> & { error?: { message: string } };
+  return `${[r.file, r.time, r.frame, r.track, r.box?.join(' '), r.label ?? r.face, round4(r.score), ...classes.map((c) => round4(r.probabilities?.[c])), round4(r.smoothed_score), r.error?.message].map(csvCell).join(',')}\n`;
 }
 
 /** RFC 4180 records of a CSV text (quoted fields may hold commas, quotes and newlines). */
