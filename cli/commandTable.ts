@@ -3,7 +3,7 @@ import { FACE_DETECTORS } from '../src/faces/types.js';
 import { DEFAULT_FACE_CROP } from '../src/faces/faceCropDefaults.js';
 import { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS } from '../src/batch/queueDefaults.js';
 import { DEFAULT_PREDICTION_BATCH } from '../src/runtime/predictionBatch.js';
-import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS } from '../src/data/videoLimits.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY } from '../src/data/videoLimits.js';
 import { DEFAULT_LISTEN, DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
 import { DEFAULT_TRAIN_OPTIONS as T } from '../src/train/trainOptions.js';
 
@@ -77,7 +77,7 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       shard: { type: 'string', arg: 'i/N|auto', help: 'only the i-th of N disjoint parts of the files (by a hash of each absolute path, whatever the listing order; every shard must see the same paths); auto: from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or HAPPYSAD_SHARD', shows: 'all files' },
       redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
       queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: DEFAULT_QUEUE },
-      every: { type: 'string', arg: 'S', help: 'videos: seconds between sampled frames (the first frame is always sampled)', shows: DEFAULT_VIDEO_EVERY },
+      every: { type: 'string', arg: 'S', help: `videos: seconds between sampled frames, at least ${MIN_VIDEO_EVERY} (the first frame is always sampled)`, shows: DEFAULT_VIDEO_EVERY },
       smooth: { type: 'string', arg: 'S', help: "videos: add smoothed_score, each track's mean score over the last S seconds", shows: 'off' },
       'max-seconds': { type: 'string', arg: 'S', help: 'videos: read at most this many seconds of each', shows: DEFAULT_VIDEO_LIMITS.maxSeconds },
       'max-video-pixels': { type: 'string', arg: 'N', help: 'videos: largest frame (width x height) read', shows: DEFAULT_VIDEO_LIMITS.maxPixels },
@@ -182,7 +182,7 @@ faces, and a JSON API. Ctrl-C stops it.
                      images. Answers {"results":[row,...]} (one row per image, in order, even for
                      one image; each row is a \`predict --json\` line). When no image could be used,
                      the status is the first image's problem and {"error":{code,message},"results"}.
-                     A short video (one per request; ?every=S, ?smooth=S) is answered with its
+                     A short video (one per request; ?every=S >= ${MIN_VIDEO_EVERY}, ?smooth=S) is answered with its
                      frame rows and {"tracks":[...]}, one summary per person; one video at a
                      time, frames and sampled frames capped (413 video-too-large).
   GET  /v1/model     the model's happysad.json      GET /healthz     {"status":"ok",...}
