@@ -1,7 +1,10 @@
 import { DEFAULT_IMAGE_LIMITS } from '../src/input/imageLimits.js';
 import { FACE_DETECTORS } from '../src/input/preprocessSpec.js';
-import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS } from '../src/input/videoLimits.js';
-import { DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
+import { DEFAULT_FACE_CROP } from '../src/faces/faceCropDefaults.js';
+import { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS } from '../src/batch/queueDefaults.js';
+import { DEFAULT_PREDICTION_BATCH } from '../src/runtime/predictionBatch.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY } from '../src/input/videoLimits.js';
+import { DEFAULT_LISTEN, DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
 import { DEFAULT_TRAIN_OPTIONS as T } from '../src/train/trainOptions.js';
 
 /**
@@ -67,14 +70,14 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       csv: { type: 'boolean', help: 'CSV, one line per face (see above)' },
       'no-faces': noFaces,
       'no-cache': { type: 'boolean', help: 'do not keep face crops in the face-crop cache ($HAPPYSAD_CACHE, else $XDG_CACHE_HOME/happysad or ~/.cache/happysad), which spares a second run on the same photos the detection' },
-      batch: { type: 'string', arg: 'N', help: 'images per forward pass (and per queued job with --redis)', shows: 32 },
+      batch: { type: 'string', arg: 'N', help: 'images per forward pass (and per queued job with --redis)', shows: DEFAULT_PREDICTION_BATCH },
       workers,
       out: { type: 'string', short: 'o', arg: 'FILE', help: "append rows to FILE (.jsonl or .csv) as batches finish, each chunk written whole and synced, each row with its file's sha256; never replaces an existing FILE" },
       resume: { type: 'boolean', help: 'continue an interrupted --out FILE: files already in it (same path and content) are skipped, none is written twice' },
       shard: { type: 'string', arg: 'i/N|auto', help: 'only the i-th of N disjoint parts of the files (by a hash of each absolute path, whatever the listing order; every shard must see the same paths); auto: from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or HAPPYSAD_SHARD', shows: 'all files' },
       redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
-      queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: 'happysad' },
-      every: { type: 'string', arg: 'S', help: 'videos: seconds between sampled frames (the first frame is always sampled)', shows: DEFAULT_VIDEO_EVERY },
+      queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: DEFAULT_QUEUE },
+      every: { type: 'string', arg: 'S', help: `videos: seconds between sampled frames, at least ${MIN_VIDEO_EVERY} (the first frame is always sampled)`, shows: DEFAULT_VIDEO_EVERY },
       smooth: { type: 'string', arg: 'S', help: "videos: add smoothed_score, each track's mean score over the last S seconds", shows: 'off' },
       'max-seconds': { type: 'string', arg: 'S', help: 'videos: read at most this many seconds of each', shows: DEFAULT_VIDEO_LIMITS.maxSeconds },
       'max-video-pixels': { type: 'string', arg: 'N', help: 'videos: largest frame (width x height) read', shows: DEFAULT_VIDEO_LIMITS.maxPixels },
@@ -99,9 +102,9 @@ else gets an error row that carries nothing of the file. Finished jobs that no p
       root: { type: 'string', multiple: true, arg: 'DIR', help: 'a folder whose files (links resolved) jobs may name; repeatable', shows: 'none: no paths are read' },
       'allow-host': { type: 'string', multiple: true, arg: 'HOST[:PORT]', help: 'a host whose http(s) URLs jobs may name; repeatable', shows: 'none: no URLs are fetched' },
       model,
-      queue: { type: 'string', arg: 'NAME', help: 'the queue name', shows: 'happysad' },
+      queue: { type: 'string', arg: 'NAME', help: 'the queue name', shows: DEFAULT_QUEUE },
       workers,
-      'stall-timeout': { type: 'string', arg: 'S', help: "seconds after which a silent worker's batch is given to another", shows: 30 },
+      'stall-timeout': { type: 'string', arg: 'S', help: "seconds after which a silent worker's batch is given to another", shows: DEFAULT_STALL_SECONDS },
     },
   },
   merge: {
@@ -143,8 +146,8 @@ is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, no
       tta: { type: 'boolean', help: 'average each prediction with its mirror image (stored in the model)' },
       faces: { type: 'boolean', help: "a face model: crop each training image's most prominent face, as predict will crop every face it finds (crops cached)" },
       'faces-precropped': { type: 'boolean', help: 'a face model trained on images that already are face crops (FER2013)' },
-      'face-margin': { type: 'string', arg: 'F', help: 'fraction of the face box added on each side of the crop', shows: 0.2 },
-      'face-detector': { type: 'string', arg: 'NAME', help: FACE_DETECTORS.join(', '), shows: 'blazeface' },
+      'face-margin': { type: 'string', arg: 'F', help: 'fraction of the face box added on each side of the crop', shows: DEFAULT_FACE_CROP.margin },
+      'face-detector': { type: 'string', arg: 'NAME', help: FACE_DETECTORS.join(', '), shows: DEFAULT_FACE_CROP.detector },
       ...imageLimits,
       json: { type: 'boolean', help: 'print the result (history, metrics, where the model went) as one JSON line; progress stays on stderr' },
     },
@@ -163,7 +166,7 @@ face crops (FER2013).`,
       model,
       split: { type: 'string', arg: 'SPLIT', help: 'test, val or train', shows: 'test, else val; all of DIR for class folders' },
       'no-faces': noFaces,
-      batch: { type: 'string', arg: 'N', help: 'images per forward pass', shows: 32 },
+      batch: { type: 'string', arg: 'N', help: 'images per forward pass', shows: DEFAULT_PREDICTION_BATCH },
       workers,
       report: { type: 'string', arg: 'OUT_DIR', help: 'also write OUT_DIR/report.html (ROC and precision-recall curves, confusion matrix, score histograms, the most confident mistakes; self-contained) and report.json' },
       json,
@@ -179,7 +182,7 @@ faces, and a JSON API. Ctrl-C stops it.
                      images. Answers {"results":[row,...]} (one row per image, in order, even for
                      one image; each row is a \`predict --json\` line). When no image could be used,
                      the status is the first image's problem and {"error":{code,message},"results"}.
-                     A short video (one per request; ?every=S, ?smooth=S) is answered with its
+                     A short video (one per request; ?every=S >= ${MIN_VIDEO_EVERY}, ?smooth=S) is answered with its
                      frame rows and {"tracks":[...]}, one summary per person; one video at a
                      time, frames and sampled frames capped (413 video-too-large).
   GET  /v1/model     the model's happysad.json      GET /healthz     {"status":"ok",...}
@@ -188,8 +191,8 @@ Errors are always {"error":{"code","message"}} with a stable code (e.g. image-no
 image-corrupt 422, image-too-large 413, body-too-large 413, queue-full 503 + Retry-After).`,
     options: {
       model,
-      port: { type: 'string', arg: 'N', help: 'TCP port (0 picks a free one)', shows: '$PORT, else 8080' },
-      host: { type: 'string', arg: 'ADDR', help: 'address to listen on; 0.0.0.0 exposes it to the network', shows: '$HOST, else 127.0.0.1' },
+      port: { type: 'string', arg: 'N', help: 'TCP port (0 picks a free one)', shows: `$PORT, else ${DEFAULT_LISTEN.port}` },
+      host: { type: 'string', arg: 'ADDR', help: 'address to listen on; 0.0.0.0 exposes it to the network', shows: `$HOST, else ${DEFAULT_LISTEN.host}` },
       concurrency: { type: 'string', arg: 'N', help: 'predictions at once, each in its own thread', shows: 'cores, at most 4' },
       queue: { type: 'string', arg: 'N', help: 'predictions waiting; beyond that 503 + Retry-After', shows: S.queue },
       timeout: { type: 'string', arg: 'S', help: 'seconds a prediction request may take, waiting included', shows: S.timeoutMs / 1000 },

@@ -20,6 +20,7 @@ import { arrayJobVariable, inShard, parseShard, shardFromEnvironment } from '../
 import { modelIdentity } from '../../src/model/modelIdentity.js';
 import { DEFAULT_QUEUE, predictThroughQueue, queueModel, redisConnection, validateQueueName } from '../../src/batch/predictQueue.js';
 import { JOB_LIMITS } from '../../src/batch/jobReferences.js';
+import { DEFAULT_PREDICTION_BATCH } from '../../src/runtime/predictionBatch.js';
 import { mapConcurrent } from '../../src/base/mapConcurrent.js';
 import { createCountProgress } from '../countProgress.js';
 import { parseCommand, parseNumber, parseThreads, type CommandValues } from '../parseCommand.js';
@@ -40,7 +41,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const video = parseVideoOptions(values);
   const shard = values.shard === 'auto' ? shardFromEnvironment() : values.shard ? parseShard(values.shard) : undefined;
   if (!values.shard && arrayJobVariable()) process.stderr.write(`note: ${arrayJobVariable()} is set, but every file is classified; add --shard auto to classify only this task's part\n`);
-  const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1, ...(values.redis ? { max: JOB_LIMITS.maxBatch } : {}) }) ?? 32;
+  const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1, ...(values.redis ? { max: JOB_LIMITS.maxBatch } : {}) }) ?? DEFAULT_PREDICTION_BATCH;
   const expanded = await expandPaths(positionals);
   const { ignored } = expanded;
   let { files, unreadable } = expanded;

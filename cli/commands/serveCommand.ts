@@ -1,5 +1,5 @@
 import { createServer } from '../../src/serve/createServer.js';
-import { DEFAULT_SERVE_OPTIONS as D } from '../../src/serve/serveOptions.js';
+import { DEFAULT_LISTEN, DEFAULT_SERVE_OPTIONS as D } from '../../src/serve/serveOptions.js';
 import { formatBytes } from '../../src/base/formatBytes.js';
 import { DEFAULT_IMAGE_LIMITS } from '../../src/input/imageLimits.js';
 import { OptionError } from '../../src/base/errors.js';
@@ -9,8 +9,8 @@ import { resolveModelDir } from '../resolveModel.js';
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'serve');
   // PORT and HOST as platforms (and `npm start`) set them; a flag wins.
-  const host = values.host ?? process.env.HOST ?? '127.0.0.1';
-  const port = parseNumber(values.port ?? process.env.PORT ?? '8080', values.port === undefined && process.env.PORT !== undefined ? 'port (from $PORT)' : 'port', { integer: true, min: 0, max: 65535 })!;
+  const host = values.host ?? process.env.HOST ?? DEFAULT_LISTEN.host;
+  const port = parseNumber(values.port ?? process.env.PORT ?? String(DEFAULT_LISTEN.port), values.port === undefined && process.env.PORT !== undefined ? 'port (from $PORT)' : 'port', { integer: true, min: 0, max: 65535 })!;
   // Node's timers hold at most 2^31 - 1 ms (~24.8 days); a day is more than any request needs.
   const timeout = parseNumber(values.timeout, 'timeout', { min: 0.001, max: 86_400 });
   const bodyLimitMb = parseNumber(values['body-limit'], 'body-limit', { min: 0.001, max: 4096 });

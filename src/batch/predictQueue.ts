@@ -15,11 +15,11 @@ import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Classifier, Prediction } from '../predict/classifier.js';
 import { invalidEntry, readReference, validateBatchJob, type BatchJob, type ReferencePolicy } from './jobReferences.js';
 import { rowKey } from '../predict/predictionRow.js';
+import { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS } from './queueDefaults.js';
+import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
 
 export type { BatchJob };
-export const DEFAULT_QUEUE = 'happysad';
-/** Seconds before a silent worker's batch goes to another worker; also how often locks are checked. */
-export const DEFAULT_STALL_SECONDS = 30;
+export { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS };
 const ATTEMPTS = 3;
 /** How often a producer looks at every job in flight, whatever the events said. */
 const SWEEP_MS = 2000;
@@ -198,7 +198,7 @@ async function classifyReferences(classifier: Classifier, job: BatchJob, raw: un
 export interface QueueRunOptions {
   redis: string;
   queue?: string;
-  /** Files per job (default 32). */
+  /** Files per job (default DEFAULT_PREDICTION_BATCH). */
   batch?: number;
   faces?: boolean;
   /** Jobs in Redis at once: bounds Redis memory on a two-million-file run (default 256). */
@@ -218,7 +218,7 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   const queueName = validateQueueName(options.queue ?? DEFAULT_QUEUE);
   const connection = redisConnection(options.redis);
   await checkRedis(options.redis);
-  const batch = options.batch ?? 32;
+  const batch = options.batch ?? DEFAULT_PREDICTION_BATCH;
   const window = options.window ?? 256;
   const jobOptions = {
     attempts: ATTEMPTS,

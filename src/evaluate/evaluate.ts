@@ -7,6 +7,7 @@ import type { EvaluationReport } from './computeMetrics.js';
 import { scoreDecisions } from './scoreOutputs.js';
 import type { ImageLimits } from '../input/imageLimits.js';
 import type { FaceBox } from '../faces/types.js';
+import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
 
 export interface EvaluateOptions {
   batch?: number;
@@ -80,7 +81,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
   }
   const set = data.splits[split === 'all' ? 'train' : split];
   if (!set || set.items.length === 0) throw new DatasetError(`${dataDir}: no usable images to evaluate`);
-  const decisions = await classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? 32);
+  const decisions = await classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? DEFAULT_PREDICTION_BATCH);
   // Map dataset class names onto the model's class indices: a dataset may lack a class.
   const truth = set.items.map((r) => meta.classes.indexOf(r.label));
   const report = scoreDecisions(decisions, truth, meta);

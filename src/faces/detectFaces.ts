@@ -9,6 +9,7 @@ import { loadBlazeFace } from './blazeFace.js';
 import { toDetectedFace } from './blazeFaceCore.js';
 import { letterbox } from './letterbox.js';
 import type { Pixels } from '../pixels/pixels.js';
+import { DEFAULT_FACE_DETECTOR, defaultMinScore } from './faceCropDefaults.js';
 
 export interface FaceDetectorOptions {
   /**
@@ -71,9 +72,9 @@ const LANDMARK_MAX_INPUT = 224;
 const RAW_LIMIT = 100;
 
 export function resolveDetectorOptions(options: FaceDetectorOptions = {}): Required<FaceDetectorOptions> {
-  const detector = options.detector ?? 'blazeface';
+  const detector = options.detector ?? DEFAULT_FACE_DETECTOR;
   if (!FACE_DETECTORS.includes(detector)) throw new OptionError(`face detector must be one of ${FACE_DETECTORS.join(', ')}; got '${String(detector)}'`);
-  const minScore = options.minScore ?? (isBlazeFace(detector) ? 0.5 : 0.3);
+  const minScore = options.minScore ?? defaultMinScore(detector);
   if (!(minScore > 0 && minScore < 1)) throw new OptionError(`face minScore must be between 0 and 1 (exclusive), got ${minScore}`);
   const maxFaces = options.maxFaces ?? 20;
   if (!Number.isInteger(maxFaces) || maxFaces < 1) throw new OptionError(`face maxFaces must be a positive integer, got ${maxFaces}`);

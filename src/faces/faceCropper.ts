@@ -4,6 +4,9 @@ import { decodeFullImage, rawToModelInput, shrinkInside } from '../input/decodeI
 import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceDecoded, type FaceStepOptions } from './faceStep.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
 import type { FaceCropSpec, PreprocessSpec } from '../input/preprocessSpec.js';
+import { DEFAULT_FACE_CROP } from './faceCropDefaults.js';
+
+export { DEFAULT_FACE_CROP };
 import type { Pixels } from '../pixels/pixels.js';
 
 export type { FaceCrop, FaceDecoded } from './faceStep.js';
@@ -50,12 +53,6 @@ export class FaceCropper {
     return facesToModelInputs(image, this.spec, this.detector, { ...this.step, scene: true });
   }
 }
-
-/**
- * The face settings a new face model records when none are given. wholeImageMaxSide is set per
- * model from its input size (see faceCropFor).
- */
-export const DEFAULT_FACE_CROP: FaceCropSpec = { detector: 'blazeface', margin: 0.2, align: true, minScore: 0.5 };
 
 /** A new face model's crop settings: defaults, overrides, and images up to twice its input side taken as crops. */
 export function faceCropFor(input: { height: number; width: number }, overrides: Partial<FaceCropSpec> = {}): FaceCropSpec {

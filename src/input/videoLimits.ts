@@ -18,7 +18,13 @@ export const DEFAULT_VIDEO_LIMITS: VideoLimits = { maxSeconds: 4 * 3600, maxPixe
 /** Seconds between sampled frames when none is given. */
 export const DEFAULT_VIDEO_EVERY = 0.2;
 
-/** The smallest --every / ?every accepted: finer sampling only repeats nearly identical frames. */
+/**
+ * The smallest --every (predict) and ?every (serve) accepted: 100 samples a second, above the
+ * frame rate of ordinary video (24-60 fps), so every frame of any of them can be sampled; finer only
+ * repeats frames (ffmpeg's fps filter duplicates them). The server needs no stricter floor: its
+ * work per video is bounded by videoMaxFrames, checked against the probed duration before any
+ * frame is decoded and enforced on ffmpeg's output (-frames:v) besides.
+ */
 export const MIN_VIDEO_EVERY = 0.01;
 
 /** The option that raises the frame-size limit, named in the errors that hit it (predict and serve alike). */

@@ -13,6 +13,7 @@ import { readBundle, type ModelBundle } from '../model/modelBundle.js';
 import { interpretOutput, type ClassDecision } from './interpretOutput.js';
 import { predictionRow, type FacePrediction, type Prediction } from './predictionRow.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
+import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
 import { FacePipeline, type FaceDecoded } from '../faces/facePipeline.js';
 import { predictVideo, type PredictVideoOptions, type VideoErrorRow, type VideoRow } from './predictVideo.js';
 import type { Pixels } from '../pixels/pixels.js';
@@ -21,7 +22,7 @@ import type { Pixels } from '../pixels/pixels.js';
 export type { FacePrediction, Prediction };
 
 export interface PredictOptions {
-  /** Images per forward pass (default 32). */
+  /** Images per forward pass (default DEFAULT_PREDICTION_BATCH, 32). */
   batch?: number;
   limits?: ImageLimits;
   /** For a face model, false classifies whole images instead (default true). */
@@ -76,7 +77,7 @@ export class Classifier {
    */
   async predict(inputs: ImageInput | ImageInput[], options: PredictOptions = {}): Promise<Prediction[]> {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const batch = options.batch ?? 32;
+    const batch = options.batch ?? DEFAULT_PREDICTION_BATCH;
     const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     const spec = this.metadata.preprocessing;
     const useFaces = this.expectsFaces && options.faces !== false;
@@ -143,7 +144,7 @@ export class Classifier {
   }
 
   /** Classifies images already decoded by the bundle's preprocessing (the fast path for evaluation). */
-  async classifyPixels(pixels: Uint8Array, n: number, batch = 32): Promise<ClassDecision[]> {
+  async classifyPixels(pixels: Uint8Array, n: number, batch = DEFAULT_PREDICTION_BATCH): Promise<ClassDecision[]> {
     if (n === 0) return [];
     return interpretOutput(await this.predictor.predict(pixels, n, batch), n, this.metadata);
   }

@@ -14,7 +14,7 @@ export type { VideoErrorRow, VideoRow };
 
 
 export interface PredictVideoOptions {
-  /** Seconds between sampled frames (default DEFAULT_VIDEO_EVERY, 0.2). */
+  /** Seconds between sampled frames (default DEFAULT_VIDEO_EVERY). */
   every?: number;
   /** Seconds of trailing moving average for `smoothed_score` (default 0: none). */
   smooth?: number;

@@ -1,6 +1,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { LayersModel, Tensor, Tensor4D } from '@tensorflow/tfjs';
 import type { PreprocessSpec } from '../input/preprocessSpec.js';
+import { DEFAULT_PREDICTION_BATCH } from './predictionBatch.js';
 
 /** The part of TensorFlow.js a forward pass uses: Node's engine or the page's, passed in. */
 export type ForwardTf = Pick<typeof TF, 'tensor4d' | 'tidy' | 'div' | 'add' | 'reverse'>;
@@ -20,7 +21,7 @@ export function makeInputTensor(tf: ForwardTf, pixels: Uint8Array, n: number, sp
 }
 
 /** Runs the model over n decoded images in batches and returns its raw output rows, concatenated: the one forward path of inference. */
-export function forwardPass(tf: ForwardTf, model: LayersModel, pixels: Uint8Array, n: number, spec: PreprocessSpec, batch = 32): Float32Array {
+export function forwardPass(tf: ForwardTf, model: LayersModel, pixels: Uint8Array, n: number, spec: PreprocessSpec, batch = DEFAULT_PREDICTION_BATCH): Float32Array {
   const size = spec.height * spec.width * spec.channels;
   const shape = model.outputs[0]!.shape;
   const units = shape[shape.length - 1] as number;

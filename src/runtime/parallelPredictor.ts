@@ -1,6 +1,7 @@
 import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { predictRaw } from './predictRaw.js';
 import { ModelWorkerPool, sliceBounds } from './modelWorkerPool.js';
+import { DEFAULT_PREDICTION_BATCH } from './predictionBatch.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 
 /**
@@ -38,7 +39,7 @@ export class ParallelPredictor {
   }
 
   /** Raw model outputs for n decoded images, concatenated in order. */
-  async predict(pixels: Uint8Array, n: number, batch = 32): Promise<Float32Array> {
+  async predict(pixels: Uint8Array, n: number, batch = DEFAULT_PREDICTION_BATCH): Promise<Float32Array> {
     const workers = this.pool?.workers ?? [];
     if (workers.length === 0 || n < 2) return predictRaw(this.model, pixels, n, this.spec, batch);
     const imageSize = pixels.length / n;

@@ -5,15 +5,13 @@ import { ApiError } from './apiError.js';
 import { readUploads, type Upload } from './readUploads.js';
 import { sniffVideoFormat } from '../input/sniffVideoFormat.js';
 import type { VideoAnswer, VideoUploadOptions } from './videoUpload.js';
-import { DEFAULT_VIDEO_EVERY } from '../input/videoLimits.js';
+import { DEFAULT_VIDEO_EVERY, MIN_VIDEO_EVERY } from '../input/videoLimits.js';
 import type { ResolvedServeOptions } from './serveOptions.js';
 import type { ServableModel } from './servableModel.js';
 import type { ServerMetrics } from './serverMetrics.js';
 import { screenUploads } from './screenUploads.js';
 import { QueueFullError, WorkQueue } from './workQueue.js';
-
-/** The finest ?every a client may ask for; the frame cap then bounds the total. */
-const SERVER_MIN_EVERY = 0.05;
+import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
 
 /** The answer to a successful POST /v1/predict: always a list, one row per image in the order sent. */
 export interface PredictResponse {
@@ -53,7 +51,7 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
       return n;
     };
     const videoOptions: VideoUploadOptions = {
-      every: number('every', DEFAULT_VIDEO_EVERY, SERVER_MIN_EVERY),
+      every: number('every', DEFAULT_VIDEO_EVERY, MIN_VIDEO_EVERY),
       smooth: number('smooth', 0, 0),
       maxSeconds: options.videoMaxSeconds,
       maxPixels: options.videoMaxPixels,
@@ -92,7 +90,7 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
     let predictions: Prediction[] = [];
     if (usable.length > 0) {
       try {
-        predictions = await queue.run(() => model.predict(usable.map((u) => u.bytes), { faces, limits: options.limits, batch: Math.min(32, usable.length) }), signal);
+        predictions = await queue.run(() => model.predict(usable.map((u) => u.bytes), { faces, limits: options.limits, batch: Math.min(DEFAULT_PREDICTION_BATCH, usable.length) }), signal);
       } catch (err) {
         throw explainRefusal(err, signal, queue, options.timeoutMs);
       }

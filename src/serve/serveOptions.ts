@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { FastifyServerOptions } from 'fastify';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
 import { OptionError } from '../base/errors.js';
-import { DEFAULT_VIDEO_LIMITS } from '../input/videoLimits.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, sampledFrames } from '../input/videoLimits.js';
 import type { ServableModel } from './servableModel.js';
 
 export interface ServeOptions {
@@ -41,6 +41,11 @@ export interface ServeOptions {
 
 export type ResolvedServeOptions = Required<Omit<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger' | 'uploadRoot'>> & Pick<ServeOptions, 'model' | 'webRoot' | 'libRoot' | 'logger' | 'uploadRoot'>;
 
+/** Where `happysad serve` listens when neither a flag nor $HOST / $PORT says: loopback only, so nothing is exposed by default. */
+export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 8080 } as const;
+
+const VIDEO_MAX_SECONDS = 60;
+
 /**
  * Concurrency is one inference thread per core, at most 4: a face prediction is CPU-bound, so
  * more threads than cores only share the cores more slowly, and each thread holds its own copy
@@ -55,10 +60,10 @@ export const DEFAULT_SERVE_OPTIONS = {
   queue: 16,
   timeoutMs: 30_000,
   rateLimit: 0,
-  videoMaxSeconds: 60,
+  videoMaxSeconds: VIDEO_MAX_SECONDS,
   videoMaxPixels: DEFAULT_VIDEO_LIMITS.maxPixels,
-  // 60 s at the default ?every=0.2: a full-length video at the default sampling, and no more.
-  videoMaxFrames: 300,
+  // A full-length video at the default sampling (300 frames), and no more.
+  videoMaxFrames: sampledFrames(VIDEO_MAX_SECONDS, DEFAULT_VIDEO_EVERY),
   warmup: true,
 } as const;
 
