@@ -60,7 +60,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   // A worker may run in another folder, or on another machine with the same shared filesystem:
   // it is sent absolute paths, and rows name files that way.
   if (values.redis) files = files.map((f) => (/^https?:\/\//i.test(f) ? f : resolve(f)));
-  const kinds = await mapConcurrent(files, 8, kindOf);
+  const kinds = await mapConcurrent(files, 8, async (f) => expanded.kinds.get(f) ?? (await kindOf(f)));
   const videos = files.filter((_, i) => kinds[i] === 'video');
   if (videos.length) {
     files = files.filter((_, i) => kinds[i] !== 'video');
@@ -210,10 +210,16 @@ async function skipDone(files: string[], out: ResultsFile): Promise<string[]> {
 const IMAGE_NAME = /\.(jpe?g|png|gif|webp|tiff?|avif|heic|heif|bmp|svg)$/i;
 const VIDEO_NAME = /\.(mp4|m4v|mov|webm|mkv|avi)$/i;
 
-/** 'video' when the bytes say so (a file named .mp4 that is a JPEG is an image, and the reverse). */
-async function kindOf(file: string): Promise<'video' | 'image'> {
+type FileKind = 'video' | 'image' | 'other' | undefined;
+
+/**
+ * 'video' when the bytes say so (a file named .mp4 that is a JPEG is an image, and the reverse);
+ * 'other' when they are neither; undefined when the file cannot be read (prediction says why).
+ */
+async function kindOf(file: string): Promise<FileKind> {
   const head = await readHead(file);
-  return head && sniffVideoFormat(head) !== 'unknown' ? 'video' : 'image';
+  if (!head) return undefined;
+  return sniffVideoFormat(head) !== 'unknown' ? 'video' : sniffImageFormat(head) !== 'unknown' ? 'image' : 'other';
 }
 
 async function readHead(file: string): Promise<Uint8Array | undefined> {
@@ -237,8 +243,10 @@ async function readHead(file: string): Promise<Uint8Array | undefined> {
  * error row, and so does a folder that cannot be read. FIFOs and other special files are skipped:
  * reading one could block forever.
  */
-async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored: string[]; unreadable: Prediction[] }> {
+async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored: string[]; unreadable: Prediction[]; kinds: Map<string, FileKind> }> {
   const out: string[] = [];
+  // The kinds already sniffed here, so that no file's head is read twice.
+  const kinds = new Map<string, FileKind>();
   const ignored: string[] = [];
   const unreadable: Prediction[] = [];
   for (const p of paths) {
@@ -246,7 +254,14 @@ async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored:
     if (s?.isDirectory()) {
       const walked = await walkFiles(p);
       for (const f of walked.files) {
-        if (IMAGE_NAME.test(f) || VIDEO_NAME.test(f) || (await looksLikeImage(f))) out.push(f);
+        if (IMAGE_NAME.test(f) || VIDEO_NAME.test(f)) {
+          out.push(f);
+          continue;
+        }
+        const kind = await kindOf(f);
+        kinds.set(f, kind);
+        // Unreadable: kept, so that prediction reports why.
+        if (kind !== 'other') out.push(f);
         else ignored.push(f);
       }
       ignored.push(...walked.skipped);
@@ -257,11 +272,5 @@ async function expandPaths(paths: string[]): Promise<{ files: string[]; ignored:
       out.push(p); // a missing path becomes an error row: the user sees which path was wrong
     }
   }
-  return { files: out, ignored, unreadable };
-}
-
-async function looksLikeImage(file: string): Promise<boolean> {
-  const head = await readHead(file);
-  if (!head) return true; // unreadable: let prediction report why
-  return sniffImageFormat(head) !== 'unknown' || sniffVideoFormat(head) !== 'unknown';
+  return { files: out, ignored, unreadable, kinds };
 }

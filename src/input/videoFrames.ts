@@ -130,17 +130,23 @@ export async function* videoFrames(file: string, options: { every: number; limit
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const onAbort = () => child.kill('SIGKILL');
   signal?.addEventListener('abort', onAbort, { once: true });
-  let pending: Buffer = Buffer.alloc(0);
+  // Each frame is filled in place from ffmpeg's chunks: no concatenation, one copy per byte.
+  let frame = new Uint8Array(frameBytes);
+  let filled = 0;
   let index = 0;
   try {
     // Async iteration pauses ffmpeg's pipe while a frame is being classified: memory stays flat.
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= frameBytes) {
-        const data = new Uint8Array(pending.subarray(0, frameBytes));
-        pending = pending.subarray(frameBytes);
-        yield { index, time: Number((index * options.every).toFixed(6)), image: { data, width, height, channels: 3 } };
+      for (let at = 0; at < chunk.length; ) {
+        const n = Math.min(frameBytes - filled, chunk.length - at);
+        frame.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled < frameBytes) break;
+        yield { index, time: Number((index * options.every).toFixed(6)), image: { data: frame, width, height, channels: 3 } };
         index++;
+        frame = new Uint8Array(frameBytes);
+        filled = 0;
         signal?.throwIfAborted();
       }
     }
