@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { Random } from '../src/base/random.js';
+import { parseRoots, type Checkout } from './checkouts.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,11 +35,13 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'models/default' },
     json: { type: 'boolean', default: false },
     'make-photos': { type: 'string' },
+    roots: { type: 'string' },
   },
 });
 const N = Number(values.photos);
 const ROUNDS = Number(values.rounds);
-const root = resolve('.');
+// The checkouts compared (see bench/checkouts.ts): this one alone unless run.ts passes --roots.
+const roots = parseRoots(values.roots);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -81,15 +84,15 @@ async function bundleWith(detector: string, dir: string): Promise<string> {
   return out;
 }
 
-/** The CLI as installed (dist/ after `npm run build`), else from source through tsx. */
-function cliCommand(): string[] {
-  const built = join(root, 'dist/cli/main.js');
-  return existsSync(built) ? [built] : ['--import', 'tsx', join(root, 'cli/main.ts')];
+/** A checkout's CLI as installed (dist/ after `npm run build`), else from source through tsx. */
+function cliCommand(root: Checkout): string[] {
+  const built = join(root.dir, 'dist/cli/main.js');
+  return existsSync(built) ? [built] : ['--import', 'tsx', join(root.dir, 'cli/main.ts')];
 }
 
-function timePredict(photos: string, model: string, workers: number): { seconds: number; faces: number; rows: number } {
+function timePredict(root: Checkout, photos: string, model: string, workers: number): { seconds: number; faces: number; rows: number } {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [...cliCommand(), 'predict', photos, '--model', model, '--workers', String(workers), '--json', '--no-cache'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [...cliCommand(root), 'predict', photos, '--model', model, '--workers', String(workers), '--json', '--no-cache'], { cwd: root.dir, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const seconds = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`predict failed (${r.status}): ${r.stderr}`);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { faces?: unknown[] });
@@ -137,20 +140,22 @@ try {
           peer.total_s.push(p.total_s);
           peer.found = p.found;
         }
-        const key = `${d}|${w}`;
-        const t = timePredict(photos, models[d]!, w);
-        ours[key] ??= { seconds: [], faces: t.faces, rows: t.rows };
-        ours[key].seconds.push(t.seconds);
-        if (!values.json) process.stderr.write(`round ${r + 1}: ${d}, ${w} worker(s): ${t.seconds.toFixed(1)} s for ${t.rows} photos, ${t.faces} faces\n`);
+        for (const root of roots) {
+          const key = `${root.name}|${d}|${w}`;
+          const t = timePredict(root, photos, models[d]!, w);
+          ours[key] ??= { seconds: [], faces: t.faces, rows: t.rows };
+          ours[key].seconds.push(t.seconds);
+          if (!values.json) process.stderr.write(`round ${r + 1}: ${root.name}: ${d}, ${w} worker(s): ${t.seconds.toFixed(1)} s for ${t.rows} photos, ${t.faces} faces\n`);
+        }
       }
     }
   }
   const peerMs = peer.median_ms.length ? median(peer.median_ms) : undefined;
   const rows = Object.entries(ours).map(([key, o]) => {
-    const [detector, w] = key.split('|');
+    const [code, detector, w] = key.split('|');
     const msPerPhoto = (median(o.seconds) * 1000) / N;
     return {
-      case: 'face-predict-command', detector, workers: Number(w), photos: N, faces: o.faces,
+      case: 'face-predict-command', code, detector, workers: Number(w), photos: N, faces: o.faces,
       seconds: round(median(o.seconds), 2), ms_per_photo: round(msPerPhoto), photos_per_s: round(1000 / msPerPhoto, 2),
       ...(peerMs ? { peer_ms_per_photo: round(peerMs), peer_photos_per_s: round(1000 / peerMs, 2), ratio_vs_peer: round(msPerPhoto / peerMs, 3) } : {}),
     };
@@ -160,7 +165,7 @@ try {
     console.log(`\nhappysad predict over ${N} one-face 250x250 photos, whole command, median of ${ROUNDS} round(s)`);
     if (peerMs) console.log(`peer: Human BlazeFace detection alone (decode + detect, 1 thread): ${round(peerMs)} ms per photo (median of ${peer.median_ms.length} runs), ${peer.found}/${N} photos with a face`);
     else console.log('peer: ../shared/peers/human not available; no reference timed');
-    for (const r of rows) console.log(`  ${r.detector.padEnd(16)} ${String(r.workers).padStart(2)} worker(s): ${String(r.ms_per_photo).padStart(7)} ms/photo  ${String(r.photos_per_s).padStart(6)} photos/s  ${r.faces} faces${r.ratio_vs_peer !== undefined ? `  ratio vs peer ${r.ratio_vs_peer}` : ''}`);
+    for (const r of rows) console.log(`  ${roots.length > 1 ? `${r.code!.padEnd(7)} ` : ''}${r.detector!.padEnd(16)} ${String(r.workers).padStart(2)} worker(s): ${String(r.ms_per_photo).padStart(7)} ms/photo  ${String(r.photos_per_s).padStart(6)} photos/s  ${r.faces} faces${r.ratio_vs_peer !== undefined ? `  ratio vs peer ${r.ratio_vs_peer}` : ''}`);
   }
 } finally {
   await rm(work, { recursive: true, force: true });

@@ -2,7 +2,7 @@
  * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
  *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
  *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300] [--no-decode] [--no-serve]
- *               [--no-face-command] [--no-browser] [--no-queue] [--no-video]
+ *               [--no-face-command] [--no-browser] [--no-queue] [--no-video] [--before REF]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
  * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
@@ -12,6 +12,11 @@
  * (bench/facePipeline.ts), the HTTP server's load benchmark (bench/serve.ts), and finally
  * happysad/browser's frames per second in headless Chromium per backend (bench/browser.ts), the Redis job
  * queue against local predict (bench/queue.ts), and videos: seconds per second and peak memory (bench/video.ts).
+ *
+ * --before REF (e.g. d12ff70, the code before issue #24): that commit is built in a temporary folder
+ * (bench/checkouts.ts) and the predict command, the browser and the videos are measured for it and
+ * for this checkout side by side in the same run, after a check that both give the same rows
+ * (bench/sameOutputs.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -25,6 +30,7 @@ import { toInputTensor } from '../src/runtime/toInputTensor.js';
 import { DataParallelTrainer } from '../src/runtime/dataParallelTrainer.js';
 import { ParallelPredictor } from '../src/runtime/parallelPredictor.js';
 import { loadModel } from '../src/predict/classifier.js';
+import { formatRoots, prepareCheckout } from './checkouts.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +48,7 @@ const { values } = parseArgs({
     'no-browser': { type: 'boolean', default: false },
     'no-queue': { type: 'boolean', default: false },
     'no-video': { type: 'boolean', default: false },
+    before: { type: 'string' },
   },
 });
 
@@ -174,6 +181,13 @@ if (!values['no-decode']) {
 
 if (!values.json) printTable(rows);
 
+// With --before: both checkouts' builds, and whether they give the same rows, before any timing.
+const compared = values.before ? ['--roots', formatRoots([prepareCheckout(values.before), { name: 'after', dir: resolve('.') }])] : [];
+if (compared.length) {
+  if (!values.json) console.log(`\nsame rows before (${values.before}) and after (bench/sameOutputs.ts):`);
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/sameOutputs.ts'), ...compared, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
+
 // The data audit: hashing and attributes per image, near-duplicate matching at 10,000 and 100,000 (bench/nearDuplicates.ts, ~1 min).
 if (!values.json) console.log('\ndata audit (bench/nearDuplicates.ts):');
 spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/nearDuplicates.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
@@ -181,7 +195,7 @@ spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/nearDuplicates.ts
 // The whole predict command per detector, against the face-detection peer (bench/facePipeline.ts, ~5 min).
 if (!values['no-face-command'] && existsSync(resolve('models/default/happysad.json'))) {
   if (!values.json) console.log('\nhappysad predict, whole command (bench/facePipeline.ts):');
-  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/facePipeline.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/facePipeline.ts'), ...compared, ...(compared.length ? ['--detectors', 'blazeface', '--workers', '1,2'] : []), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
 // Then the HTTP server under load (bench/serve.ts, ~90 s): requests/s and latency at 1, 8 and 64
@@ -194,7 +208,7 @@ if (!values['no-serve'] && existsSync(resolve('models/default/happysad.json'))) 
 // happysad/browser in headless Chromium (bench/browser.ts, ~1-2 min): frames/s per backend.
 if (!values['no-browser'] && existsSync(resolve('models/default/happysad.json'))) {
   if (!values.json) console.log('\nhappysad/browser in headless Chromium (bench/browser.ts):');
-  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/browser.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/browser.ts'), ...compared, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
 // The Redis job queue against local predict (bench/queue.ts, ~3 min; needs redis-server).
@@ -206,7 +220,7 @@ if (!values['no-queue'] && existsSync('/usr/bin/redis-server')) {
 // Videos (bench/video.ts, ~4 min; needs ffmpeg and a built dist/): speed against real time, memory.
 if (!values['no-video'] && existsSync('/usr/bin/ffmpeg')) {
   if (!values.json) console.log('\nvideos (bench/video.ts):');
-  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/video.ts'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/video.ts'), ...compared, ...(compared.length ? ['--minutes', '1', '--rounds', '3'] : []), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
 async function measureOurs(c: Case, workers: number): Promise<{ train: number[]; infer: number[]; peakRssMb: number }> {
