@@ -18,7 +18,8 @@ import { csvCell, csvHeader, formatRow, formatVideoRow, predictionTable, round4,
 import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
 import { arrayJobVariable, inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard.js';
 import { modelIdentity } from '../../src/model/modelIdentity.js';
-import { DEFAULT_QUEUE, predictThroughQueue, queueModel, redisConnection, validateQueueName } from '../../src/batch/predictQueue.js';
+import { DEFAULT_QUEUE } from '../../src/batch/queueDefaults.js';
+import { redisConnection, validateQueueName } from '../../src/batch/redisOptions.js';
 import { JOB_LIMITS } from '../../src/batch/jobReferences.js';
 import { DEFAULT_PREDICTION_BATCH } from '../../src/runtime/predictionBatch.js';
 import { mapConcurrent } from '../../src/base/mapConcurrent.js';
@@ -74,7 +75,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   // Local threads, or the queue's workers: either way the model's description comes first.
   const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
   if (values.redis && values.model) process.stderr.write('note: with --redis the workers\' model classifies; --model is ignored here (give it to happysad worker)\n');
-  const metadata = classifier?.metadata ?? (await queueModel({ redis: values.redis!, queue: values.queue, log: (l) => process.stderr.write(`${l}\n`) }));
+  const metadata = classifier?.metadata ?? (await (await import('../../src/batch/predictQueue.js')).queueModel({ redis: values.redis!, queue: values.queue, log: (l) => process.stderr.write(`${l}\n`) }));
   const classes = metadata.classes;
   const out = values.out ? await ResultsFile.open(values.out, { classes, model: modelIdentity(metadata), resume: values.resume, note: (l) => process.stderr.write(`${l}\n`) }) : undefined;
   if (out && out.done.size > 0) {
@@ -101,6 +102,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const progress = createCountProgress(files.length);
   try {
     if (values.redis) {
+      const { predictThroughQueue } = await import('../../src/batch/predictQueue.js');
       await predictThroughQueue(files, { redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], onRows: emit, onProgress: (done) => progress.update(done), log: (l) => process.stderr.write(`${l}\n`) });
     } else {
       // Written per batch with --out (a killed run loses at most one batch); otherwise streamed in
