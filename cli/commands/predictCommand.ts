@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { walkFiles } from '../../src/io/walkFiles.js';
+import { hashFile } from '../../src/io/hashFile.js';
 import { sniffImageFormat } from '../../src/input/sniffImageFormat.js';
 import { OptionError } from '../../src/base/errors.js';
 import { loadModel, type Classifier, type Prediction } from '../../src/predict/classifier.js';
@@ -65,7 +65,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const videos = files.filter((_, i) => kinds[i] === 'video');
   if (videos.length) {
     files = files.filter((_, i) => kinds[i] !== 'video');
-    if (values.out || values.redis) throw new OptionError(`${videos[0]} is a video: --out and --redis take images for now; write video rows with --json > rows.jsonl`);
+    if (values.redis) throw new OptionError(`${videos[0]} is a video: the job queue (--redis) takes images for now; run videos here, e.g. --out rows.jsonl (resumable)`);
+    if (values.out && resultsFormatOf(values.out) === 'csv') throw new OptionError(`${videos[0]} is a video: its rows (time, frame, track) do not fit a CSV results file's photo columns; give --out a .jsonl file`);
     if (values.csv && (files.length || unreadable.length)) throw new OptionError('--csv: videos and images have different columns; give them in separate runs');
   }
   if (values.report !== undefined && !videos.length) throw new OptionError('--report is for videos (a timeline per person); for photos, `happysad evaluate DIR --report OUT` reports on a labelled folder');
@@ -117,7 +118,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     progress.finish();
     await emit(unreadable);
     if (videos.length) {
-      const v = await predictVideos(classifier!, videos, values, video);
+      const v = await predictVideos(classifier!, videos, values, video, out);
       failed += v.failed;
       count += videos.length;
     }
@@ -153,11 +154,12 @@ function parseVideoOptions(values: CommandValues<'predict'>): VideoOptions {
 }
 
 /**
- * Each video's rows in turn (JSON Lines or CSV on stdout), then, for a terminal, one line per
- * track: when the person was seen and how happy or sad they looked. On a terminal, a progress
- * line (seconds of video done, ETA) while each video runs.
+ * Each video's rows in turn (JSON Lines or CSV on stdout, or into the --out file, a whole video at
+ * a time, so a video an interrupted run did not finish is done again by --resume), then, for a
+ * terminal, one line per track: when the person was seen and how happy or sad they looked. On a
+ * terminal, a progress line (seconds of video done, ETA) while each video runs.
  */
-async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>, video: VideoOptions): Promise<{ failed: number }> {
+async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>, video: VideoOptions, out?: ResultsFile): Promise<{ failed: number }> {
   const classes = classifier.metadata.classes;
   const { every, smooth, limits } = video;
   const summaries = new TrackSummaries(classes);
@@ -168,12 +170,17 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
   for (const file of videos) {
     let frames = 0;
     const mine: (VideoRow | VideoErrorRow)[] = [];
+    const sha256 = out ? await hashFile(file).catch(() => undefined) : undefined;
+    if (out?.has(file, sha256)) {
+      process.stderr.write(`${file}: already in ${out.path}, skipped\n`);
+      continue;
+    }
     if (values.report) kept.push({ file, rows: mine });
     const info = await probeVideo(file).catch(() => undefined);
     const progress = process.stderr.isTTY && info?.duration ? createCountProgress(Math.ceil(Math.min(info.duration, limits.maxSeconds)), `s of ${file}`) : undefined;
     for await (const row of classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], limits, info })) {
       if ('time' in row) progress?.update(Math.floor(row.time));
-      if (values.report) mine.push(row);
+      if (values.report || out) mine.push(row);
       if ('error' in row) {
         failed++;
         errors.push([file, row.error.message]);
@@ -181,9 +188,10 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
         frames = Math.max(frames, row.frame + 1);
         summaries.add(row);
       }
-      if (values.json || values.csv) process.stdout.write(formatVideoRow(row, values.json ? 'jsonl' : 'csv', classes));
+      if (!out && (values.json || values.csv)) process.stdout.write(formatVideoRow(row, values.json ? 'jsonl' : 'csv', classes));
     }
     progress?.finish();
+    if (out) await out.appendVideo(file, sha256, mine, { frames, every });
     process.stderr.write(`${file}: ${frames} frame(s) sampled every ${every} s\n`);
   }
   if (!values.json && !values.csv) {
@@ -203,8 +211,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
 async function skipDone(files: string[], out: ResultsFile): Promise<string[]> {
   const keep = await mapConcurrent(files, 8, async (f) => {
     if (!out.done.has(f)) return true;
-    const bytes = await readFile(f).catch(() => undefined);
-    return !out.has(f, bytes ? createHash('sha256').update(bytes).digest('hex') : undefined);
+    return !out.has(f, await hashFile(f).catch(() => undefined));
   });
   return files.filter((_, i) => keep[i]);
 }

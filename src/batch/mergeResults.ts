@@ -120,28 +120,35 @@ interface ImageRows extends ResultRecord {
   lines: number;
 }
 
-/** An input's rows, one per image: CSV face lines of one file grouped. A torn last line is left out. */
+/** An input's rows, one per image or video: CSV face lines of one file grouped, a video's rows too. A torn last line is left out. */
 async function* imageRows(name: string, format: ResultsFormat, header: string | undefined): AsyncGenerator<ImageRows> {
   let group: ImageRows | undefined;
   const records = readResults(name, format, { header });
   for (let step = await records.next(); !step.done; step = await records.next()) {
     const r = step.value;
-    if (group && format === 'csv' && group.file === r.file && group.sha256 === r.sha256) {
+    // One image's CSV lines (one per face), or one video's rows down to its end row, are one unit.
+    const together = format === 'csv' || (group?.video === 'frame' && (r.video !== undefined || r.error));
+    if (group && together && group.file === r.file && group.sha256 === r.sha256) {
       group.text += r.text;
       group.lines++;
+      if (r.video === 'end') group.video = 'end';
       continue;
     }
     if (group) yield group;
     group = { ...r, lines: 1 };
   }
-  if (group) yield group;
+  // A video without its end row was cut short by an interrupted run: the run's --resume redoes it.
+  if (group && group.video !== 'frame') yield group;
 }
 
 /** A row's answer: its text without the provenance a rerun changes (nothing else does). */
 function answerOf(text: string, format: ResultsFormat): string {
   if (format === 'csv') return text;
-  const { model: _m, ...rest } = JSON.parse(text) as Record<string, unknown>;
-  return JSON.stringify(rest);
+  // A video's rows are several lines.
+  return text.trimEnd().split('\n').map((line) => {
+    const { model: _m, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    return JSON.stringify(rest);
+  }).join('\n');
 }
 
 async function firstLine(path: string): Promise<string> {

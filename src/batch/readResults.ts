@@ -15,6 +15,11 @@ export interface ResultRecord {
   /** The model that wrote it (results files record it since rows carry `model`). */
   model?: string;
   error: boolean;
+  /**
+   * JSON Lines only: 'frame' for a video's row (it has a `frame`), 'end' for the row that closes a
+   * video (VideoEndRow); a photo's row has none.
+   */
+  video?: 'frame' | 'end';
   /** The row's text as it stands in the file, newline-terminated. */
   text: string;
   /** 1-based line number of its first line. */
@@ -74,7 +79,8 @@ export async function* readResults(path: string, format: ResultsFormat, options:
       const row = parseJsonRow(text);
       if (!row) throw notOurs(path, line, 'is not a JSON row with a "file"');
       rows++;
-      yield { file: row.file, sha256: row.sha256, model: row.model, error: row.error !== undefined, text: `${text}\n`, line, end };
+      const video = row.video !== undefined ? 'end' : row.frame !== undefined ? 'frame' : undefined;
+      yield { file: row.file, sha256: row.sha256, model: row.model, error: row.error !== undefined, ...(video ? { video } : {}), text: `${text}\n`, line, end };
     }
     const torn = step.value;
     // A torn end is dropped only where it can be explained: the start of one of our rows.
@@ -119,7 +125,7 @@ export async function* readResults(path: string, format: ResultsFormat, options:
   return { complete, ...(torn !== undefined ? { torn } : {}) };
 }
 
-function parseJsonRow(text: string): { file: string; sha256?: string; model?: string; error?: unknown } | undefined {
+function parseJsonRow(text: string): { file: string; sha256?: string; model?: string; error?: unknown; frame?: unknown; video?: unknown } | undefined {
   try {
     const row = JSON.parse(text) as unknown;
     if (typeof row === 'object' && row !== null && typeof (row as { file?: unknown }).file === 'string') return row as { file: string };

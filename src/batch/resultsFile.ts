@@ -1,8 +1,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { HappysadError, OptionError, OutputError } from '../base/errors.js';
-import { csvCell, csvHeader, formatRow, type ResultsFormat } from '../predict/rowFormats.js';
-import { rowKey, type ResultRow } from '../predict/predictionRow.js';
+import { csvCell, csvHeader, formatRow, formatVideoRow, type ResultsFormat } from '../predict/rowFormats.js';
+import { rowKey, type ResultRow, type VideoEndRow, type VideoErrorRow, type VideoRow } from '../predict/predictionRow.js';
 import { ResultsLock } from './resultsLock.js';
 import { readResults } from './readResults.js';
 
@@ -108,6 +108,24 @@ export class ResultsFile {
     return n;
   }
 
+  /**
+   * Appends a whole video, as one chunk: its rows, each with the video's hash and this run's model,
+   * then the VideoEndRow that says it is complete. Returns false when this content was written already.
+   */
+  async appendVideo(file: string, sha256: string | undefined, rows: (VideoRow | VideoErrorRow)[], video: VideoEndRow['video']): Promise<boolean> {
+    if (this.format !== 'jsonl') throw new OptionError(`--out ${this.path}: a video's rows (time, frame, track) do not fit this CSV's photo columns; write videos to a .jsonl file`);
+    // Without a hash (the file could not be read) the video is not done: --resume tries it again.
+    const key = rowKey({ file, sha256 });
+    if (sha256 && this.written.has(key)) return false;
+    if (sha256) this.written.add(key);
+    const provenance = { ...(sha256 ? { sha256 } : {}), model: this.model };
+    let text = '';
+    for (const row of rows) text += formatVideoRow({ ...row, ...provenance }, 'jsonl', this.classes);
+    text += `${JSON.stringify({ file, video, ...provenance } satisfies VideoEndRow)}\n`;
+    await this.write(text);
+    return true;
+  }
+
   private async write(text: string): Promise<void> {
     const bytes = Buffer.from(text);
     let off = 0;
@@ -140,9 +158,12 @@ async function scan(path: string, format: ResultsFormat, header: string, model: 
   let lastFile: string | undefined;
   let lastStart = 0;
   let prevEnd = 0;
+  // A video whose rows have begun and whose VideoEndRow has not come yet: where its rows start.
+  let openVideo: { file: string; start: number } | undefined;
   for (let step = await rows.next(); ; step = await rows.next()) {
     if (step.done) {
-      if (format === 'jsonl') return step.value.complete;
+      // A video cut short by the interruption goes as a whole, and is done again.
+      if (format === 'jsonl') return openVideo ? openVideo.start : step.value.complete;
       if (lastFile === undefined) return step.value.complete;
       done.delete(lastFile);
       return lastStart;
@@ -152,8 +173,14 @@ async function scan(path: string, format: ResultsFormat, header: string, model: 
       throw new OptionError(`--out ${path}: line ${r.line} was written by model ${r.model}, and this run's model is ${model}; one results file holds one model's rows. Resume it with the model that wrote it, or give this run another --out file. Nothing was changed`);
     }
     if (r.file !== lastFile) lastStart = prevEnd;
+    const start = prevEnd;
     prevEnd = r.end;
     lastFile = r.file;
+    if (r.video === 'frame' && openVideo?.file !== r.file) openVideo = { file: r.file, start };
+    if (r.video === 'end') openVideo = undefined;
+    // A video's frame rows, or its error row, do not make it done: only its end row does.
+    else if (openVideo?.file === r.file) continue;
+    else openVideo = undefined;
     // An error row with a hash (a corrupt image) stands for that content; one without (missing, unreadable) is tried again.
     done.set(r.file, r.sha256 ?? '');
   }

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { constants, copyFile, lstat, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { OptionError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
+import { hashFile } from '../io/hashFile.js';
 import { isInside } from '../io/outputPaths.js';
 import type { CleanProblem } from './cleanDataset.js';
 
@@ -106,9 +105,6 @@ async function syncFolder(dir: string): Promise<void> {
 async function sameContent(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([stat(a), stat(b)]);
   if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
-  const [ha, hb] = await Promise.all([a, b].map((f) => new Promise<string>((resolvePromise, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(f).on('data', (c) => hash.update(c)).once('error', reject).once('end', () => resolvePromise(hash.digest('hex')));
-  })));
+  const [ha, hb] = await Promise.all([hashFile(a), hashFile(b)]);
   return ha === hb;
 }

@@ -66,6 +66,18 @@ export interface VideoErrorRow {
   error: { code: string; message: string };
 }
 
+/**
+ * The last row of a video in a results file (`predict --out`): the video was read to its end (or to
+ * the damage its error row describes) and every row above it, back to its first frame, is there. A
+ * video without it was cut short by an interrupted run, and --resume does it again.
+ */
+export interface VideoEndRow {
+  file: string;
+  video: { frames: number; every: number };
+  sha256?: string;
+  model?: string;
+}
+
 /** What identifies a file's row: its path and, when known, its content. */
 export function rowKey(row: { file: string; sha256?: string }): string {
   return `${row.file}\u0000${row.sha256 ?? ''}`;
