@@ -10,7 +10,7 @@ import type { FaceCropReply, FaceCropRequest } from './faceCropMessages.js';
 export type { FaceCrop, FaceDecoded, PhotoRequest } from './faceCropper.js';
 
 export interface FacePipelineOptions {
-  /** Threads that find faces, this one included (default 1). */
+  /** Threads that find faces (default 1: this one). With more, that many worker threads, and this one only until the first is up. */
   threads?: number;
   /**
    * Return once this thread's detector is ready; the others join as they come up (~0.5 s each),
@@ -30,7 +30,8 @@ type Executor = (job: Job) => Promise<FaceDecoded>;
  * (box, eye keypoints' crop, detector score) at the model's input size out, or the whole picture
  * when it has none. Every Node path that feeds a face model comes through here (photos, videos,
  * the server's inference threads, train --faces), so they see the same crops. It owns the threads
- * (a FaceCropper on this one plus `threads - 1` workers, each job going to whichever is free:
+ * (a FaceCropper on this one, and with `threads` > 1 that many workers that take over from it once
+ * up, each job going to whichever is free:
  * detection is a chain of small WASM kernels on one thread per engine, so threads, not a bigger
  * batch, are what use a second core) and the crop cache. The same crops come out whichever thread
  * makes them (same code, same weights, same engine).
@@ -44,13 +45,22 @@ export class FacePipeline {
   private starting: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly cache: FaceCropCache | undefined) {
-    this.idle = [(job) => (job.type === 'photo' ? local.photo(job.request) : local.frame(job.image))];
+  private readonly local: Executor;
+
+  private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly cache: FaceCropCache | undefined, private readonly dedicated: boolean) {
+    this.local = (job) => (job.type === 'photo' ? local.photo(job.request) : local.frame(job.image));
+    this.idle = [this.local];
   }
 
   static async create(spec: PreprocessSpec, options: FacePipelineOptions = {}): Promise<FacePipeline> {
-    const pipeline = new FacePipeline(spec, await FaceCropper.create(spec), options.cache);
-    const starts = Array.from({ length: Math.max(0, (options.threads ?? 1) - 1) }, () => startWorker(spec, (w) => pipeline.spawned.push(w)).then((w) => pipeline.join(w)));
+    const threads = options.threads ?? 1;
+    // With more than one thread, every one of them is a worker, and this thread only hands out jobs
+    // once they are up: it also reads frames, classifies and writes rows, and a detection running
+    // here (a synchronous WASM call) would hold all of that up. A 60 s video: 9.3-10.8 s with this
+    // thread detecting too, 4.7-7.3 s without (scratch measurement, 2 cores, other jobs running).
+    const dedicated = threads > 1;
+    const pipeline = new FacePipeline(spec, await FaceCropper.create(spec), options.cache, dedicated);
+    const starts = Array.from({ length: dedicated ? threads : Math.max(0, threads - 1) }, () => startWorker(spec, (w) => pipeline.spawned.push(w)).then((w) => pipeline.join(w)));
     pipeline.starting = Promise.allSettled(starts).then((results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed && options.background && !pipeline.closed) process.emitWarning(`happysad: face detection threads failed to start; fewer threads in use (${(failed.reason as Error).message})`);
@@ -66,9 +76,9 @@ export class FacePipeline {
     return pipeline;
   }
 
-  /** Threads finding faces now (this one included); grows while background threads start. */
+  /** Threads finding faces now; grows while background threads start (this one works until the first is up). */
   get threads(): number {
-    return this.workers.length + 1;
+    return this.dedicated && this.workers.length > 0 ? this.workers.length : this.workers.length + 1;
   }
 
   /**
@@ -111,10 +121,13 @@ export class FacePipeline {
       return;
     }
     this.workers.push(worker);
+    // This thread steps back once a worker is there (if busy now, when its job ends: see release).
+    if (this.dedicated && this.idle.includes(this.local)) this.idle.splice(this.idle.indexOf(this.local), 1);
     this.release(remoteExecutor(worker));
   }
 
   private release(exec: Executor): void {
+    if (this.dedicated && exec === this.local && this.workers.length > 0) return;
     const next = this.waiting.shift();
     if (next) next(exec);
     else this.idle.push(exec);

@@ -41,7 +41,7 @@ test('a video and a photo go into one --out file; --resume skips both; a cut vid
   // An interrupted run: the file ends inside the video's chunk (its end row and one frame lost).
   const text = await readFile(out, 'utf8');
   const videoFirst = text.indexOf(JSON.stringify({ file: clip }).slice(0, -1));
-  const endRow = text.lastIndexOf('{"file":' + JSON.stringify(clip) + ',"video"');
+  const endRow = text.lastIndexOf(`{"file":${JSON.stringify(clip)},"video"`);
   assert.ok(videoFirst >= 0 && endRow > videoFirst);
   await truncate(out, endRow - 40);
   const resumed = runCli(['predict', clip, photo, '--out', out, '--every', '0.5', '--resume']);
