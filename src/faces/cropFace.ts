@@ -79,6 +79,14 @@ function rotatedSquare(image: RgbImage, cx: number, cy: number, side: number, an
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   const half = side / 2;
+  // u * cos and u * sin per column, computed once: the same products, so the same sums below.
+  const uCos = new Float64Array(side);
+  const uSin = new Float64Array(side);
+  for (let j = 0; j < side; j++) {
+    const u = j + 0.5 - half;
+    uCos[j] = u * cos;
+    uSin[j] = u * sin;
+  }
   // Byte offset of pixel (x, y), or -1 for a black (outside) tap.
   const at = (x: number, y: number): number => {
     if (x < 0 || x >= width || y < 0 || y >= height) {
@@ -90,11 +98,12 @@ function rotatedSquare(image: RgbImage, cx: number, cy: number, side: number, an
   };
   for (let i = 0; i < side; i++) {
     const v = i + 0.5 - half;
+    const vSin = v * sin;
+    const vCos = v * cos;
     for (let j = 0; j < side; j++) {
-      const u = j + 0.5 - half;
       // Pixel k covers [k, k+1), so its centre is k + 0.5: shift back to index space.
-      const fx = cx + u * cos - v * sin - 0.5;
-      const fy = cy + u * sin + v * cos - 0.5;
+      const fx = cx + uCos[j]! - vSin - 0.5;
+      const fy = cy + uSin[j]! + vCos - 0.5;
       const x0 = Math.floor(fx);
       const y0 = Math.floor(fy);
       const ax = fx - x0;
