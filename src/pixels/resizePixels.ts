@@ -110,6 +110,17 @@ function shrinkv(img: Pixels, v: number): Pixels {
   const out = new Uint8Array(outH * ne);
   const amend = v >> 1;
   const mult = Math.floor(2 ** 32 / (256 * v));
+  // (sum + amend) * mult < 2^32, so >>> 24 is the floor of the division by 2^24, done in integers.
+  if (v === 2) {
+    // The common case (a 640x480 frame to the 109-pixel short-range letterbox): no sum buffer.
+    for (let y = 0; y < outH; y++) {
+      const r0 = Math.min(height - 1, 2 * y) * ne;
+      const r1 = Math.min(height - 1, 2 * y + 1) * ne;
+      const o = y * ne;
+      for (let i = 0; i < ne; i++) out[o + i] = ((data[r0 + i] + data[r1 + i] + amend) * mult) >>> 24;
+    }
+    return { data: out, width, height: outH, channels };
+  }
   const sum = new Uint32Array(ne);
   for (let y = 0; y < outH; y++) {
     sum.fill(0);
@@ -119,7 +130,7 @@ function shrinkv(img: Pixels, v: number): Pixels {
       for (let i = 0; i < ne; i++) sum[i] += data[row + i];
     }
     const o = y * ne;
-    for (let i = 0; i < ne; i++) out[o + i] = Math.floor(((sum[i] + amend) * mult) / 16777216);
+    for (let i = 0; i < ne; i++) out[o + i] = ((sum[i] + amend) * mult) >>> 24;
   }
   return { data: out, width, height: outH, channels };
 }
@@ -137,12 +148,29 @@ function shrinkh(img: Pixels, h: number): Pixels {
   for (let y = 0; y < height; y++) {
     const row = y * width * b;
     let o = y * outW * b;
+    if (b === 3) {
+      // RGB: the three channels of a tap side by side, one pass over the taps.
+      for (let x = 0; x < outW; x++) {
+        const t0 = x * h;
+        let s0 = amend, s1 = amend, s2 = amend;
+        for (let k = 0; k < h; k++) {
+          const p = row + taps[t0 + k];
+          s0 += data[p];
+          s1 += data[p + 1];
+          s2 += data[p + 2];
+        }
+        out[o++] = (s0 * mult) >>> 24;
+        out[o++] = (s1 * mult) >>> 24;
+        out[o++] = (s2 * mult) >>> 24;
+      }
+      continue;
+    }
     for (let x = 0; x < outW; x++) {
       const t0 = x * h;
       for (let c = 0; c < b; c++) {
         let s = amend;
         for (let k = 0; k < h; k++) s += data[row + taps[t0 + k] + c];
-        out[o++] = Math.floor((s * mult) / 16777216);
+        out[o++] = (s * mult) >>> 24;
       }
     }
   }
