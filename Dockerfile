@@ -38,7 +38,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/models/default ./models/default
 COPY --from=build /app/models/faces ./models/faces
-COPY --from=build /app/web ./web
 
 USER node
 EXPOSE 8080

@@ -4,16 +4,18 @@
  *
  *   npm run build:web [-- OUT]     (default dist/web)
  *
- * OUT gets index.html, app.js, style.css, examples/, lib/ (happysad/browser: happysad.js, .wasm,
+ * OUT gets the page (index.html, app.js, style.css, examples/: buildPage.ts), lib/ (happysad/browser: happysad.js, .wasm,
  * faces/) and model/ (the bundle: happysad.json, model.json, weights.bin). It is replaced as a
  * whole, and only if it is absent, empty or an earlier build: nothing else is ever overwritten.
  */
-import { copyFile, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { replaceDirAtomic } from '../src/io/atomicWrite.js';
 import { buildBrowserLibrary } from './buildBrowser.js';
+import { writePage } from './buildPage.js';
+import { assertReplaceableBuild } from './replaceableBuild.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Marks a folder as this script's output, so a rebuild may replace it. */
@@ -21,12 +23,9 @@ const MARKER = '.happysad-web';
 
 export async function buildStaticSite(out = join(root, 'dist', 'web'), modelDir = join(root, 'models', 'default')): Promise<string> {
   out = resolve(out);
-  const existing = await readdir(out).catch((): string[] => []);
-  if (existing.length > 0 && !existing.includes(MARKER)) {
-    throw new Error(`${out} already holds files that are not a happysad web build; choose an empty or new folder (nothing was changed)`);
-  }
+  await assertReplaceableBuild(out, MARKER, 'happysad web build');
   await replaceDirAtomic(out, async (tmp) => {
-    await cp(join(root, 'web'), tmp, { recursive: true });
+    await writePage(tmp);
     await markStaticHost(join(tmp, 'index.html'));
     await buildBrowserLibrary(join(tmp, 'lib'));
     await mkdir(join(tmp, 'model'));

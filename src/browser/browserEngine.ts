@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerConvKernels } from '../engine/kernels/registerConvKernels.js';
 
 export { tf };
 
@@ -33,6 +34,7 @@ function configureWasm(wasmBase: string, threads: number | 'auto'): void {
   const wanted = threads === 'auto' ? (isolated && cores >= 4 ? Math.min(4, Math.floor(cores / 2)) : 1) : threads;
   if (wanted > 1 && isolated) setThreadsCount(wanted);
   else tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  registerConvKernels(tf);
 }
 
 /**

@@ -15,6 +15,11 @@ export type { ImageSource } from './decodeImageSource.js';
 export type { FacePrediction, PredictionRow } from '../predict/predictionRow.js';
 export type { BundleMetadata } from '../model/bundleMetadata.js';
 export { BundleError, HappysadError, ImageError, OptionError } from '../base/errors.js';
+// What a page does with a stream of rows (a camera): follow each face, steady its scores, decide
+// as the model decides. The same code as `predict --every`'s tracks and smoothing.
+export { FaceTracker, type FaceTrackerOptions } from '../predict/faceTracker.js';
+export { TrailingMean } from '../predict/trailingMean.js';
+export { decideClass, type DecisionRule } from '../predict/interpretOutput.js';
 
 /**
  * Where the default model is: `model/` beside the library's folder (options.libraryUrl, else the

@@ -3,6 +3,8 @@ import { rint } from './resizePixels.js';
 
 let toLinear: Float32Array | undefined;
 let toEncoded: Int32Array | undefined;
+/** f32(k * toLinear[v]) for each BT.709 weight k: the products the conversion takes per channel. */
+let weighted: { r: Float32Array; g: Float32Array; b: Float32Array } | undefined;
 
 /** libvips' 8-bit sRGB tables (colour/LabQ2sRGB.c), in float32 arithmetic as libvips computes them. */
 function tables(): { toLinear: Float32Array; toEncoded: Int32Array } {
@@ -31,11 +33,14 @@ export function srgbToGray(image: Pixels): Pixels {
   const f32 = Math.fround;
   const { data, width, height } = image;
   const out = new Uint8Array(width * height);
-  const kr = f32(0.2126);
-  const kg = f32(0.7152);
-  const kb = f32(0.0722);
+  if (!weighted) {
+    // The same float32 products as computing them per pixel, looked up instead (a third faster).
+    const times = (k: number) => Float32Array.from(lin, (l) => f32(k * l));
+    weighted = { r: times(f32(0.2126)), g: times(f32(0.7152)), b: times(f32(0.0722)) };
+  }
+  const { r: wr, g: wg, b: wb } = weighted;
   for (let i = 0, p = 0; i < out.length; i++, p += 3) {
-    const y = f32(f32(f32(kr * lin[data[p]!]!) + f32(kg * lin[data[p + 1]!]!)) + f32(kb * lin[data[p + 2]!]!));
+    const y = f32(f32(wr[data[p]!]! + wg[data[p + 1]!]!) + wb[data[p + 2]!]!);
     let yf = f32(y * 255);
     yf = yf < 0 ? 0 : Math.min(yf , 255);
     const yi = Math.trunc(yf);

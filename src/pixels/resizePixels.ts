@@ -110,6 +110,17 @@ function shrinkv(img: Pixels, v: number): Pixels {
   const out = new Uint8Array(outH * ne);
   const amend = v >> 1;
   const mult = Math.floor(2 ** 32 / (256 * v));
+  // (sum + amend) * mult < 2^32, so >>> 24 is the floor of the division by 2^24, done in integers.
+  if (v === 2) {
+    // The common case (a 640x480 frame to the 109-pixel short-range letterbox): no sum buffer.
+    for (let y = 0; y < outH; y++) {
+      const r0 = Math.min(height - 1, 2 * y) * ne;
+      const r1 = Math.min(height - 1, 2 * y + 1) * ne;
+      const o = y * ne;
+      for (let i = 0; i < ne; i++) out[o + i] = ((data[r0 + i] + data[r1 + i] + amend) * mult) >>> 24;
+    }
+    return { data: out, width, height: outH, channels };
+  }
   const sum = new Uint32Array(ne);
   for (let y = 0; y < outH; y++) {
     sum.fill(0);
@@ -119,7 +130,7 @@ function shrinkv(img: Pixels, v: number): Pixels {
       for (let i = 0; i < ne; i++) sum[i] += data[row + i];
     }
     const o = y * ne;
-    for (let i = 0; i < ne; i++) out[o + i] = Math.floor(((sum[i] + amend) * mult) / 16777216);
+    for (let i = 0; i < ne; i++) out[o + i] = ((sum[i] + amend) * mult) >>> 24;
   }
   return { data: out, width, height: outH, channels };
 }
@@ -137,12 +148,29 @@ function shrinkh(img: Pixels, h: number): Pixels {
   for (let y = 0; y < height; y++) {
     const row = y * width * b;
     let o = y * outW * b;
+    if (b === 3) {
+      // RGB: the three channels of a tap side by side, one pass over the taps.
+      for (let x = 0; x < outW; x++) {
+        const t0 = x * h;
+        let s0 = amend, s1 = amend, s2 = amend;
+        for (let k = 0; k < h; k++) {
+          const p = row + taps[t0 + k];
+          s0 += data[p];
+          s1 += data[p + 1];
+          s2 += data[p + 2];
+        }
+        out[o++] = (s0 * mult) >>> 24;
+        out[o++] = (s1 * mult) >>> 24;
+        out[o++] = (s2 * mult) >>> 24;
+      }
+      continue;
+    }
     for (let x = 0; x < outW; x++) {
       const t0 = x * h;
       for (let c = 0; c < b; c++) {
         let s = amend;
         for (let k = 0; k < h; k++) s += data[row + taps[t0 + k] + c];
-        out[o++] = Math.floor((s * mult) / 16777216);
+        out[o++] = (s * mult) >>> 24;
       }
     }
   }
@@ -170,7 +198,10 @@ function reducev(img: Pixels, vshrink: number, kernel: ResizeKernel, gap = 2, st
   const pad = Math.ceil(n / 2) - 1;
   const ne = width * channels;
   const out = new Uint8Array(height * ne);
-  const acc = new Int32Array(ne);
+  // Float64, not Int32: the sums are exact integers either way (|sum| < 2^31), and V8 runs float
+  // multiply-adds without the overflow checks int32 arithmetic carries (1.5x on a 640x480 frame).
+  const acc = new Float64Array(ne);
+  const rows = new Int32Array(8);
   let Y = 0;
   for (let y = 0; y < height; y++) {
     // libvips computes Y once per region (at its top row) and then adds residual row by row: the
@@ -182,8 +213,17 @@ function reducev(img: Pixels, vshrink: number, kernel: ResizeKernel, gap = 2, st
     const c = ms[ty];
     acc.fill(INTERPOLATE_SCALE >> 1);
     let i = 0;
+    for (; i + 8 <= n; i += 8) {
+      // Eight taps per sweep over the row: an eighth of the passes over acc.
+      for (let k = 0; k < 8; k++) rows[k] = Math.min(inH - 1, Math.max(0, py + i + k - pad)) * ne;
+      const r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3], r4 = rows[4], r5 = rows[5], r6 = rows[6], r7 = rows[7];
+      const c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3], c4 = c[i + 4], c5 = c[i + 5], c6 = c[i + 6], c7 = c[i + 7];
+      for (let z = 0; z < ne; z++) {
+        acc[z] += c0 * data[r0 + z] + c1 * data[r1 + z] + c2 * data[r2 + z] + c3 * data[r3 + z]
+          + c4 * data[r4 + z] + c5 * data[r5 + z] + c6 * data[r6 + z] + c7 * data[r7 + z];
+      }
+    }
     for (; i + 4 <= n; i += 4) {
-      // Four taps per sweep over the row: a quarter of the passes over acc.
       const r0 = Math.min(inH - 1, Math.max(0, py + i - pad)) * ne;
       const r1 = Math.min(inH - 1, Math.max(0, py + i + 1 - pad)) * ne;
       const r2 = Math.min(inH - 1, Math.max(0, py + i + 2 - pad)) * ne;
@@ -246,13 +286,33 @@ function reduceh(img: Pixels, hshrink: number, kernel: ResizeKernel, gap = 2): P
       coef[x * n + i] = maskOf[x][i];
     }
   }
+  const half = INTERPOLATE_SCALE >> 1;
   for (let y = 0; y < height; y++) {
     const row = y * inW * b;
     let o = y * width * b;
+    if (b === 3) {
+      // RGB (the detector's letterbox): the three channels share each tap's offset and weight.
+      for (let x = 0; x < width; x++) {
+        const t0 = x * n;
+        let s0 = half, s1 = half, s2 = half;
+        for (let i = 0; i < n; i++) {
+          const p = row + taps[t0 + i];
+          const k = coef[t0 + i];
+          s0 += k * data[p];
+          s1 += k * data[p + 1];
+          s2 += k * data[p + 2];
+        }
+        const v0 = s0 >> INTERPOLATE_SHIFT, v1 = s1 >> INTERPOLATE_SHIFT, v2 = s2 >> INTERPOLATE_SHIFT;
+        out[o++] = v0 < 0 ? 0 : Math.min(v0, 255);
+        out[o++] = v1 < 0 ? 0 : Math.min(v1, 255);
+        out[o++] = v2 < 0 ? 0 : Math.min(v2, 255);
+      }
+      continue;
+    }
     for (let x = 0; x < width; x++) {
       const t0 = x * n;
       for (let z = 0; z < b; z++) {
-        let sum = INTERPOLATE_SCALE >> 1;
+        let sum = half;
         for (let i = 0; i < n; i++) sum += coef[t0 + i] * data[row + taps[t0 + i] + z];
         const v = sum >> INTERPOLATE_SHIFT;
         out[o++] = v < 0 ? 0 : Math.min(v , 255);

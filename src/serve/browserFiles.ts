@@ -44,7 +44,7 @@ export async function registerBrowserFiles(app: FastifyInstance, libRoot: string
     });
   } else {
     app.get('/lib/*', async () => {
-      throw new ApiError('not-found', `the browser build is missing (${join(libRoot, 'happysad.js')}); run \`npm run build\` in the happysad package. The page works on the server meanwhile.`);
+      throw new ApiError('not-found', `the browser build is missing (${join(libRoot, 'happysad.js')}); run \`npm run build\` in the happysad package (the page at / runs on it; the API works meanwhile).`);
     });
   }
 

@@ -22,7 +22,7 @@ export interface ServeOptions {
   timeoutMs?: number;
   /** Requests per minute per client address on POST /v1/predict; 0 turns the limit off. */
   rateLimit?: number;
-  /** Folder of the page's static files (default: web/ in the package). */
+  /** Folder of the built page (default: dist/page in the package, which `npm run build` makes from web/). */
   webRoot?: string;
   /** Folder of the browser build served at /lib/ (default: dist/browser in the package). */
   libRoot?: string;

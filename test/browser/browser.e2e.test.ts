@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { PredictionRow } from '../../src/predict/predictionRow.js';
+import { buildPage } from '../../scripts/buildPage.js';
 import { buildStaticSite } from '../../scripts/buildWeb.js';
 import { launchChromium, serveStatic } from '../fixtures/chromium.js';
 import { tempDir } from '../fixtures/makeImages.js';
@@ -36,7 +37,7 @@ before(async () => {
   const y4m = join(await tempDir(), 'face.y4m');
   await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
   browser = await launchChromium({ camera: y4m });
-  ({ app, url } = await startServer({ model: DEFAULT_MODEL, libRoot: join(site, 'lib'), concurrency: 1 }));
+  ({ app, url } = await startServer({ model: DEFAULT_MODEL, webRoot: await buildPage(join(await tempDir('happysad-page-'), 'page')), libRoot: join(site, 'lib'), concurrency: 1 }));
   staticHost = await serveStatic(site);
   node = await loadModel(DEFAULT_MODEL);
 });
@@ -124,6 +125,10 @@ test('happysad/browser gives Node\'s answers: same labels, scores within 0.02, b
   t.diagnostic(`${images.length} images: max |score difference| ${worstScore.toExponential(2)}, min box IoU ${worstIou.toFixed(4)}`);
   assert.ok(worstScore <= 0.02, `max score difference ${worstScore}`);
   assert.ok(worstIou >= 0.9, `min IoU ${worstIou}`);
+  // The page registers Node's own convolution kernels (registerConvKernels), so on one thread the
+  // arithmetic is Node's: scores come out identical, not merely close (7.4e-6 apart on XNNPACK's).
+  assert.equal(got.engine.threads, 1);
+  assert.equal(worstScore, 0, 'on one wasm thread the browser computes exactly what Node does');
   assert.ok(expected.some((r) => r.face === 'none-found') && expected.some((r) => r.face === 'is-crop') && expected.filter((r) => r.faces?.length).length >= 8, 'the inputs cover faces, none found and crops');
   assert.deepEqual(problems, []);
   await page.context().close();
@@ -228,6 +233,8 @@ test('the page runs on the device by default: no photo or frame is posted; the s
   await page.click('#camera-start');
   await page.waitForFunction(() => /^(1\d|[2-9]\d|\d{3,}) frames, [\d.]+ frames\/s, \d+ ms this frame, on this device$/.test(document.getElementById('camera-stats')!.textContent!), undefined, { timeout: 30_000 });
   assert.match(await page.textContent('#camera-boxes .tag') ?? '', /^1: (happy|sad) \d+%$/);
+  // The face is followed by the library's FaceTracker: one person in view, one track through every frame.
+  assert.equal(await page.getAttribute('#camera-boxes .box', 'data-track'), '1');
   const stats = await page.textContent('#camera-stats');
   t.diagnostic(`webcam on the device (headless, while other tests wait): ${stats}`);
   await page.screenshot({ path: join(shots, 'device-webcam-phone.png'), fullPage: true });

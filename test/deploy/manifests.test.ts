@@ -354,9 +354,9 @@ test('Dockerfile: the runtime stage copies what serve reads, all of it there aft
     }
   }
   const dests = copied.map((c) => c.dest.replace(/^\.\//, ''));
-  for (const p of ['package.json', 'node_modules', 'dist', 'models/default', 'models/faces', 'web']) assert.ok(dests.includes(p), `the runtime stage copies ${p}`);
+  for (const p of ['package.json', 'node_modules', 'dist', 'models/default', 'models/faces']) assert.ok(dests.includes(p), `the runtime stage copies ${p}`);
   // What those folders must hold for serve with the default model.
-  for (const f of ['dist/cli/main.js', 'dist/browser/happysad.js', 'models/default/happysad.json', 'models/faces/blazeface-front.json', 'web/index.html']) {
+  for (const f of ['dist/cli/main.js', 'dist/browser/happysad.js', 'models/default/happysad.json', 'models/faces/blazeface-front.json', 'dist/page/index.html', 'dist/page/app.js']) {
     assert.ok(existsSync(join(root, f)), `${f} exists`);
   }
 });

@@ -2,9 +2,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { pngBombHeader } from '../fixtures/makeImages.js';
+import { buildPage } from '../../scripts/buildPage.js';
+import { pngBombHeader, tempDir } from '../fixtures/makeImages.js';
 import { bytes, examplePhoto, makeModel, parseMetrics, startServer, webcamFrame } from './serveFixtures.js';
 
 const BODY_LIMIT = 1024 * 1024;
@@ -14,7 +16,9 @@ let port: number;
 const sent: Record<string, number> = {}; // status -> how many /v1/predict answers of it we saw
 
 before(async () => {
-  ({ app, url, port } = await startServer({ model: await makeModel({ faces: true }), bodyLimit: BODY_LIMIT, maxFiles: 4 }));
+  // The page built from the sources under test (web/ is compiled into it), not a possibly absent dist/page.
+  const webRoot = await buildPage(join(await tempDir('happysad-page-'), 'page'));
+  ({ app, url, port } = await startServer({ model: await makeModel({ faces: true }), bodyLimit: BODY_LIMIT, maxFiles: 4, webRoot }));
 });
 after(async () => {
   await app?.close();
@@ -164,7 +168,7 @@ test('wrong method is 405 with Allow; unknown route is 404; both JSON', async ()
   assertErrorShape(await missing.json(), 'not-found');
 });
 
-test('static files: the page and the scripts and styles it loads are served, nothing outside web/ is', async () => {
+test('static files: the page and the scripts and styles it loads are served, nothing outside the built page is', async () => {
   const page = await fetch(`${url}/`);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /text\/html/);

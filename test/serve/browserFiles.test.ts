@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { tempDir } from '../fixtures/makeImages.js';
+import { buildPage } from '../../scripts/buildPage.js';
 import { makeModel, startServer } from './serveFixtures.js';
 
 // What a page needs to run the model on the device: the library at /lib/, the served bundle's own
@@ -13,12 +14,14 @@ let app: FastifyInstance;
 let url: string;
 let modelDir: string;
 let lib: string;
+let page: string;
 
 before(async () => {
   modelDir = await makeModel({ faces: false });
   lib = await tempDir('happysad-lib-');
   await writeFile(join(lib, 'happysad.js'), 'export const built = true;\n');
-  ({ app, url } = await startServer({ model: modelDir, libRoot: lib, concurrency: 1, warmup: false }));
+  page = await buildPage(join(await tempDir('happysad-page-'), 'page'));
+  ({ app, url } = await startServer({ model: modelDir, libRoot: lib, webRoot: page, concurrency: 1, warmup: false }));
 });
 after(async () => {
   await app?.close();
@@ -67,6 +70,28 @@ test('without a browser build, /lib/ says how to make one', async () => {
     const res = await fetch(`${bare.url}/lib/happysad.js`);
     assert.equal(res.status, 404);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /the browser build is missing .*run `npm run build`/);
+  } finally {
+    await bare.app.close();
+  }
+});
+
+test('the built page is served at /, its script beside it, its TypeScript sources not', async () => {
+  const html = await (await fetch(`${url}/`)).text();
+  assert.match(html, /<script type="module" src="app\.js"><\/script>/);
+  const js = await fetch(`${url}/app.js`);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type')!, /javascript/);
+  assert.equal(await js.text(), await readFile(join(page, 'app.js'), 'utf8'));
+  for (const path of ['app.ts', 'labelSmoother.ts', '.happysad-page']) assert.equal((await fetch(`${url}/${path}`)).status, 404, path);
+});
+
+test('without a built page, / says how to build it and the API still answers', async () => {
+  const bare = await startServer({ model: modelDir, libRoot: lib, webRoot: join(lib, 'missing'), concurrency: 1, warmup: false });
+  try {
+    const res = await fetch(`${bare.url}/`);
+    assert.equal(res.status, 404);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /the page is not built .*run `npm run build`.*The API works meanwhile/);
+    assert.equal((await fetch(`${bare.url}/v1/model`)).status, 200);
   } finally {
     await bare.app.close();
   }

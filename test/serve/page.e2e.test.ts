@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../fixtures/chromium.js';
 import { tempDir } from '../fixtures/makeImages.js';
-import { FACES_DIR, makeModel, startServer, webcamFrame } from './serveFixtures.js';
+import { buildPageAndLibrary, FACES_DIR, makeModel, startServer, webcamFrame } from './serveFixtures.js';
 import { rgbToY4m } from './y4m.js';
 
 /** Screenshots go here (HAPPYSAD_SCREENSHOTS=dir to keep them somewhere known). */
@@ -22,7 +22,7 @@ before(async () => {
   const frame = await webcamFrame('raw');
   const y4m = join(await tempDir(), 'face.y4m');
   await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
-  ({ app, url } = await startServer({ model: await makeModel({ faces: true }) }));
+  ({ app, url } = await startServer({ model: await makeModel({ faces: true }), ...(await buildPageAndLibrary()) }));
   browser = await launchChromium({ camera: y4m });
 });
 

@@ -11,8 +11,20 @@ import { saveBundle } from '../../src/model/modelBundle.js';
 import { createServer } from '../../src/serve/createServer.js';
 import type { ServeOptions } from '../../src/serve/serveOptions.js';
 import { tempDir } from '../fixtures/makeImages.js';
+import { buildBrowserLibrary } from '../../scripts/buildBrowser.js';
+import { buildPage } from '../../scripts/buildPage.js';
 
 export const FACES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+/**
+ * The page and happysad/browser built from the sources under test (not a possibly stale dist/),
+ * into a folder of their own: what `happysad serve` serves at / and /lib/.
+ */
+export async function buildPageAndLibrary(): Promise<{ webRoot: string; libRoot: string }> {
+  const dir = await tempDir('happysad-page-');
+  const [webRoot, libRoot] = await Promise.all([buildPage(join(dir, 'page')), buildBrowserLibrary(join(dir, 'lib'))]);
+  return { webRoot, libRoot };
+}
 
 /**
  * An untrained seed-a bundle at 32x32x3: serving does not care whether the weights are any good,

@@ -1,4 +1,4 @@
-import { tf } from '../tfjs.js';
+import { kernelTf } from './kernelTf.js';
 import type { backend_util } from '@tensorflow/tfjs';
 
 /** The attributes every Conv2D-family kernel receives (forward and both gradients). */
@@ -12,7 +12,7 @@ export interface ConvAttrs {
 
 /** Output size, padding and strides of an NHWC convolution, as tfjs computes them. */
 export function conv2DInfo(xShape: readonly number[], filterShape: readonly number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
+  return kernelTf().backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
     attrs.strides,

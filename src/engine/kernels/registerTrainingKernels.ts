@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { tf } from '../tfjs.js';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import '../tfjs.js';
@@ -10,6 +11,8 @@ import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './maxPoolGrad.js';
 import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
+import { bindKernelTf } from './kernelTf.js';
+import { setRelaxedSimdEnabler } from './simd.js';
 import { captureShippedKernel } from './wasmBackend.js';
 
 /** Kernels we build on; captured before any replacement so our kernels can still reach the originals. */
@@ -37,6 +40,8 @@ let registered = false;
  */
 export function registerTrainingKernels(): void {
   if (registered) return;
+  bindKernelTf(tf);
+  setRelaxedSimdEnabler(() => setFlagsFromString('--experimental-wasm-relaxed-simd'));
   for (const name of FOUNDATIONS) captureShippedKernel(name);
   const configs: KernelConfig[] = [
     conv2DConfig(),

@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import type { WasmBackend } from './wasmBackend.js';
 
 /**
@@ -57,7 +56,20 @@ export interface SimdRoutines {
 }
 
 const cache = new WeakMap<object, SimdRoutines | null>();
-let enabled = process.env.HAPPYSAD_NO_SIMD !== '1';
+/** Node's environment; a page has none (and no process), which reads as no override. */
+const env: Record<string, string | undefined> = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+
+let enabled = env.HAPPYSAD_NO_SIMD !== '1';
+
+/**
+ * How to turn on relaxed SIMD where the engine has it behind a flag (Node 20: v8's
+ * setFlagsFromString, which only Node has; engine/ sets it). Browsers that support it need no flag.
+ */
+let enableRelaxedSimd: (() => void) | undefined;
+
+export function setRelaxedSimdEnabler(enable: () => void): void {
+  enableRelaxedSimd = enable;
+}
 
 /**
  * Turns the SIMD routines off (every kernel then takes its XNNPACK / plain-JS fallback) or back on.
@@ -91,10 +103,10 @@ function instantiate(backend: WasmBackend): SimdRoutines | null {
     // validates a module, so setting it here, before our module is compiled, is enough. Where the
     // engine still refuses it we assemble the plain module. HAPPYSAD_FMA=0 opts out (bit-for-bit
     // comparisons with XNNPACK).
-    const fma = process.env.HAPPYSAD_FMA !== '0';
+    const fma = env.HAPPYSAD_FMA !== '0';
     let bytes = assemble(fma);
-    if (fma && !WebAssembly.validate(bytes)) {
-      setFlagsFromString('--experimental-wasm-relaxed-simd');
+    if (fma && !WebAssembly.validate(bytes) && enableRelaxedSimd) {
+      enableRelaxedSimd();
       bytes = assemble(true);
     }
     if (!WebAssembly.validate(bytes)) bytes = assemble(false);

@@ -1,4 +1,4 @@
-import { tf } from '../tfjs.js';
+import { kernelTf } from './kernelTf.js';
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
 /**
@@ -30,7 +30,7 @@ const shipped = new Map<string, KernelConfig>();
 
 export function captureShippedKernel(kernelName: string): KernelConfig | undefined {
   if (!shipped.has(kernelName)) {
-    const config = tf.getKernel(kernelName, 'wasm');
+    const config = kernelTf().getKernel(kernelName, 'wasm');
     if (config) shipped.set(kernelName, config);
   }
   return shipped.get(kernelName);

@@ -3,6 +3,12 @@
 // frames to POST /v1/predict. A switch under the header says which, and lets the user choose. On the
 // device nothing is sent anywhere: no photo, no frame. Served as a static folder (npm run build:web)
 // there is no server, and the page runs on the device only.
+//
+// Written against happysad/browser as any page would be: scripts/buildPage.ts bundles this file
+// with the library's entry left as an import of ./lib/happysad.js, so the page runs the library's
+// own code (model, tracker, smoothing, decision rule), never a copy.
+import { loadModel, type BrowserModel, type BundleMetadata, type PredictionRow } from '../src/browser/index.js';
+import { LabelSmoother, type SteadyRow } from './labelSmoother.js';
 
 const API = 'v1/predict'; // relative, so the page also works behind a proxy under a path prefix
 const MAX_CONCURRENT_UPLOADS = 2; // the server's concurrency on two cores: more would only wait in its queue
@@ -10,28 +16,43 @@ const MAX_CARDS = 24;
 const FRAME_MAX_SIDE = 640; // frames are downscaled before posting: the detector works at 512
 const FRAME_QUALITY = 0.85;
 const MIN_FRAME_INTERVAL_MS = 150; // leave headroom for other clients even when the server is fast
-const SMOOTHING_FRAMES = 6; // ~0.25 s at camera speed: long enough to stop flicker, short enough to follow a change
+const SMOOTHING_SECONDS = 0.5; // long enough to stop flicker, short enough to follow a change
+// A face unseen this long starts a new track: a busy server can take over a second per frame.
+const TRACK_GAP_SECONDS = 3;
 
-const $ = (id) => document.getElementById(id);
-let model = null; // the bundle's happysad.json: classes, positiveClass, threshold, preprocessing
-let server = null; // GET v1/model when a happysad server is behind this page, else null (a static host)
-let device = null; // the on-device model (happysad/browser), when this browser can run it
+/** What the page needs of a model: GET v1/model's answer or the device model's happysad.json. */
+type ModelInfo = Pick<BundleMetadata, 'name' | 'arch' | 'classes' | 'output' | 'positiveClass' | 'threshold' | 'preprocessing'>;
+
+/** A result as the page shows it: the API's row for one image, or the same computed on the device. */
+type Row = PredictionRow & { file?: string; error?: { code: string; message: string } };
+
+type Where = 'device' | 'server';
+
+/** The element with this id, which index.html has: a missing one is a page bug, said at once. */
+function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`index.html has no #${id}`);
+  return el as T;
+}
+
+let model: ModelInfo | null = null;
+let server: ModelInfo | null = null; // GET v1/model when a happysad server is behind this page, else null (a static host)
+let device: BrowserModel | null = null; // the on-device model (happysad/browser), when this browser can run it
 let deviceProblem = ''; // why it cannot, when it cannot
-let where = null; // 'device' | 'server'
+let where: Where | null = null;
 
 // ---------------------------------------------------------------- model info and where it runs
 
-async function loadModelInfo() {
+async function loadModelInfo(): Promise<void> {
   const info = $('model-info');
   // A static build says so in its page (npm run build:web), so it never asks for a server it lacks.
-  const onStaticHost = document.querySelector('meta[name="happysad-host"]')?.content === 'static';
-  server = onStaticHost ? null : await fetch('v1/model').then(async (res) => (res.ok ? jsonOf(res) : null), () => null);
+  const onStaticHost = document.querySelector<HTMLMetaElement>('meta[name="happysad-host"]')?.content === 'static';
+  server = onStaticHost ? null : await fetch('v1/model').then(async (res) => (res.ok ? ((await jsonOf(res)) as ModelInfo | null) : null), () => null);
   try {
     if (typeof WebAssembly !== 'object') throw new Error('this browser has no WebAssembly');
-    const lib = await import('./lib/happysad.js');
-    device = await lib.loadModel(server ? 'v1/model/files/' : 'model/');
+    device = await loadModel(server ? 'v1/model/files/' : 'model/');
   } catch (err) {
-    deviceProblem = err.message;
+    deviceProblem = (err as Error).message;
   }
   model = server || device?.metadata || null;
   if (!model) {
@@ -42,13 +63,13 @@ async function loadModelInfo() {
   const faces = model.preprocessing?.faces;
   info.textContent = `Model “${model.name}” (${model.arch}): ${model.classes.join(' / ')}` +
     (faces ? ', classifies each face it finds.' : ', classifies whole images.');
-  $('where-device').disabled = !device;
-  $('where-server').disabled = !server;
-  if (!server) for (const el of document.querySelectorAll('.server-only')) el.hidden = true;
+  $<HTMLButtonElement>('where-device').disabled = !device;
+  $<HTMLButtonElement>('where-server').disabled = !server;
+  if (!server) for (const el of document.querySelectorAll<HTMLElement>('.server-only')) el.hidden = true;
   setWhere(device ? 'device' : 'server');
 }
 
-function setWhere(next) {
+function setWhere(next: Where): void {
   if (next === where) return;
   if (camera.running) stopCamera();
   where = next;
@@ -67,16 +88,18 @@ function setWhere(next) {
 // ---------------------------------------------------------------- talking to the API
 
 class ApiProblem extends Error {
-  constructor(code, message, status, retryAfter) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly retryAfter?: number,
+  ) {
     super(message);
-    this.code = code;
-    this.status = status;
-    this.retryAfter = retryAfter;
   }
 }
 
 /** The JSON body of a response, or null when it is not JSON (a proxy's error page, say). */
-async function jsonOf(res) {
+async function jsonOf(res: Response): Promise<unknown> {
   try {
     return await res.json();
   } catch {
@@ -84,8 +107,8 @@ async function jsonOf(res) {
   }
 }
 
-function problemOf(res, body) {
-  const error = (body?.error) || { code: `http-${res.status}`, message: `the server answered ${res.status} ${res.statusText}` };
+function problemOf(res: Response, body: unknown): ApiProblem {
+  const error = (body as { error?: { code: string; message: string } } | null)?.error || { code: `http-${res.status}`, message: `the server answered ${res.status} ${res.statusText}` };
   const retry = Number(res.headers.get('retry-after'));
   return new ApiProblem(error.code, error.message, res.status, Number.isFinite(retry) && retry > 0 ? retry : undefined);
 }
@@ -96,10 +119,10 @@ function problemOf(res, body) {
  * back as a row with `error` (the API lists it in `results`); only a refusal of the request
  * itself (busy, timeout, too large) throws.
  */
-async function predict(blob, { name, signal } = {}) {
+async function predict(blob: Blob, { name, signal }: { name?: string; signal?: AbortSignal } = {}): Promise<Row> {
   if (where === 'device') return predictOnDevice(blob, name || 'frame');
-  let body = blob;
-  const headers = {};
+  let body: Blob | FormData = blob;
+  const headers: Record<string, string> = {};
   if (name) {
     body = new FormData();
     body.append('image', blob, name);
@@ -107,39 +130,43 @@ async function predict(blob, { name, signal } = {}) {
     headers['content-type'] = blob.type || 'application/octet-stream';
   }
   const res = await fetch(API, { method: 'POST', body, headers, signal });
-  const json = await jsonOf(res);
-  if (json && Array.isArray(json.results) && json.results.length) return json.results[0];
+  const json = (await jsonOf(res)) as { results?: Row[] } | null;
+  if (json && Array.isArray(json.results) && json.results.length) return json.results[0]!;
   throw problemOf(res, json);
 }
 
 /** The same row as the API's, computed here; a photo the browser cannot read is a row with `error`, as the API gives it. */
-async function predictOnDevice(source, name) {
+async function predictOnDevice(source: Blob | HTMLVideoElement, name: string): Promise<Row> {
   try {
+    if (!device) throw new Error('the model is not loaded on this device');
     return { file: name, ...(await device.predict(source)) };
   } catch (err) {
-    return { file: name, error: { code: err.code || 'decode', message: err.message } };
+    return { file: name, error: { code: (err as { code?: string }).code || 'decode', message: (err as Error).message } };
   }
 }
 
 // ---------------------------------------------------------------- drawing results
 
-function percent(x) {
+function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
 /** The label with its own probability: `score` is p(positive class), which reads wrongly next to another label. */
-function describe(label, probabilities) {
-  const p = probabilities?.[label];
-  return typeof p === 'number' ? `${label} ${percent(p)}` : label;
+function describe(label: string | undefined, probabilities: Record<string, number> | undefined): string {
+  const p = label === undefined ? undefined : probabilities?.[label];
+  return typeof p === 'number' ? `${label} ${percent(p)}` : String(label);
 }
 
-function classOf(label) {
+function classOf(label: string | undefined): string {
   if (!model) return 'other';
   return label === model.positiveClass ? 'positive' : 'negative';
 }
 
-/** Boxes are in the image's own pixels; percentages keep them in place at any displayed size. */
-function drawBoxes(layer, row, width, height) {
+/**
+ * Boxes are in the image's own pixels; percentages keep them in place at any displayed size. On the
+ * camera each box also carries its face's track id (data-track), which its smoothing followed.
+ */
+function drawBoxes(layer: HTMLElement, row: Row | SteadyRow<Row>, width: number, height: number): void {
   layer.replaceChildren();
   for (const [i, face] of (row.faces || []).entries()) {
     const [x, y, w, h] = face.box;
@@ -151,6 +178,7 @@ function drawBoxes(layer, row, width, height) {
     box.style.height = `${(100 * h) / height}%`;
     const tag = document.createElement('span');
     tag.className = 'tag';
+    if ('track' in face) box.dataset.track = String(face.track);
     tag.textContent = `${i + 1}: ${describe(face.label, face.probabilities)}`;
     box.append(tag);
     layer.append(box);
@@ -159,12 +187,13 @@ function drawBoxes(layer, row, width, height) {
 
 /** One line per face, or the whole-image verdict: the text a screen reader gets for the picture. */
 /** Server messages start with the file's name, which the page already shows next to them. */
-function errorText(row) {
+function errorText(row: Row): string {
+  if (!row.error) return '';
   const prefix = `${row.file}: `;
   return row.error.message.startsWith(prefix) ? row.error.message.slice(prefix.length) : row.error.message;
 }
 
-function summarize(row) {
+function summarize(row: Row): string {
   if (row.error) return `could not be classified: ${errorText(row)}`;
   if (row.faces?.length) {
     const n = row.faces.length;
@@ -174,7 +203,7 @@ function summarize(row) {
   return `whole image ${describe(row.label, row.probabilities)}`;
 }
 
-function verdictLines(row) {
+function verdictLines(row: Row): { text: string; kind: string }[] {
   if (row.error) return [{ text: errorText(row), kind: 'error' }];
   if (row.faces?.length) return row.faces.map((f, i) => ({ text: `Face ${i + 1}: ${describe(f.label, f.probabilities)}`, kind: classOf(f.label) }));
   const prefix = row.face === 'none-found' ? 'No face found. Whole image: ' : 'Whole image: ';
@@ -183,10 +212,18 @@ function verdictLines(row) {
 
 // ---------------------------------------------------------------- photos
 
-const queue = [];
+interface Card {
+  li: HTMLLIElement;
+  img: HTMLImageElement;
+  layer: HTMLDivElement;
+  verdict: HTMLUListElement;
+  name: string;
+}
+
+const queue: { card: Card; blob: Blob }[] = [];
 let inFlight = 0;
 
-function addCard(name, blob) {
+function addCard(name: string, blob: Blob): Card {
   const list = $('results');
   const li = document.createElement('li');
   li.className = 'card';
@@ -217,17 +254,17 @@ function addCard(name, blob) {
   li.append(figure);
   li.dataset.url = url;
   list.prepend(li);
-  while (list.children.length > MAX_CARDS) removeCard(list.lastElementChild);
-  document.querySelector('.results-head').hidden = false;
+  while (list.children.length > MAX_CARDS) removeCard(list.lastElementChild as HTMLElement);
+  document.querySelector<HTMLElement>('.results-head')!.hidden = false;
   return { li, img, layer, verdict, name };
 }
 
-function removeCard(li) {
+function removeCard(li: HTMLElement): void {
   if (li.dataset.url) URL.revokeObjectURL(li.dataset.url);
   li.remove();
 }
 
-function showResult(card, row) {
+function showResult(card: Card, row: Row): void {
   const lines = verdictLines(row);
   card.verdict.replaceChildren(...lines.map((line) => {
     const item = document.createElement('li');
@@ -244,16 +281,16 @@ function showResult(card, row) {
 }
 
 /** Cards for one batch go on top in the order given; newer batches above older ones. */
-function enqueue(items) {
+function enqueue(items: { name: string; blob: Blob }[]): void {
   const cards = [...items].reverse().map(({ name, blob }) => addCard(name, blob)).reverse();
-  items.forEach(({ blob }, i) => queue.push({ card: cards[i], blob }));
+  items.forEach(({ blob }, i) => queue.push({ card: cards[i]!, blob }));
   pump();
 }
 
-function pump() {
+function pump(): void {
   // On the device one at a time: the page's thread is the engine's, and answers come in order.
   while (inFlight < (where === 'device' ? 1 : MAX_CONCURRENT_UPLOADS) && queue.length) {
-    const job = queue.shift();
+    const job = queue.shift()!;
     inFlight++;
     run(job).finally(() => {
       inFlight--;
@@ -262,28 +299,29 @@ function pump() {
   }
 }
 
-async function run({ card, blob }, attempt = 0) {
+async function run({ card, blob }: { card: Card; blob: Blob }, attempt = 0): Promise<void> {
   try {
     showResult(card, await predict(blob, { name: card.name }));
   } catch (err) {
     if (err instanceof ApiProblem && err.status === 503 && attempt < 3) {
-      card.verdict.firstElementChild.textContent = `Server busy, retrying in ${err.retryAfter || 1} s…`;
+      card.verdict.firstElementChild!.textContent = `Server busy, retrying in ${err.retryAfter || 1} s…`;
       await sleep((err.retryAfter || 1) * 1000);
       return run({ card, blob }, attempt + 1);
     }
-    showResult(card, { file: card.name, error: { code: err.code || 'network', message: err.message } });
+    showResult(card, { file: card.name, error: { code: (err as { code?: string }).code || 'network', message: (err as Error).message } });
   }
 }
 
-function addFiles(files) {
+function addFiles(files: FileList | File[] | null | undefined): void {
+  if (!files) return;
   const images = [...files];
   if (!images.length) return;
   $('photo-status').textContent = `Classifying ${images.length} photo${images.length > 1 ? 's' : ''}…`;
   enqueue(images.map((f) => ({ name: f.name || 'pasted image', blob: f })));
 }
 
-function setUpPhotos() {
-  const input = $('file-input');
+function setUpPhotos(): void {
+  const input = $<HTMLInputElement>('file-input');
   input.addEventListener('change', () => {
     addFiles(input.files);
     input.value = ''; // picking the same file again should classify it again
@@ -297,7 +335,7 @@ function setUpPhotos() {
   zone.addEventListener('drop', (e) => {
     e.preventDefault();
     zone.classList.remove('dragging');
-    addFiles(e.dataTransfer.files);
+    addFiles(e.dataTransfer?.files);
   });
   // A drop that misses the zone would otherwise navigate away to the image.
   window.addEventListener('dragover', (e) => e.preventDefault());
@@ -306,21 +344,21 @@ function setUpPhotos() {
     const files = [...(e.clipboardData?.files || [])].filter((f) => f.type.startsWith('image/'));
     if (files.length) addFiles(files);
   });
-  for (const button of document.querySelectorAll('[data-example]')) {
+  for (const button of document.querySelectorAll<HTMLElement>('[data-example]')) {
     button.addEventListener('click', async () => {
-      const src = button.dataset.example;
+      const src = button.dataset.example!;
       try {
         const res = await fetch(src);
         if (!res.ok) throw new Error(`${src}: ${res.status}`);
-        enqueue([{ name: src.split('/').pop(), blob: await res.blob() }]);
+        enqueue([{ name: src.split('/').pop()!, blob: await res.blob() }]);
       } catch (err) {
-        $('photo-status').textContent = `Could not load the example: ${err.message}`;
+        $('photo-status').textContent = `Could not load the example: ${(err as Error).message}`;
       }
     });
   }
   $('clear-results').addEventListener('click', () => {
-    for (const li of [...$('results').children]) removeCard(li);
-    document.querySelector('.results-head').hidden = true;
+    for (const li of [...$('results').children]) removeCard(li as HTMLElement);
+    document.querySelector<HTMLElement>('.results-head')!.hidden = true;
     $('photo-status').textContent = 'Results cleared.';
     $('file-input').focus();
   });
@@ -328,104 +366,61 @@ function setUpPhotos() {
 
 // ---------------------------------------------------------------- webcam
 
-const camera = { stream: null, running: false, controller: null, lastAnnounced: '' };
+const camera: { stream: MediaStream | null; running: boolean; controller: AbortController | null; lastAnnounced: string } = {
+  stream: null,
+  running: false,
+  controller: null,
+  lastAnnounced: '',
+};
 
-async function startCamera() {
+async function startCamera(): Promise<void> {
   const status = $('camera-status');
   if (!navigator.mediaDevices?.getUserMedia) {
     status.textContent = 'This browser offers no camera here. Browsers allow the camera only on https pages or on localhost.';
     return;
   }
-  $('camera-start').disabled = true;
+  $<HTMLButtonElement>('camera-start').disabled = true;
   status.textContent = 'Asking for the camera…';
   try {
     camera.stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false });
   } catch (err) {
-    $('camera-start').disabled = false;
-    status.textContent = err.name === 'NotAllowedError' ? 'Camera permission was refused.' : `No camera available: ${err.message}`;
+    $<HTMLButtonElement>('camera-start').disabled = false;
+    status.textContent = (err as Error).name === 'NotAllowedError' ? 'Camera permission was refused.' : `No camera available: ${(err as Error).message}`;
     return;
   }
-  const video = $('camera-video');
+  const video = $<HTMLVideoElement>('camera-video');
   video.srcObject = camera.stream;
   await video.play();
   camera.running = true;
   camera.lastAnnounced = '';
-  $('camera-stop').disabled = false;
+  $<HTMLButtonElement>('camera-stop').disabled = false;
   $('camera-stop').focus();
   status.textContent = 'Camera on. Looking for faces…';
   cameraLoop();
 }
 
-function stopCamera(message = 'The camera is off.') {
+function stopCamera(message = 'The camera is off.'): void {
   camera.running = false;
   camera.controller?.abort();
   for (const track of camera.stream?.getTracks() || []) track.stop();
   camera.stream = null;
-  $('camera-video').srcObject = null;
+  $<HTMLVideoElement>('camera-video').srcObject = null;
   $('camera-boxes').replaceChildren();
-  $('camera-start').disabled = false;
-  $('camera-stop').disabled = true;
+  $<HTMLButtonElement>('camera-start').disabled = false;
+  $<HTMLButtonElement>('camera-stop').disabled = true;
   $('camera-status').textContent = message;
   $('camera-stats').textContent = '';
 }
 
 /** The current frame, at most FRAME_MAX_SIDE on its longer side, as a JPEG. */
-async function grabFrame(video, canvas) {
+async function grabFrame(video: HTMLVideoElement, canvas: HTMLCanvasElement): Promise<{ blob: Blob; width: number; height: number }> {
   const k = Math.min(1, FRAME_MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
   canvas.width = Math.round(video.videoWidth * k);
   canvas.height = Math.round(video.videoHeight * k);
-  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', FRAME_QUALITY));
+  canvas.getContext('2d')!.drawImage(video, 0, 0, canvas.width, canvas.height);
+  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', FRAME_QUALITY));
+  if (!blob) throw new Error('the browser could not encode the camera frame');
   return { blob, width: canvas.width, height: canvas.height };
-}
-
-/**
- * Steadies labels over the last SMOOTHING_FRAMES frames so they do not flicker: each face is
- * followed from frame to frame by its box (the best-overlapping box of the previous frame), and
- * shows the mean of its recent probabilities, decided as the model decides (its threshold).
- */
-class LabelSmoother {
-  constructor(frames) {
-    this.frames = frames;
-    this.tracks = [];
-  }
-
-  smooth(row) {
-    if (!row.faces?.length) {
-      this.tracks = [];
-      return row;
-    }
-    const tracks = row.faces.map((face) => {
-      const previous = this.tracks.reduce((best, t) => (iou(t.box, face.box) > (best ? iou(best.box, face.box) : 0.3) ? t : best), null);
-      const history = [...(previous?.history || []), face.probabilities].slice(-this.frames);
-      return { box: face.box, history };
-    });
-    this.tracks = tracks;
-    return {
-      ...row,
-      faces: row.faces.map((face, i) => {
-        const probabilities = {};
-        for (const c of model.classes) probabilities[c] = tracks[i].history.reduce((sum, p) => sum + p[c], 0) / tracks[i].history.length;
-        return { ...face, label: decide(probabilities), probabilities };
-      }),
-    };
-  }
-}
-
-function iou([ax, ay, aw, ah], [bx, by, bw, bh]) {
-  const w = Math.min(ax + aw, bx + bw) - Math.max(ax, bx);
-  const h = Math.min(ay + ah, by + bh) - Math.max(ay, by);
-  const i = w > 0 && h > 0 ? w * h : 0;
-  return i / (aw * ah + bw * bh - i || 1);
-}
-
-/** The model's decision rule on averaged probabilities: its threshold for one sigmoid unit, else the most probable class. */
-function decide(probabilities) {
-  if (model.output === 'sigmoid') {
-    const other = model.classes.find((c) => c !== model.positiveClass);
-    return probabilities[model.positiveClass] >= model.threshold ? model.positiveClass : other;
-  }
-  return model.classes.reduce((best, c) => (probabilities[c] > probabilities[best] ? c : best));
 }
 
 /**
@@ -433,11 +428,11 @@ function decide(probabilities) {
  * whatever rate the device or the server sustains and never builds a backlog. On the device the
  * video element itself is read; to the server a JPEG is posted. A 503 waits out Retry-After.
  */
-async function cameraLoop() {
-  const video = $('camera-video');
+async function cameraLoop(): Promise<void> {
+  const video = $<HTMLVideoElement>('camera-video');
   const canvas = document.createElement('canvas');
-  const smoother = new LabelSmoother(SMOOTHING_FRAMES);
-  const recent = []; // end times of the last frames, for frames per second
+  const smoother = new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS);
+  const recent: number[] = []; // end times of the last frames, for frames per second
   let frames = 0;
   while (camera.running) {
     if (!video.videoWidth) {
@@ -447,8 +442,8 @@ async function cameraLoop() {
     const started = performance.now();
     camera.controller = new AbortController();
     try {
-      let row;
-      let size;
+      let row: Row;
+      let size: { width: number; height: number };
       if (where === 'device') {
         size = { width: video.videoWidth, height: video.videoHeight };
         row = await predictOnDevice(video, 'frame');
@@ -458,7 +453,7 @@ async function cameraLoop() {
         row = await predict(frame.blob, { signal: camera.controller.signal });
       }
       if (!camera.running) break;
-      const steady = row.error ? row : smoother.smooth(row);
+      const steady = row.error ? row : smoother.smooth(row, performance.now() / 1000);
       drawBoxes($('camera-boxes'), steady, size.width, size.height);
       const now = performance.now();
       frames++;
@@ -474,7 +469,7 @@ async function cameraLoop() {
         await sleep(err.retryAfter * 1000);
         continue;
       }
-      stopCamera(`Stopped: ${err.message}`);
+      stopCamera(`Stopped: ${(err as Error).message}`);
       break;
     }
     // A shared server gets breathing room; the device only yields to the page between frames.
@@ -484,9 +479,9 @@ async function cameraLoop() {
 }
 
 /** Speak only when the verdict changes: reading out every frame would drown a screen reader. */
-function announce(row) {
-  let text;
-  if (row.error) text = `Frame could not be classified: ${errorText(row)}`;
+function announce(row: Row | SteadyRow<Row>): void {
+  let text: string;
+  if (row.error) text = `Frame could not be classified: ${errorText(row as Row)}`;
   else if (row.faces?.length) text = row.faces.map((f, i) => `Face ${i + 1}: ${f.label}`).join('. ');
   else text = row.face === 'none-found' ? 'No face in view.' : `Whole frame: ${row.label}`;
   if (text !== camera.lastAnnounced) {
@@ -495,7 +490,7 @@ function announce(row) {
   }
 }
 
-function setUpCamera() {
+function setUpCamera(): void {
   $('camera-start').addEventListener('click', startCamera);
   $('camera-stop').addEventListener('click', () => {
     stopCamera();
@@ -508,7 +503,7 @@ function setUpCamera() {
 
 // ---------------------------------------------------------------- modes
 
-function setMode(mode) {
+function setMode(mode: 'photos' | 'camera'): void {
   const photos = mode === 'photos';
   $('mode-photos').setAttribute('aria-pressed', String(photos));
   $('mode-camera').setAttribute('aria-pressed', String(!photos));
@@ -517,7 +512,7 @@ function setMode(mode) {
   if (photos && camera.running) stopCamera();
 }
 
-function sleep(ms) {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
