@@ -19,7 +19,7 @@ import { initEngine, tf } from '../src/engine/engine.js';
 import { cropFace } from '../src/faces/cropFace.js';
 import { decodeRgbImage } from '../src/data/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../src/faces/detectFaces.js';
-import { createFaceExpressionModel } from '../src/faces/faceExpressions.js';
+import { createFaceExpressionModel } from './faceApiExpressionModel.js';
 import type { DetectedFace, RgbImage } from '../src/faces/types.js';
 
 const { values: args } = parseArgs({

@@ -2,5 +2,4 @@ export type { DetectedFace, EyeLandmarks, FaceBox, FaceDetectorKind, Point, RgbI
 export { createFaceDetector, type FaceDetector, type FaceDetectorOptions } from './detectFaces.js';
 export { cropFace, cropFaceSync, type CropFaceOptions } from './cropFace.js';
 export { eyeLineAngle } from './geometry.js';
-export { createFaceExpressionModel, FACE_EXPRESSIONS, type FaceExpression, type FaceExpressionModel, type FaceExpressionScores } from './faceExpressions.js';
 export { FaceModelError, faceModelDir } from './faceModels.js';

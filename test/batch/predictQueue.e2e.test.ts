@@ -5,9 +5,9 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { RedisServer } from '../fixtures/redisServer.js';
-import { batchPhotos, runCli, startCli, waitFor } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { RedisServer } from '../../testkit/redisServer.js';
+import { batchPhotos, runCli, startCli, waitFor } from '../../testkit/runCli.js';
 
 // The job queue end to end, with real processes and a real Redis: workers die, Redis restarts, and
 // every file's row still appears exactly once, as a local run would give it.

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { train } from '../../src/train/train.js';
-import { makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const happysad = (...args: string[]) => {

@@ -10,7 +10,8 @@ import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
-import { faceLikeImage, makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

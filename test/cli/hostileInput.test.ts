@@ -16,7 +16,8 @@ import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
-import { faceLikeImage, makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // tsx by absolute URL: some cases run from a folder outside the repo.

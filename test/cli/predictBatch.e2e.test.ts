@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { ROOT, batchPhotos, runCli, startCli, waitFor } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { ROOT, batchPhotos, runCli, startCli, waitFor } from '../../testkit/runCli.js';
 
 // Long local runs: rows land in --out as batches finish; a killed run is resumed without losing or
 // repeating a row; shards split the files disjointly and merge back into the whole.

@@ -2,9 +2,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { tempDir } from '../fixtures/makeImages.js';
-import { makeVideo } from '../fixtures/makeVideo.js';
-import { ROOT, runCli } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { makeVideo } from '../../testkit/makeVideo.js';
+import { ROOT, runCli } from '../../testkit/runCli.js';
 
 // predict's video options: checked before any work, named where a limit is hit, and a progress
 // line on a terminal.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from '../fixtures/runCli.js';
+import { ROOT } from '../../testkit/runCli.js';
 
 /**
  * A script run in a fresh Node process with the library loaded from src/: it loads the default

@@ -8,7 +8,7 @@ import { tf } from '../../src/engine/engine.js';
 import { cropFace } from '../../src/faces/cropFace.js';
 import { decodeRgbImage } from '../../src/data/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../../src/faces/detectFaces.js';
-import { createFaceExpressionModel, FACE_EXPRESSIONS } from '../../src/faces/faceExpressions.js';
+import { createFaceExpressionModel, FACE_EXPRESSIONS } from '../../bench/faceApiExpressionModel.js';
 import { eyeLineAngle } from '../../src/faces/geometry.js';
 import type { DetectedFace, RgbImage } from '../../src/faces/types.js';
 

@@ -5,9 +5,9 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { VideoErrorRow, VideoRow } from '../../src/predict/predictVideo.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { makeVideo } from '../fixtures/makeVideo.js';
-import { ROOT, runCli } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { makeVideo } from '../../testkit/makeVideo.js';
+import { ROOT, runCli } from '../../testkit/runCli.js';
 
 // Videos end to end with Debian's ffmpeg: frames sampled at the right times, one track per person,
 // a moving face keeping its track, a cut file giving its rows and then an error, and a clear error

@@ -6,14 +6,15 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../fixtures/chromium.js';
+import { launchChromium } from '../../testkit/chromium.js';
 import { initEngine } from '../../src/engine/engine.js';
 import { DEFAULT_FACE_CROP } from '../../src/data/decodeFaces.js';
 import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
-import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

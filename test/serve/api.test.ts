@@ -4,8 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { pngBombHeader } from '../fixtures/makeImages.js';
-import { bytes, examplePhoto, makeModel, parseMetrics, startServer, webcamFrame } from './serveFixtures.js';
+import { pngBombHeader } from '../../testkit/makeImages.js';
+import { bytes, examplePhoto, makeModel, parseMetrics, startServer, webcamFrame } from '../../testkit/serveFixtures.js';
 
 const BODY_LIMIT = 1024 * 1024;
 let app: FastifyInstance;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { makeModel } from './serveFixtures.js';
+import { makeModel } from '../../testkit/serveFixtures.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The real entry point: it catches the command's error, so only closing the model lets the process end.

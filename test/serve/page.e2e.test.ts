@@ -4,10 +4,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../fixtures/chromium.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { FACES_DIR, makeModel, startServer, webcamFrame } from './serveFixtures.js';
-import { rgbToY4m } from './y4m.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { FACES_DIR, makeModel, startServer, webcamFrame } from '../../testkit/serveFixtures.js';
+import { rgbToY4m } from '../../testkit/y4m.js';
 
 /** Screenshots go here (HAPPYSAD_SCREENSHOTS=dir to keep them somewhere known). */
 let shots: string;

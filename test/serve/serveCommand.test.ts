@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { makeModel, scrapeMetrics } from './serveFixtures.js';
+import { makeModel, scrapeMetrics } from '../../testkit/serveFixtures.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const runner = fileURLToPath(new URL('./runServeCommand.ts', import.meta.url));

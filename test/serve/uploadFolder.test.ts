@@ -6,9 +6,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sweepAbandonedUploadFolders, UPLOAD_FOLDER_PREFIX } from '../../src/serve/uploadFolder.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { waitFor } from '../fixtures/runCli.js';
-import { makeModel, startServer } from './serveFixtures.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { waitFor } from '../../testkit/runCli.js';
+import { makeModel, startServer } from '../../testkit/serveFixtures.js';
 
 // Uploaded videos live in one private folder per server, which the server removes when it closes;
 // a server killed with SIGKILL cannot, so the next one sweeps what dead servers left, and nothing else.

@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { initEngine } from '../../src/engine/engine.js';
-import { defaultPreprocessSpec } from '../../src/data/preprocessSpec.js';
-import { getArchitecture } from '../../src/model/architectures.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
-import { saveBundle } from '../../src/model/modelBundle.js';
-import { createServer } from '../../src/serve/createServer.js';
-import type { ServeOptions } from '../../src/serve/serveOptions.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { initEngine } from '../src/engine/engine.js';
+import { defaultPreprocessSpec } from '../src/data/preprocessSpec.js';
+import { getArchitecture } from '../src/model/architectures.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../src/model/bundleMetadata.js';
+import { saveBundle } from '../src/model/modelBundle.js';
+import { createServer } from '../src/serve/createServer.js';
+import type { ServeOptions } from '../src/serve/serveOptions.js';
+import { tempDir } from './tempDir.js';
 
-export const FACES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+export const FACES_DIR = fileURLToPath(new URL('../examples/', import.meta.url));
 
 /**
  * An untrained seed-a bundle at 32x32x3: serving does not care whether the weights are any good,
