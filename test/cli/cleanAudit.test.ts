@@ -8,10 +8,11 @@ import sharp from 'sharp';
 import { train } from '../../src/train/train.js';
 import { makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
 import { tempDir } from '../../testkit/tempDir.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const happysad = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, [...cliArgs(), ...args], { cwd: root, encoding: 'utf8', timeout: 180_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 

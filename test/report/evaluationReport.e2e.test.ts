@@ -15,6 +15,7 @@ import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMeta
 import { saveBundle } from '../../src/model/modelBundle.js';
 import { faceLikeImage, writeBytes } from '../../testkit/makeImages.js';
 import { tempDir } from '../../testkit/tempDir.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,7 +26,7 @@ let shots: string;
 let browser: Browser;
 
 function happysad(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HAPPYSAD_CACHE: cache } });
+  const r = spawnSync(process.execPath, [...cliArgs(), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HAPPYSAD_CACHE: cache } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
