@@ -14,7 +14,8 @@ let port: number;
 const sent: Record<string, number> = {}; // status -> how many /v1/predict answers of it we saw
 
 before(async () => {
-  ({ app, url, port } = await startServer({ model: await makeModel({ faces: true }), bodyLimit: BODY_LIMIT, maxFiles: 4 }));
+  // One inference thread: requests here come one at a time (overload.test.ts and videoDeadline.e2e.test.ts run several).
+  ({ app, url, port } = await startServer({ model: await makeModel({ faces: true }), bodyLimit: BODY_LIMIT, maxFiles: 4, concurrency: 1 }));
 });
 after(async () => {
   await app?.close();

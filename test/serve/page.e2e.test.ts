@@ -22,7 +22,8 @@ before(async () => {
   const frame = await webcamFrame('raw');
   const y4m = join(await tempDir(), 'face.y4m');
   await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
-  ({ app, url } = await startServer({ model: await makeModel({ faces: true }) }));
+  // One inference thread: the page sends one request at a time, and a second thread would only add its start-up.
+  ({ app, url } = await startServer({ model: await makeModel({ faces: true }), concurrency: 1 }));
   browser = await launchChromium({ camera: y4m });
 });
 
