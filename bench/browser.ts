@@ -19,10 +19,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { buildBrowserLibrary } from '../scripts/buildBrowser.js';
-import { launchChromium } from '../test/fixtures/chromium.js';
-import { tempDir } from '../test/fixtures/makeImages.js';
-import { startServer, webcamFrame } from '../test/serve/serveFixtures.js';
-import { rgbToY4m } from '../test/serve/y4m.js';
+import { launchChromium } from '../testkit/chromium.js';
+import { tempDir } from '../testkit/tempDir.js';
+import { startServer, webcamFrame } from '../testkit/serveFixtures.js';
+import { rgbToY4m } from '../testkit/y4m.js';
 import { parseRoots } from './checkouts.js';
 
 const { values } = parseArgs({

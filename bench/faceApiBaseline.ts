@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/engine.js';
 import { discoverDataset } from '../src/data/discoverDataset.js';
 import { decodeRgbImage } from '../src/input/decodeImage.js';
-import { createFaceExpressionModel } from '../src/faces/faceExpressions.js';
+import { createFaceExpressionModel } from './faceApiExpressionModel.js';
 import { computeMetrics, formatEvaluationReport } from '../src/evaluate/computeMetrics.js';
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });

@@ -19,7 +19,7 @@ import { initEngine, tf } from '../src/engine/engine.js';
 import { cropFace } from '../src/faces/cropFace.js';
 import { decodeRgbImage } from '../src/input/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../src/faces/detectFaces.js';
-import { createFaceExpressionModel } from '../src/faces/faceExpressions.js';
+import { createFaceExpressionModel } from './faceApiExpressionModel.js';
 import type { DetectedFace } from '../src/faces/types.js';
 import type { Pixels } from '../src/pixels/pixels.js';
 

@@ -17,7 +17,7 @@ import { imageAttributes } from '../src/data/imageAttributes.js';
 import { findNearDuplicates, type HashedFile } from '../src/data/nearDuplicates.js';
 import { perceptualHash, type Hash64 } from '../src/data/perceptualHash.js';
 import { sniffImageFormat } from '../src/input/sniffImageFormat.js';
-import { faceLikeImage } from '../test/fixtures/makeImages.js';
+import { faceLikeImage } from '../testkit/makeImages.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, files: { type: 'string', default: '400' }, sizes: { type: 'string', default: '10000,100000' }, json: { type: 'boolean', default: false } } });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

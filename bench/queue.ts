@@ -16,9 +16,9 @@ import { stat, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { tempDir } from '../test/fixtures/makeImages.js';
-import { RedisServer } from '../test/fixtures/redisServer.js';
-import { startCli, waitFor } from '../test/fixtures/runCli.js';
+import { tempDir } from '../testkit/tempDir.js';
+import { RedisServer } from '../testkit/redisServer.js';
+import { startCli, waitFor } from '../testkit/runCli.js';
 
 const { values } = parseArgs({ options: {
   photos: { type: 'string', default: '400' },

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { tempDir } from '../test/fixtures/makeImages.js';
+import { tempDir } from '../testkit/tempDir.js';
 import { parseRoots } from './checkouts.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '1,10' }, every: { type: 'string', default: '0.2' }, json: { type: 'boolean', default: false }, roots: { type: 'string' }, rounds: { type: 'string', default: '1' } } });

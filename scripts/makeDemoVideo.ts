@@ -8,7 +8,7 @@
  *   npx happysad predict OUT.mp4 --smooth 1 --report demo-report/
  */
 import { resolve } from 'node:path';
-import { makeVideo } from '../test/fixtures/makeVideo.js';
+import { makeVideo } from '../testkit/makeVideo.js';
 
 const out = resolve(process.argv[2] ?? 'demo.mp4');
 const away = { left: -400, top: -400, size: 200 };

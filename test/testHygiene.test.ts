@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './fixtures/runCli.js';
+import { ROOT } from '../testkit/runCli.js';
 
 function node(args: string[]): { code: number | null; out: string } {
   // Without the runner's NODE_TEST_CONTEXT, a nested `node --test` reports as TAP text, not to this runner.
@@ -12,9 +12,9 @@ function node(args: string[]): { code: number | null; out: string } {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-test('a temp dir from the test fixtures is gone when its process exits, even after a failure', () => {
+test('a temp dir from the testkit is gone when its process exits, even after a failure', () => {
   const script = `
-    import { tempDir } from ${JSON.stringify(join(ROOT, 'test/fixtures/makeImages.ts'))};
+    import { tempDir } from ${JSON.stringify(join(ROOT, 'testkit/tempDir.ts'))};
     import { writeFile } from 'node:fs/promises';
     const dir = await tempDir('happysad-shots-');
     await writeFile(dir + '/shot.png', 'x');

@@ -1,25 +1,26 @@
 // 1. Decode parity: headless Chromium (createImageBitmap / <img> / ImageDecoder, read back as RGBA)
 // vs sharp's decode as decodeFullImage does it (.rotate().flatten(white).toColourspace('srgb').raw()).
-// Run from /work/scratch/browser-study:  node decodeParity.mjs [--web N]
+// Run from the repo root:  node research/browser-study/decodeParity.mjs [--web N]   (writes research/browser-study/out/)
 import sharp from 'sharp';
 import { mkdirSync, readdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, startServer } from './harness.mjs';
+import { launch, REPO, SHARED, STUDY, startServer } from './harness.mjs';
 
 const WHITE = [255, 255, 255];
 const webLimit = Number(process.argv[process.argv.indexOf('--web') + 1] || 0) || 0;
 
 // EXIF-orientation variants of one example photo: same pixels, tag 1..8.
-mkdirSync('oriented', { recursive: true });
-const src = '/work/main/examples/sad/KatrinaKaif_92.jpg'; // 193x409: non-square, so a wrong rotation changes the size
-for (let o = 1; o <= 8; o++) await sharp(src).withMetadata({ orientation: o }).jpeg({ quality: 95 }).toFile(`oriented/o${o}.jpg`);
+const OUT = join(STUDY, 'out');
+mkdirSync(join(OUT, 'oriented'), { recursive: true });
+const src = join(REPO, 'examples/sad/KatrinaKaif_92.jpg'); // 193x409: non-square, so a wrong rotation changes the size
+for (let o = 1; o <= 8; o++) await sharp(src).withMetadata({ orientation: o }).jpeg({ quality: 95 }).toFile(join(OUT, `oriented/o${o}.jpg`));
 
 const files = [];
-for (const k of ['happy', 'sad']) for (const f of readdirSync(`/work/main/examples/${k}`)) files.push({ set: 'examples', path: `/work/main/examples/${k}/${f}`, url: `/main/examples/${k}/${f}` });
-for (let o = 1; o <= 8; o++) files.push({ set: 'oriented', path: `/work/scratch/browser-study/oriented/o${o}.jpg`, url: `/oriented/o${o}.jpg` });
+for (const k of ['happy', 'sad']) for (const f of readdirSync(join(REPO, `examples/${k}`))) files.push({ set: 'examples', path: join(REPO, `examples/${k}/${f}`), url: `/main/examples/${k}/${f}` });
+for (let o = 1; o <= 8; o++) files.push({ set: 'oriented', path: join(OUT, `oriented/o${o}.jpg`), url: `/out/oriented/o${o}.jpg` });
 if (webLimit) {
   const web = [];
-  for (const k of ['happy', 'sad']) for (const f of readdirSync(`/work/shared/datasets/web-happysad/${k}`)) web.push({ set: 'web', path: `/work/shared/datasets/web-happysad/${k}/${f}`, url: `/shared/datasets/web-happysad/${k}/${encodeURIComponent(f)}` });
+  for (const k of ['happy', 'sad']) for (const f of readdirSync(join(SHARED, `datasets/web-happysad/${k}`))) web.push({ set: 'web', path: join(SHARED, `datasets/web-happysad/${k}/${f}`), url: `/shared/datasets/web-happysad/${k}/${encodeURIComponent(f)}` });
   web.sort((a, b) => a.path.localeCompare(b.path));
   // Every k-th file up to webLimit, skipping huge ones (the pipeline resizes those to 1600 anyway).
   const step = Math.max(1, Math.floor(web.length / webLimit));
@@ -107,4 +108,4 @@ for (const set of ['examples', 'oriented', 'web']) {
   }
 }
 console.log(JSON.stringify(summary, null, 1));
-writeFileSync(`results/decodeParity${webLimit ? '-web' : ''}.json`, JSON.stringify({ summary, rows }, null, 1));
+writeFileSync(join(OUT, `decodeParity${webLimit ? '-web' : ''}.json`), JSON.stringify({ summary, rows }, null, 1));

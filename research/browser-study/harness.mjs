@@ -2,11 +2,17 @@
 // wasm threads work) and Debian's Chromium through playwright-core. Never downloads a browser.
 import http from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.gif': 'image/gif', '.y4m': 'application/octet-stream' };
-const ROOTS = { '/main/': '/work/main/', '/shared/': '/work/shared/', '/': '/work/scratch/browser-study/' };
+// Paths follow the checkout this file is in (any worktree): /main/ is the repo, /shared/ the datasets
+// folder beside it (HAPPYSAD_SHARED to override), / this study folder.
+export const STUDY = dirname(fileURLToPath(import.meta.url)) + '/';
+export const REPO = resolve(STUDY, '../..') + '/';
+export const SHARED = resolve(process.env.HAPPYSAD_SHARED ?? join(REPO, '../shared')) + '/';
+const ROOTS = { '/main/': REPO, '/shared/': SHARED, '/': STUDY };
 
 export function startServer({ isolated = true } = {}) {
   const server = http.createServer((req, res) => {

@@ -1,8 +1,9 @@
-// Decode one file in Chromium every way and compare with sharp: node oneDecode.mjs /shared/...png
+// Decode one file in Chromium every way and compare with sharp:
+//   node research/browser-study/oneDecode.mjs /shared/datasets/...png   (or /main/examples/...jpg)
 import sharp from 'sharp';
-import { launch, startServer } from './harness.mjs';
+import { launch, REPO, SHARED, startServer } from './harness.mjs';
 const urlPath = process.argv[2];
-const file = urlPath.replace(/^\/shared\//, '/work/shared/').replace(/^\/main\//, '/work/main/');
+const file = urlPath.replace(/^\/shared\//, SHARED).replace(/^\/main\//, REPO);
 const { data: ref } = await sharp(file).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
 const { server, url } = await startServer();
 const browser = await launch();

@@ -1,10 +1,10 @@
-// Is WebGL there at all in headless Chromium without the SwiftShader flags? node webglProbe.mjs
+// Is WebGL there at all in headless Chromium without the SwiftShader flags? node research/browser-study/webglProbe.mjs
 import { launch, startServer } from './harness.mjs';
 const { server, url } = await startServer();
 for (const [name, args] of [['no flags', []], ['--disable-gpu', ['--disable-gpu']], ['swiftshader', ['--use-angle=swiftshader', '--enable-unsafe-swiftshader']]]) {
   const browser = await launch(args);
   const page = await browser.newPage();
-  await page.goto(`${url}/browser/bench.html`);
+  await page.goto(`${url}/decode.html`);
   const r = await page.evaluate(() => {
     const c = document.createElement('canvas');
     const gl = c.getContext('webgl2') || c.getContext('webgl');

@@ -31,8 +31,10 @@ const HEARTBEAT_MS = 5000;
 const MODEL_TTL_MS = 20_000;
 /** How long a connection to Redis may take before the command says it cannot reach it. */
 const CONNECT_TIMEOUT_MS = 10_000;
-/** How long a stopping worker waits for Redis to take its last words before leaving without them. */
+/** How long a stopping worker holding a batch waits for Redis to take its rows before leaving without them. */
 const STOP_TIMEOUT_MS = 10_000;
+/** The same with no batch in hand: there is nothing to hand over, so a Redis that is away is not waited for. */
+const IDLE_STOP_TIMEOUT_MS = 1000;
 /** How often a producer that hears nothing says so. */
 const QUIET_NOTE_MS = 30_000;
 /**
@@ -96,6 +98,7 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   const { classifier, policy } = options;
   let batches = 0;
   let files = 0;
+  let inHand = 0;
   const publisher = new Queue(queue, { connection });
   let lastError = '';
   const onError = (err: Error) => {
@@ -118,7 +121,13 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
     // A malformed job cannot be answered row by row; it fails at once, without retries.
     if (typeof data === 'string') throw new UnrecoverableError(`malformed job: ${data}`);
     log(`batch ${job.id} started: ${data.files.length} files (attempt ${job.attemptsMade + 1})`);
-    const rows = await classifyReferences(classifier, data, job.data, policy);
+    inHand++;
+    let rows: Prediction[];
+    try {
+      rows = await classifyReferences(classifier, data, job.data, policy);
+    } finally {
+      inHand--;
+    }
     batches++;
     files += rows.length;
     log(`batch ${job.id} done`);
@@ -132,12 +141,14 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   });
   clearInterval(heartbeat);
   // Closing waits for the current batch and for Redis; with Redis gone it would wait forever.
+  const holding = inHand > 0;
+  const waitMs = holding ? STOP_TIMEOUT_MS : IDLE_STOP_TIMEOUT_MS;
   const closed = await Promise.race([
     Promise.all([worker.close(), publisher.close()]).then(() => true),
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), STOP_TIMEOUT_MS).unref()),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref()),
   ]);
   if (!closed) {
-    log(`Redis did not answer within ${STOP_TIMEOUT_MS / 1000} s; stopping without it (a batch in progress goes to another worker after the stall timeout)`);
+    log(`Redis did not answer within ${waitMs / 1000} s; stopping without it${holding ? ' (a batch in progress goes to another worker after the stall timeout)' : ''}`);
     // Disconnecting waits for the connections to end, which they do not while Redis is away.
     await Promise.race([Promise.allSettled([worker.disconnect(), publisher.disconnect()]), new Promise((r) => setTimeout(r, 1000).unref())]);
   }

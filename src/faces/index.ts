@@ -4,5 +4,4 @@ export { FACE_DETECTORS, type FaceDetectorKind } from '../input/preprocessSpec.j
 export { createFaceDetector, type FaceDetector, type FaceDetectorOptions } from './detectFaces.js';
 export { cropFace, cropFaceSync, type CropFaceOptions } from './cropFace.js';
 export { eyeLineAngle } from './geometry.js';
-export { createFaceExpressionModel, FACE_EXPRESSIONS, type FaceExpression, type FaceExpressionModel, type FaceExpressionScores } from './faceExpressions.js';
 export { FaceModelError, faceModelDir } from './faceModels.js';

@@ -6,7 +6,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOB_LIMITS, parseAllowedHost, readReference, resolveRoots, validateBatchJob } from '../../src/batch/jobReferences.js';
 import { checkRedis, redisConnection, validateQueueName } from '../../src/batch/predictQueue.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 // A queue job is written by whoever can reach Redis: these are the worker's refusals, each of
 // which a job could once get past (any path read, any URL fetched, bytes echoed back).

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mergeResults } from '../../src/batch/mergeResults.js';
 import type { ResultRow } from '../../src/predict/predictionRow.js';
 import { ResultsFile } from '../../src/batch/resultsFile.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const classes = ['happy', 'sad'];
 const model = 'default@aaaaaaaaaaaa';

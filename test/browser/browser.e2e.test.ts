@@ -10,10 +10,10 @@ import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { PredictionRow } from '../../src/predict/predictionRow.js';
 import { buildPage } from '../../scripts/buildPage.js';
 import { buildStaticSite } from '../../scripts/buildWeb.js';
-import { launchChromium, serveStatic } from '../fixtures/chromium.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { FACES_DIR, makeModel, startServer, webcamFrame } from '../serve/serveFixtures.js';
-import { rgbToY4m } from '../serve/y4m.js';
+import { launchChromium, serveStatic } from '../../testkit/chromium.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { FACES_DIR, makeModel, startServer, webcamFrame } from '../../testkit/serveFixtures.js';
+import { rgbToY4m } from '../../testkit/y4m.js';
 
 // happysad/browser against Node, in Debian's Chromium: the same bundle and the same preprocessing
 // code must give the same answers. Then the page: on the device by default, nothing posted; and

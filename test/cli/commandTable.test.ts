@@ -9,10 +9,11 @@ import { commandReferenceMarkdown, formatCommandHelp } from '../../cli/commandHe
 import { parseCommand } from '../../cli/parseCommand.js';
 import { cacheRoot } from '../../src/io/cacheRoot.js';
 import { OptionError } from '../../src/base/errors.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const happysad = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [...cliArgs(), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const names = Object.keys(COMMAND_TABLE) as CommandName[];

@@ -17,7 +17,7 @@ import type { ServableModel } from '../../src/serve/servableModel.js';
 import { DEFAULT_LISTEN, resolveServeOptions } from '../../src/serve/serveOptions.js';
 import type { VideoUploadOptions } from '../../src/serve/videoUpload.js';
 import { resolveTrainOptions } from '../../src/train/trainOptions.js';
-import { startServer } from '../serve/serveFixtures.js';
+import { startServer } from '../../testkit/serveFixtures.js';
 
 // What --help says applies when an option is absent must be what the library applies: each
 // default is defined once, in the library, and the table shows it. These checks fail when a

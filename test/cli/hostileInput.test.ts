@@ -16,11 +16,13 @@ import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
-import { faceLikeImage, makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-// tsx by absolute URL: some cases run from a folder outside the repo.
-const cli = [process.execPath, '--import', import.meta.resolve('tsx'), join(root, 'cli/main.ts')];
+// By absolute path: some cases run from a folder outside the repo.
+const cli = [process.execPath, ...cliArgs()];
 
 function happysad(args: string[], options: { cwd?: string; asUser?: boolean } = {}) {
   // As root every folder is readable; the permission cases run the CLI as nobody instead.

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { ROOT, batchPhotos, runCli, startCli, waitFor } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { ROOT, batchPhotos, runCli, startCli, waitFor } from '../../testkit/runCli.js';
 
 // Long local runs: rows land in --out as batches finish; a killed run is resumed without losing or
 // repeating a row; shards split the files disjointly and merge back into the whole.
@@ -63,7 +63,15 @@ test('two runs on one --out file: the second is refused while the first writes, 
   const out = join(await tempDir(), 'shared.jsonl');
   const run = startCli(['predict', photos, '--out', out, '--batch', '4', '--workers', '1', '--no-cache']);
   await waitFor('the first run to write', async () => ((await stat(out).catch(() => undefined))?.size ?? 0) > 0);
-  const second = runCli(['predict', photos, '--out', out, '--resume', '--workers', '1']);
+  // Paused, the first run is still writing (alive, holding its lock) however long the second takes
+  // to start: on a busy machine it could otherwise finish first, and the second would just resume.
+  run.child.kill('SIGSTOP');
+  let second: ReturnType<typeof runCli>;
+  try {
+    second = runCli(['predict', photos, '--out', out, '--resume', '--workers', '1']);
+  } finally {
+    run.child.kill('SIGCONT');
+  }
   assert.equal(second.code, 1, second.stderr);
   assert.match(second.stderr, /shared\.jsonl is being written by pid \d+ on .*; two runs on one results file would mix their rows/);
   assert.equal(await run.exited, 1);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createCountProgress } from '../../cli/countProgress.js';
 import { createProgressRenderer } from '../../cli/progressBar.js';
 import type { EpochRecord } from '../../src/model/trainingHistory.js';
-import { runCli } from '../fixtures/runCli.js';
+import { runCli } from '../../testkit/runCli.js';
 
 /** A stand-in for process.stderr that records what is written, as a terminal or as a file/pipe. */
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: () => string } {

@@ -2,9 +2,10 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { tempDir } from '../fixtures/makeImages.js';
-import { makeVideo } from '../fixtures/makeVideo.js';
-import { ROOT, runCli } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { makeVideo } from '../../testkit/makeVideo.js';
+import { ROOT, runCli } from '../../testkit/runCli.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 // predict's video options: checked before any work, named where a limit is hit, and a progress
 // line on a terminal.
@@ -42,7 +43,7 @@ test('a frame over the video limit names the option that raises it', () => {
 
 test('on a terminal, a video shows its progress: seconds done of its length and an ETA', () => {
   // script(1) gives the CLI a pseudo-terminal, as a user's shell would.
-  const command = [process.execPath, '--import', 'tsx', join(ROOT, 'cli/main.ts'), 'predict', still, '--every', '0.5'].map((a) => `'${a}'`).join(' ');
+  const command = [process.execPath, ...cliArgs(), 'predict', still, '--every', '0.5'].map((a) => `'${a}'`).join(' ');
   const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, /\[[= ]+\] \d\/3 s of .*still\.mp4 .*ETA/);

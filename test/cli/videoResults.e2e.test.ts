@@ -2,9 +2,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../fixtures/makeImages.js';
-import { makeVideo } from '../fixtures/makeVideo.js';
-import { ROOT, runCli } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { makeVideo } from '../../testkit/makeVideo.js';
+import { ROOT, runCli } from '../../testkit/runCli.js';
 
 // Videos through --out and --resume as photos go: a whole video per chunk, closed by its end row,
 // so an interrupted run's half video is done again and merge keeps a video's rows together.

@@ -4,7 +4,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditCache } from '../../src/data/auditCache.js';
 import type { ImageAttributes } from '../../src/data/auditTypes.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const attributes: ImageAttributes = { format: 'jpeg', width: 10, height: 20, aspect: 0.5, colourfulness: Number.NaN, grayscale: false, brightness: 0.5, contrast: 0.1, border: 0, jpegQuality: null };
 const hashes = { hash: [1, 2] as [number, number], mirror: [3, 4] as [number, number], crops: [[5, 6] as [number, number]], fine: { hash: [1], mirror: [2], crops: [[3]] } };

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { cleanDataset, quarantineFiles } from '../../src/data/cleanDataset.js';
 import { corruptJpegVariants } from '../fixtures/corruptJpeg.js';
 import { discoverDataset } from '../../src/data/discoverDataset.js';
-import { faceLikeImage, makeClassFolders, pngBombHeader, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, makeClassFolders, pngBombHeader, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 async function brokenDataset(): Promise<string> {
   const dir = await tempDir();

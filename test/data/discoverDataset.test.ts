@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { discoverDataset, type DatasetFile } from '../../src/data/discoverDataset.js';
 import { assignValidationSplit } from '../../src/data/assignValidationSplit.js';
 import { DatasetError } from '../../src/base/errors.js';
-import { makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 test('class-folders layout: sorted classes, files found recursively, dotfiles skipped', async () => {
   const dir = await tempDir();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { Random } from '../../src/base/random.js';
 import { estimateJpegQuality, GRAYSCALE_COLOURFULNESS, imageAttributes } from '../../src/data/imageAttributes.js';
-import { faceLikeImage } from '../fixtures/makeImages.js';
+import { faceLikeImage } from '../../testkit/makeImages.js';
 
 /** Colourful noise: every pixel a random colour, so no row or column is flat and chroma is high. */
 function noise(width: number, height: number, seed: number): Buffer {

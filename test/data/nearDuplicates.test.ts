@@ -9,7 +9,8 @@ import { cleanDataset } from '../../src/data/cleanDataset.js';
 import { discoverDataset } from '../../src/data/discoverDataset.js';
 import { findNearDuplicates, NEAR_DUPLICATE_BITS, type HashedFile } from '../../src/data/nearDuplicates.js';
 import { hammingDistance, perceptualHash, type Hash64 } from '../../src/data/perceptualHash.js';
-import { tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
 const photo = async (cls: string, name: string) => readFile(join(examples, cls, name));

@@ -5,8 +5,9 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { OptionError } from '../../src/base/errors.js';
 import { quarantineFiles, type CleanProblem } from '../../src/data/cleanDataset.js';
-import { tempDir, writeBytes } from '../fixtures/makeImages.js';
-import { runCli } from '../fixtures/runCli.js';
+import { writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { runCli } from '../../testkit/runCli.js';
 
 // Quarantine moves that survive being killed, and a quarantine path that cannot work refused
 // before the dataset is read. /dev/shm (tmpfs) and the temp folder are different filesystems

@@ -3,15 +3,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from '../fixtures/runCli.js';
+import { compiled } from '../../testkit/compiledCli.js';
+import { ROOT } from '../../testkit/runCli.js';
 
 /**
- * A script run in a fresh Node process with the library loaded from src/: it loads the default
- * model, predicts one photo, closes it, then fails the way an app's own code would.
+ * A script run in a fresh Node process with the library loaded as an app loads it, as JavaScript
+ * (src/ compiled, no tsx in the process): it loads the default model, predicts one photo, closes
+ * it, then fails the way an app's own code would.
  */
 function runAfterLoad(failure: string): { code: number | null; stdout: string; stderr: string } {
   const script = `
-    import { loadModel } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
+    import { loadModel } from ${JSON.stringify(compiled('src/index.ts'))};
     const guarded = () => process.listenerCount('uncaughtException') + process.listenerCount('unhandledRejection');
     const before = guarded();
     const model = await loadModel();
@@ -20,7 +22,7 @@ function runAfterLoad(failure: string): { code: number | null; stdout: string; s
     console.log(JSON.stringify({ label: row.label, before, after: guarded() }));
     ${failure}
   `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -12,7 +12,8 @@ import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
 import { createClassifier } from '../../src/predict/classifier.js';
 import { exportKerasModel, KerasExportError } from '../../src/interop/keras/index.js';
-import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';
+import { makeClassFolders } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 
 function member(name: string, seed: number, threshold: number, arch = 'face-48'): ModelBundle {

@@ -8,7 +8,7 @@ import { tf } from '../../src/engine/engine.js';
 import { cropFace } from '../../src/faces/cropFace.js';
 import { decodeRgbImage } from '../../src/input/decodeImage.js';
 import { createFaceDetector, type FaceDetector } from '../../src/faces/detectFaces.js';
-import { createFaceExpressionModel, FACE_EXPRESSIONS } from '../../src/faces/faceExpressions.js';
+import { createFaceExpressionModel, FACE_EXPRESSIONS } from '../../bench/faceApiExpressionModel.js';
 import { eyeLineAngle } from '../../src/faces/geometry.js';
 import type { DetectedFace } from '../../src/faces/types.js';
 import type { Pixels } from '../../src/pixels/pixels.js';

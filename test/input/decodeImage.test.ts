@@ -7,7 +7,7 @@ import { decodeFullImage, decodeImage } from '../../src/input/decodeImage.js';
 import { rgbToModelInput } from '../../src/input/modelInput.js';
 import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { resizeInside } from '../../src/pixels/resizePixels.js';
-import { FACES_DIR } from '../serve/serveFixtures.js';
+import { FACES_DIR } from '../../testkit/serveFixtures.js';
 
 // Every new model decodes files whole and resizes by the portable definition, so a browser (which
 // cannot shrink a JPEG while decoding it) computes the same input; Node's faster route must give

@@ -12,7 +12,7 @@ import { OptionError } from '../../src/base/errors.js';
 import { importKerasModel, KerasImportError } from '../../src/interop/keras/index.js';
 import { importCommand } from '../../cli/commands/importCommand.js';
 import { exportCommand } from '../../cli/commands/exportCommand.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 // These need no Python: the files are written here, with h5wasm or as raw bytes.
 

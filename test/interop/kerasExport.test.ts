@@ -9,7 +9,8 @@ import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../..
 import { readBundle, saveBundle } from '../../src/model/modelBundle.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { exportKerasModel, importKerasModel, KerasExportError } from '../../src/interop/keras/index.js';
-import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 import h5wasm from 'h5wasm/node';
 import { inspectKerasFile, makeKerasFile, maxAbsDiff, numpyForward } from './kerasReference.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';

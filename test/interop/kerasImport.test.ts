@@ -5,7 +5,8 @@ import { initEngine, tf } from '../../src/engine/engine.js';
 import { decodeImage } from '../../src/input/decodeImage.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { importKerasModel, KerasImportError } from '../../src/interop/keras/index.js';
-import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 import { makeKerasFile, maxAbsDiff, numpyForward } from './kerasReference.js';
 import type { LayersModel, Tensor, Tensor4D } from '@tensorflow/tfjs';
 

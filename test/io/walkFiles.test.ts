@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { walkFiles } from '../../src/io/walkFiles.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 test('a file name that is not UTF-8 is reported as such, not listed (it would later be "no such file")', async () => {
   const dir = await tempDir();

@@ -9,7 +9,8 @@ import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../..
 import { readBundle, saveBundle } from '../../src/model/modelBundle.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { BundleError } from '../../src/base/errors.js';
-import { faceLikeImage, tempDir } from '../fixtures/makeImages.js';
+import { faceLikeImage } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 import type { Tensor } from '@tensorflow/tfjs';
 
 function metadataFor(input: [number, number, 1 | 3]): BundleMetadata {

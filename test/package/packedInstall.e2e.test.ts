@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';
-import { ROOT } from '../fixtures/runCli.js';
+import { makeClassFolders } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { ROOT } from '../../testkit/runCli.js';
 
 /**
  * The Node that runs the installed package: this one, or HAPPYSAD_TEST_NODE (.ci/run points it at

@@ -15,7 +15,7 @@ import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMeta
 import { saveBundle } from '../../src/model/modelBundle.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { train } from '../../src/train/train.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const photos = fileURLToPath(new URL('../../examples', import.meta.url));
 const happy = join(photos, 'happy/Azra_Akin_0003.jpg');

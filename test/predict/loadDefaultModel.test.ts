@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BundleError, defaultModelDir, loadModel } from '../../src/index.js';
-import { ROOT } from '../fixtures/runCli.js';
+import { ROOT } from '../../testkit/runCli.js';
 
 test('loadModel() and loadModel("default") load the default model shipped in the package; defaultModelDir() says where', async () => {
   assert.equal(defaultModelDir(), join(ROOT, 'models', 'default'));

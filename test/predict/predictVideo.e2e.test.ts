@@ -5,9 +5,10 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { VideoErrorRow, VideoRow } from '../../src/predict/predictVideo.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { makeVideo } from '../fixtures/makeVideo.js';
-import { ROOT, runCli } from '../fixtures/runCli.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { makeVideo } from '../../testkit/makeVideo.js';
+import { runCli } from '../../testkit/runCli.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 // Videos end to end with Debian's ffmpeg: frames sampled at the right times, one track per person,
 // a moving face keeping its track, a cut file giving its rows and then an error, and a clear error
@@ -154,7 +155,7 @@ test('a file named like an ffmpeg URL (concat:a|b) is read as the file it is, ne
   await copyFile(still, join(cwd, 'a.mp4'));
   const tricky = 'concat:a.mp4|a.mp4';
   await makeVideo(join(cwd, tricky), { width: 320, height: 240, fps: 10, frames: 10, faces: [] });
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'cli/main.ts'), 'predict', tricky, '--every', '0.5', '--json'], { cwd, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, [...cliArgs(), 'predict', tricky, '--every', '0.5', '--json'], { cwd, encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as VideoRow);
   assert.deepEqual(rows.map((row) => [row.file, row.time, row.face]), [[tricky, 0, 'none-found'], [tricky, 0.5, 'none-found']], 'its own two gray frames, not 6 s of faces');

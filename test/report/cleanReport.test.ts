@@ -7,7 +7,8 @@ import { OutputError } from '../../src/base/errors.js';
 import type { NearDuplicateGroup } from '../../src/data/auditTypes.js';
 import { imageAttributes } from '../../src/data/imageAttributes.js';
 import { buildCleanReportData, renderCleanReportHtml, writeCleanReport, type CleanReportInput } from '../../src/report/cleanReport.js';
-import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 /**
  * A small dataset on disk: drawn faces, the sad ones gray, one sad image a mirrored copy of a

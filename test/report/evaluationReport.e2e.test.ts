@@ -6,14 +6,16 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../fixtures/chromium.js';
+import { launchChromium } from '../../testkit/chromium.js';
 import { initEngine } from '../../src/engine/engine.js';
 import { DEFAULT_FACE_CROP } from '../../src/faces/faceCropper.js';
 import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { getArchitecture } from '../../src/model/architectures.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from '../../src/model/bundleMetadata.js';
 import { saveBundle } from '../../src/model/modelBundle.js';
-import { faceLikeImage, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { faceLikeImage, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,7 +26,7 @@ let shots: string;
 let browser: Browser;
 
 function happysad(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HAPPYSAD_CACHE: cache } });
+  const r = spawnSync(process.execPath, [...cliArgs(), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HAPPYSAD_CACHE: cache } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -9,7 +9,8 @@ import { DEFAULT_FACE_CROP } from '../../src/faces/faceCropper.js';
 import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
 import { buildEvaluationReportData, describePreprocessing, renderEvaluationReportHtml } from '../../src/report/evaluationReport.js';
-import { tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const CLASSES = ['happy', 'sad'];
 

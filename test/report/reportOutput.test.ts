@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutputError } from '../../src/base/errors.js';
 import { claimReportOutput, writeReportFiles } from '../../src/report/reportOutput.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 const ours = JSON.stringify({ format: 'happysad-evaluation-report', formatVersion: 1 });
 

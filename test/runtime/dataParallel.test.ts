@@ -4,7 +4,8 @@ import { initEngine, tf } from '../../src/engine/engine.js';
 import { installSampleDropout } from '../../src/runtime/sampleDropout.js';
 import { train } from '../../src/train/train.js';
 import { getArchitecture } from '../../src/model/architectures.js';
-import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';
+import { makeClassFolders } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 import type { Tensor } from '@tensorflow/tfjs';
 
 test('per-sample dropout masks do not depend on how the batch is sliced', async () => {

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { buildPage } from '../../scripts/buildPage.js';
-import { pngBombHeader, tempDir } from '../fixtures/makeImages.js';
-import { bytes, examplePhoto, makeModel, parseMetrics, startServer, webcamFrame } from './serveFixtures.js';
+import { pngBombHeader } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { bytes, examplePhoto, makeModel, parseMetrics, startServer, webcamFrame } from '../../testkit/serveFixtures.js';
 
 const BODY_LIMIT = 1024 * 1024;
 let app: FastifyInstance;
@@ -16,9 +17,10 @@ let port: number;
 const sent: Record<string, number> = {}; // status -> how many /v1/predict answers of it we saw
 
 before(async () => {
-  // The page built from the sources under test (web/ is compiled into it), not a possibly absent dist/page.
+  // The page built from the sources under test (web/ is compiled into it), not a possibly absent dist/page;
+  // one inference thread: requests here come one at a time (overload.test.ts and videoDeadline.e2e.test.ts run several).
   const webRoot = await buildPage(join(await tempDir('happysad-page-'), 'page'));
-  ({ app, url, port } = await startServer({ model: await makeModel({ faces: true }), bodyLimit: BODY_LIMIT, maxFiles: 4, webRoot }));
+  ({ app, url, port } = await startServer({ model: await makeModel({ faces: true }), bodyLimit: BODY_LIMIT, maxFiles: 4, webRoot, concurrency: 1 }));
 });
 after(async () => {
   await app?.close();

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { makeModel, startServer } from '../../testkit/serveFixtures.js';
 import { buildPage } from '../../scripts/buildPage.js';
-import { makeModel, startServer } from './serveFixtures.js';
 
 // What a page needs to run the model on the device: the library at /lib/, the served bundle's own
 // files at /v1/model/files/, cache headers, and the isolation headers WebAssembly threads need.

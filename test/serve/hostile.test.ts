@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { makeModel, scrapeMetrics, startServer } from './serveFixtures.js';
+import { makeModel, scrapeMetrics, startServer } from '../../testkit/serveFixtures.js';
 
 /** Requests that never reach a route, or break HTTP, still get `{"error":{"code","message"}}`. */
 const TIMEOUT_MS = 1500;

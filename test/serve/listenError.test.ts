@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { makeModel } from './serveFixtures.js';
+import { makeModel } from '../../testkit/serveFixtures.js';
+import { cliArgs } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The real entry point: it catches the command's error, so only closing the model lets the process end.
-const cli = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const BOUND_MS = 30_000; // loading the model included; the bug was a hang forever
 
 let model: string;
@@ -17,7 +17,7 @@ before(async () => {
 
 async function serve(args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--model', model, '--concurrency', '1', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cliArgs(), 'serve', '--model', model, '--concurrency', '1', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const timer = setTimeout(() => child.kill('SIGKILL'), BOUND_MS);

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
-import { makeModel, scrapeMetrics, startServer } from './serveFixtures.js';
+import { makeModel, scrapeMetrics, startServer } from '../../testkit/serveFixtures.js';
 
 // A model loaded here and lent to each server: no inference threads to start, and closing a
 // server leaves it open for the next test.

@@ -2,8 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel, type Classifier, type Prediction, type PredictOptions } from '../../src/predict/classifier.js';
 import type { ServableModel } from '../../src/serve/servableModel.js';
-import { pngBombHeader } from '../fixtures/makeImages.js';
-import { bytes, examplePhoto, makeModel, scrapeMetrics, startServer, type Labels } from './serveFixtures.js';
+import { pngBombHeader } from '../../testkit/makeImages.js';
+import { bytes, examplePhoto, makeModel, scrapeMetrics, startServer, type Labels } from '../../testkit/serveFixtures.js';
 
 /**
  * A real (whole-image) model whose predictions can be held open: the queue fills exactly when the

@@ -4,10 +4,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../fixtures/chromium.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { buildPageAndLibrary, FACES_DIR, makeModel, startServer, webcamFrame } from './serveFixtures.js';
-import { rgbToY4m } from './y4m.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { buildPageAndLibrary, FACES_DIR, makeModel, startServer, webcamFrame } from '../../testkit/serveFixtures.js';
+import { rgbToY4m } from '../../testkit/y4m.js';
 
 /** Screenshots go here (HAPPYSAD_SCREENSHOTS=dir to keep them somewhere known). */
 let shots: string;
@@ -22,7 +22,8 @@ before(async () => {
   const frame = await webcamFrame('raw');
   const y4m = join(await tempDir(), 'face.y4m');
   await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
-  ({ app, url } = await startServer({ model: await makeModel({ faces: true }), ...(await buildPageAndLibrary()) }));
+  // One inference thread: the page sends one request at a time, and a second thread would only add its start-up.
+  ({ app, url } = await startServer({ model: await makeModel({ faces: true }), concurrency: 1, ...(await buildPageAndLibrary()) }));
   browser = await launchChromium({ camera: y4m });
 });
 

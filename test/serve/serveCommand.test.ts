@@ -2,14 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { makeModel, scrapeMetrics } from './serveFixtures.js';
+import { makeModel, scrapeMetrics } from '../../testkit/serveFixtures.js';
+import { compiled } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const runner = fileURLToPath(new URL('./runServeCommand.ts', import.meta.url));
+const runner = compiled('test/serve/runServeCommand.ts');
 
 test('happysad serve --port 0: prints its address, answers, and exits 0 on SIGTERM', async () => {
   const model = await makeModel({ faces: false });
-  const child = spawn(process.execPath, ['--import', 'tsx', runner, '--model', model, '--port', '0', '--queue', '3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [runner, '--model', model, '--port', '0', '--queue', '3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

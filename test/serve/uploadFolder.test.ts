@@ -6,15 +6,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sweepAbandonedUploadFolders, UPLOAD_FOLDER_PREFIX } from '../../src/serve/uploadFolder.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { waitFor } from '../fixtures/runCli.js';
-import { makeModel, startServer } from './serveFixtures.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { waitFor } from '../../testkit/runCli.js';
+import { makeModel, startServer } from '../../testkit/serveFixtures.js';
+import { compiled } from '../../testkit/compiledCli.js';
 
 // Uploaded videos live in one private folder per server, which the server removes when it closes;
 // a server killed with SIGKILL cannot, so the next one sweeps what dead servers left, and nothing else.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const runner = fileURLToPath(new URL('./runServeCommand.ts', import.meta.url));
+const runner = compiled('test/serve/runServeCommand.ts');
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -47,7 +48,7 @@ test('a server killed with SIGKILL mid-upload leaves its folder; the next server
   const model = await makeModel({ faces: false });
   const video = join(tmp, 'long.mp4');
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=10', '-t', '30', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '35', '-pix_fmt', 'yuv420p', video]);
-  const child = spawn(process.execPath, ['--import', 'tsx', runner, '--model', model, '--port', '0', '--timeout', '120'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+  const child = spawn(process.execPath, [runner, '--model', model, '--port', '0', '--timeout', '120'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { tempDir } from '../fixtures/makeImages.js';
-import { waitFor } from '../fixtures/runCli.js';
-import { examplePhoto, startServer } from './serveFixtures.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { waitFor } from '../../testkit/runCli.js';
+import { examplePhoto, startServer } from '../../testkit/serveFixtures.js';
 
 // A posted video cannot hold the server: frames over the video limit and more sampled frames than
 // the cap are refused before any is decoded, a request's deadline stops the video in its inference

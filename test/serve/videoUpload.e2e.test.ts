@@ -4,9 +4,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { tempDir } from '../fixtures/makeImages.js';
-import { makeVideo } from '../fixtures/makeVideo.js';
-import { startServer } from './serveFixtures.js';
+import { tempDir } from '../../testkit/tempDir.js';
+import { makeVideo } from '../../testkit/makeVideo.js';
+import { startServer } from '../../testkit/serveFixtures.js';
 
 // A short video posted to the server: its rows and a summary per person, computed in an inference
 // thread from a private temporary file; long ones are refused with a pointer to the CLI.

@@ -8,7 +8,8 @@ import { train } from '../../src/train/train.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { readBundle } from '../../src/model/modelBundle.js';
-import { makeClassFolders, tempDir, writeBytes } from '../fixtures/makeImages.js';
+import { makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 let data: string;
 let splitData: string;

@@ -5,7 +5,8 @@ import { initEngine } from '../../src/engine/engine.js';
 import { train } from '../../src/train/train.js';
 import { readBundle } from '../../src/model/modelBundle.js';
 import { OptionError } from '../../src/base/errors.js';
-import { makeClassFolders, tempDir } from '../fixtures/makeImages.js';
+import { makeClassFolders } from '../../testkit/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 // train()'s library hooks: initial weights, a learning-rate schedule, epoch and batch callbacks.
 let data: string;

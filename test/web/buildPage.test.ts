@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPage, PAGE_LIBRARY_IMPORT } from '../../scripts/buildPage.js';
-import { tempDir } from '../fixtures/makeImages.js';
+import { tempDir } from '../../testkit/tempDir.js';
 
 test('the built page imports the library beside it and carries none of its code', async () => {
   const out = await buildPage(join(await tempDir('happysad-page-'), 'page'));

@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { initEngine } from '../../src/engine/engine.js';
-import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
-import { getArchitecture } from '../../src/model/architectures.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../../src/model/bundleMetadata.js';
-import { saveBundle } from '../../src/model/modelBundle.js';
-import { createServer } from '../../src/serve/createServer.js';
-import type { ServeOptions } from '../../src/serve/serveOptions.js';
-import { tempDir } from '../fixtures/makeImages.js';
-import { buildBrowserLibrary } from '../../scripts/buildBrowser.js';
-import { buildPage } from '../../scripts/buildPage.js';
+import { initEngine } from '../src/engine/engine.js';
+import { defaultPreprocessSpec } from '../src/input/preprocessSpec.js';
+import { getArchitecture } from '../src/model/architectures.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleMetadata } from '../src/model/bundleMetadata.js';
+import { saveBundle } from '../src/model/modelBundle.js';
+import { createServer } from '../src/serve/createServer.js';
+import type { ServeOptions } from '../src/serve/serveOptions.js';
+import { tempDir } from './tempDir.js';
+import { buildBrowserLibrary } from '../scripts/buildBrowser.js';
+import { buildPage } from '../scripts/buildPage.js';
 
-export const FACES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+export const FACES_DIR = fileURLToPath(new URL('../examples/', import.meta.url));
 
 /**
  * The page and happysad/browser built from the sources under test (not a possibly stale dist/),

@@ -1,8 +1,11 @@
-import { tf } from '../engine/engine.js';
-import { asNetInput, loadFaceNet } from './faceModels.js';
-import { assertRgbPixels, copyRegion } from './geometry.js';
-import type { DetectedFace } from './types.js';
-import type { Pixels } from '../pixels/pixels.js';
+// face-api's 7-class expression net, the reference bench/faceApiBaseline.ts and bench/faces.ts compare the
+// default model against. It lives beside them, not in src/: nothing in the library or the CLI uses it, and
+// exporting it made a comparison tool part of the public API.
+import { tf } from '../src/engine/engine.js';
+import { asNetInput, loadFaceNet } from '../src/faces/faceModels.js';
+import { assertRgbPixels, copyRegion } from '../src/faces/geometry.js';
+import type { DetectedFace } from '../src/faces/types.js';
+import type { Pixels } from '../src/pixels/pixels.js';
 
 /** face-api's output order (FACE_EXPRESSION_LABELS). */
 export const FACE_EXPRESSIONS = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] as const;
