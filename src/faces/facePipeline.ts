@@ -10,7 +10,7 @@ import type { FaceCropReply, FaceCropRequest } from './faceCropMessages.js';
 export type { FaceCrop, FaceDecoded, PhotoRequest } from './faceCropper.js';
 
 export interface FacePipelineOptions {
-  /** Threads that find faces (default 1: this one). With more, that many worker threads, and this one only until the first is up. */
+  /** Threads that find faces, this one included (default 1); the first video frame makes them all workers (see `dedicated`). */
   threads?: number;
   /**
    * Return once this thread's detector is ready; the others join as they come up (~0.5 s each),
@@ -47,25 +47,24 @@ export class FacePipeline {
 
   private readonly local: Executor;
 
-  private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly cache: FaceCropCache | undefined, private readonly dedicated: boolean) {
+  /**
+   * Set by the first video frame when there are several threads: from then on every thread that
+   * finds faces is a worker, one more is started, and this thread steps back once it is up. This
+   * thread also reads frames, classifies and writes rows, and a detection here (a synchronous WASM
+   * call) held all of that up: a 60 s video went 3.5x -> 6.2x real time with it (bench/video.ts).
+   * Photos keep this thread working: a short run would spend more starting a thread than it saves.
+   */
+  private dedicated = false;
+
+  private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly cache: FaceCropCache | undefined, private readonly target: number) {
     this.local = (job) => (job.type === 'photo' ? local.photo(job.request) : local.frame(job.image));
     this.idle = [this.local];
   }
 
   static async create(spec: PreprocessSpec, options: FacePipelineOptions = {}): Promise<FacePipeline> {
     const threads = options.threads ?? 1;
-    // With more than one thread, every one of them is a worker, and this thread only hands out jobs
-    // once they are up: it also reads frames, classifies and writes rows, and a detection running
-    // here (a synchronous WASM call) would hold all of that up. A 60 s video: 9.3-10.8 s with this
-    // thread detecting too, 4.7-7.3 s without (scratch measurement, 2 cores, other jobs running).
-    const dedicated = threads > 1;
-    const pipeline = new FacePipeline(spec, await FaceCropper.create(spec), options.cache, dedicated);
-    const starts = Array.from({ length: dedicated ? threads : Math.max(0, threads - 1) }, () => startWorker(spec, (w) => pipeline.spawned.push(w)).then((w) => pipeline.join(w)));
-    pipeline.starting = Promise.allSettled(starts).then((results) => {
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed && options.background && !pipeline.closed) process.emitWarning(`happysad: face detection threads failed to start; fewer threads in use (${(failed.reason as Error).message})`);
-      return failed;
-    });
+    const pipeline = new FacePipeline(spec, await FaceCropper.create(spec), options.cache, threads);
+    pipeline.spawn(Math.max(0, threads - 1), Boolean(options.background));
     if (!options.background) {
       const failed = await pipeline.starting;
       if (failed) {
@@ -76,9 +75,25 @@ export class FacePipeline {
     return pipeline;
   }
 
-  /** Threads finding faces now; grows while background threads start (this one works until the first is up). */
+  /** Starts `n` more worker threads; `starting` settles when all started so far are up or failed. */
+  private spawn(n: number, warn: boolean): void {
+    const starts = Array.from({ length: n }, () => startWorker(this.spec, (w) => this.spawned.push(w)).then((w) => this.join(w)));
+    const before = this.starting;
+    this.starting = Promise.allSettled([before, ...starts]).then(async (results) => {
+      const failed = (await before) ?? results.slice(1).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed && warn && !this.closed) process.emitWarning(`happysad: face detection threads failed to start; fewer threads in use (${((failed as PromiseRejectedResult).reason as Error).message})`);
+      return failed;
+    });
+  }
+
+  /** Whether this thread still finds faces: until a video makes the pipeline dedicated and its workers are up. */
+  private get localWorks(): boolean {
+    return !(this.dedicated && this.workers.length >= this.target);
+  }
+
+  /** Threads finding faces now; grows while background threads start. */
   get threads(): number {
-    return this.dedicated && this.workers.length > 0 ? this.workers.length : this.workers.length + 1;
+    return this.workers.length + (this.localWorks ? 1 : 0);
   }
 
   /**
@@ -103,6 +118,10 @@ export class FacePipeline {
    * to the thread that takes it): the caller must not use the pixels afterwards.
    */
   frame(image: Pixels<3>): Promise<FaceDecoded> {
+    if (!this.dedicated && this.target > 1) {
+      this.dedicated = true;
+      this.spawn(1, true);
+    }
     return this.run({ type: 'frame', image });
   }
 
@@ -121,13 +140,13 @@ export class FacePipeline {
       return;
     }
     this.workers.push(worker);
-    // This thread steps back once a worker is there (if busy now, when its job ends: see release).
-    if (this.dedicated && this.idle.includes(this.local)) this.idle.splice(this.idle.indexOf(this.local), 1);
+    // This thread steps back once the workers are there (if busy now, when its job ends: see release).
+    if (!this.localWorks && this.idle.includes(this.local)) this.idle.splice(this.idle.indexOf(this.local), 1);
     this.release(remoteExecutor(worker));
   }
 
   private release(exec: Executor): void {
-    if (this.dedicated && exec === this.local && this.workers.length > 0) return;
+    if (exec === this.local && !this.localWorks) return;
     const next = this.waiting.shift();
     if (next) next(exec);
     else this.idle.push(exec);
