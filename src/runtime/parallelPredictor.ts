@@ -5,6 +5,13 @@ import { DEFAULT_PREDICTION_BATCH } from './predictionBatch.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 
 /**
+ * Fewer images than this run on this thread alone: handing a few faces to a replica costs a copy
+ * and a message each way, and the replica's core is better left to the face threads (a video's
+ * frames come a few faces at a time: 5.9 -> 6.2-6.7x real time at 16, scratch A/B in one process).
+ */
+const MIN_SPLIT = 16;
+
+/**
  * Forward passes spread over worker replicas and this thread: each batch is cut into slices, the
  * workers run theirs while this thread runs the first. With one worker it is plain predictRaw.
  */
@@ -41,7 +48,7 @@ export class ParallelPredictor {
   /** Raw model outputs for n decoded images, concatenated in order. */
   async predict(pixels: Uint8Array, n: number, batch = DEFAULT_PREDICTION_BATCH): Promise<Float32Array> {
     const workers = this.pool?.workers ?? [];
-    if (workers.length === 0 || n < 2) return predictRaw(this.model, pixels, n, this.spec, batch);
+    if (workers.length === 0 || n < MIN_SPLIT) return predictRaw(this.model, pixels, n, this.spec, batch);
     const imageSize = pixels.length / n;
     const bounds = sliceBounds(n, workers.length + 1);
     const remote = workers.map((w, i) => {
