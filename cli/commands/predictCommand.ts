@@ -58,10 +58,11 @@ export async function predictCommand(argv: string[]): Promise<number> {
     process.stderr.write(`shard ${shard.index}/${shard.count} (${shard.source}): ${files.length + unreadable.length} of ${all} file(s)\n`);
   }
 
+  // Sniffed before paths are made absolute below, so the folder walk's sniffs are found by name.
+  const kinds = await mapConcurrent(files, 8, async (f) => expanded.kinds.get(f) ?? (await kindOf(f)));
   // A worker may run in another folder, or on another machine with the same shared filesystem:
   // it is sent absolute paths, and rows name files that way.
   if (values.redis) files = files.map((f) => (/^https?:\/\//i.test(f) ? f : resolve(f)));
-  const kinds = await mapConcurrent(files, 8, async (f) => expanded.kinds.get(f) ?? (await kindOf(f)));
   const videos = files.filter((_, i) => kinds[i] === 'video');
   if (videos.length) {
     files = files.filter((_, i) => kinds[i] !== 'video');

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { OptionError } from '../../src/base/errors.js';
 import { parseAllowedHost, resolveRoots } from '../../src/batch/jobReferences.js';
-import { DEFAULT_QUEUE, checkRedis, redisConnection, runPredictWorker, validateQueueName } from '../../src/batch/predictQueue.js';
+import { checkRedis, runPredictWorker } from '../../src/batch/predictQueue.js';
+import { DEFAULT_QUEUE } from '../../src/batch/queueDefaults.js';
+import { redisConnection, validateQueueName } from '../../src/batch/redisOptions.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { parseCommand, parseNumber, parseThreads } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';

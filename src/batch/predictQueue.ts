@@ -17,8 +17,6 @@ import { invalidEntry, readReference, validateBatchJob, type BatchJob, type Refe
 import { rowKey } from '../predict/predictionRow.js';
 import { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS } from './queueDefaults.js';
 import { redisConnection, validateQueueName } from './redisOptions.js';
-
-export { redisConnection, validateQueueName };
 import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
 
 export type { BatchJob };

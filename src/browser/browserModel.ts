@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 import type { GraphModel, LayersModel, io } from '@tensorflow/tfjs';
 import { BundleError, OptionError } from '../base/errors.js';
-import { facesToModelInputs, type FaceDecoded, type FaceFinder } from '../faces/faceStep.js';
-import { hasPortableResize, rgbToModelInput } from '../input/modelInput.js';
+import { facesToModelInputs, modelInputsOf, type FaceDecoded, type FaceFinder } from '../faces/faceStep.js';
+import { concatPixels, hasPortableResize, rgbToModelInput } from '../input/modelInput.js';
 import { createBlazeFace, prepareBlazeNet, toDetectedFace } from '../faces/blazeFaceCore.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { validateMetadata } from '../model/validateMetadata.js';
@@ -165,14 +165,11 @@ export class BrowserModel {
     if (finder && options.faces !== false) {
       // Node shrinks big photos for the face search with sharp's lanczos3: resizeInside is the same resize.
       faces = await facesToModelInputs(rgb, spec, finder, { shrink: (im, side) => resizeInside(im, side, side) as Pixels<3> });
-      images = faces.whole ? [faces.whole] : faces.faces.map((f) => f.image);
+      images = modelInputsOf(faces);
     } else {
       images = [rgbToModelInput(rgb, spec)];
     }
-    const size = spec.height * spec.width * spec.channels;
-    const pixels = new Uint8Array(images.length * size);
-    images.forEach((im, i) => pixels.set(im.data, i * size));
-    const raw = forwardPass(tf, this.nets.model, pixels, images.length, spec, Math.max(1, images.length));
+    const raw = forwardPass(tf, this.nets.model, concatPixels(images), images.length, spec, Math.max(1, images.length));
     return predictionRow(this.metadata, interpretOutput(raw, images.length, this.metadata), faces);
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cacheRoot } from '../io/cacheRoot.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import type { PreprocessSpec } from '../input/preprocessSpec.js';
-import type { FaceDecoded } from './faceCropper.js';
+import { modelInputsOf, type FaceDecoded } from './faceStep.js';
 import type { FaceBox } from './types.js';
 import type { Pixels } from '../pixels/pixels.js';
 
@@ -57,7 +57,7 @@ export class FaceCropCache {
     const header = Buffer.from(JSON.stringify({ faces: decoded.faces.map((f) => ({ box: f.box, detectorScore: f.detectorScore })), whole: decoded.whole !== null, wholeBecause: decoded.wholeBecause }));
     const length = Buffer.alloc(4);
     length.writeUInt32LE(header.length);
-    const blob = Buffer.concat([length, header, ...decoded.faces.map((f) => f.image.data), ...(decoded.whole ? [decoded.whole.data] : [])]);
+    const blob = Buffer.concat([length, header, ...modelInputsOf(decoded).map((image) => image.data)]);
     await writeFileAtomic(join(this.dir, key.slice(0, 2), `${key}.faces`), blob, { durable: false }).catch(() => undefined);
   }
 }

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
 import { FaceCropper } from './faceCropper.js';
+import { modelInputsOf } from './faceStep.js';
 import type { FaceCropRequest, FaceCropReply } from './faceCropMessages.js';
 
 /**
@@ -24,7 +25,7 @@ port.on('message', async (m: FaceCropRequest) => {
   }
   try {
     const decoded = m.type === 'photo' ? await cropper!.photo(m.request) : await cropper!.frame(m.image);
-    const buffers = [...decoded.faces.map((f) => f.image.data.buffer), ...(decoded.whole ? [decoded.whole.data.buffer] : [])] as ArrayBuffer[];
+    const buffers = modelInputsOf(decoded).map((image) => image.data.buffer as ArrayBuffer);
     port.postMessage({ type: 'decoded', id: m.id, decoded } satisfies FaceCropReply, [...new Set(buffers)]);
   } catch (err) {
     port.postMessage({ type: 'error', id: m.id, code: err instanceof HappysadError ? err.code : undefined, message: messageOf(err) } satisfies FaceCropReply);

@@ -21,18 +21,16 @@ export interface PhotoRequest {
   size?: { width: number; height: number };
 }
 
+/** Node's resizes for the face step: sharp on libuv's threads, byte for byte the browser's. */
+const NODE_RESIZE: Pick<FaceStepOptions, 'shrink' | 'toModelInput'> = { shrink: shrinkInside, toModelInput: rawToModelInput };
+
 /**
  * The face step in one thread, in Node: decodes a photo with sharp (bounded to the face search
  * size while decoding) or takes a video frame's pixels, then facesToModelInputs. FacePipeline
  * runs one per thread; nothing else calls the face step in Node.
  */
 export class FaceCropper {
-  private readonly spec: PreprocessSpec;
-  private readonly step: Omit<FaceStepOptions, 'original' | 'scene'> = { shrink: shrinkInside, toModelInput: rawToModelInput };
-
-  private constructor(private readonly detector: FaceDetector, spec: PreprocessSpec) {
-    this.spec = spec;
-  }
+  private constructor(private readonly detector: FaceDetector, private readonly spec: PreprocessSpec) {}
 
   static async create(spec: PreprocessSpec): Promise<FaceCropper> {
     const faces = spec.faces;
@@ -45,12 +43,12 @@ export class FaceCropper {
     // Decoding stopped at the face search size: boxes go back to the photo's own pixels.
     const bounded = Math.max(full.width, full.height) >= FACE_SEARCH_MAX_SIDE;
     const original = bounded ? (size ?? (await sharp(input).metadata()).autoOrient) : undefined;
-    return facesToModelInputs(full, this.spec, this.detector, { ...this.step, original });
+    return facesToModelInputs(full, this.spec, this.detector, { ...NODE_RESIZE, original });
   }
 
   /** A video frame: a scene (never taken for a face crop), boxes in the frame's pixels. */
   async frame(image: Pixels<3>): Promise<FaceDecoded> {
-    return facesToModelInputs(image, this.spec, this.detector, { ...this.step, scene: true });
+    return facesToModelInputs(image, this.spec, this.detector, { ...NODE_RESIZE, scene: true });
   }
 }
 

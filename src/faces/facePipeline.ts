@@ -18,8 +18,6 @@ export interface FacePipelineOptions {
    * when create() resolves, or it throws).
    */
   background?: boolean;
-  /** Where cached faces live (default: the face-crop cache under $HAPPYSAD_CACHE, see FaceCropCache). */
-  cache?: FaceCropCache;
 }
 
 type Job = { type: 'photo'; request: PhotoRequest } | { type: 'frame'; image: Pixels<3> };
@@ -42,7 +40,8 @@ export class FacePipeline {
   private readonly workers: Worker[] = [];
   /** Every thread spawned, ready or not: close() ends those still starting too. */
   private readonly spawned: Worker[] = [];
-  private starting: Promise<unknown> = Promise.resolve();
+  /** Every thread's start, whether it came up or failed. */
+  private readonly starts: Promise<void>[] = [];
   private closed = false;
 
   private readonly local: Executor;
@@ -56,33 +55,37 @@ export class FacePipeline {
    */
   private dedicated = false;
 
-  private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly cache: FaceCropCache | undefined, private readonly target: number) {
+  private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly target: number) {
     this.local = (job) => (job.type === 'photo' ? local.photo(job.request) : local.frame(job.image));
     this.idle = [this.local];
   }
 
   static async create(spec: PreprocessSpec, options: FacePipelineOptions = {}): Promise<FacePipeline> {
     const threads = options.threads ?? 1;
-    const pipeline = new FacePipeline(spec, await FaceCropper.create(spec), options.cache, threads);
-    pipeline.spawn(Math.max(0, threads - 1), Boolean(options.background));
+    const pipeline = new FacePipeline(spec, await FaceCropper.create(spec), threads);
+    const starts = pipeline.spawn(Math.max(0, threads - 1));
+    const failed = firstFailure(starts);
     if (!options.background) {
-      const failed = await pipeline.starting;
-      if (failed) {
+      const reason = await failed;
+      if (reason !== undefined) {
         await pipeline.close();
-        throw (failed as PromiseRejectedResult).reason;
+        throw reason;
       }
-    }
+    } else pipeline.warnIfFailed(failed);
     return pipeline;
   }
 
-  /** Starts `n` more worker threads; `starting` settles when all started so far are up or failed. */
-  private spawn(n: number, warn: boolean): void {
+  /** Starts `n` more worker threads; each joins the pipeline once up. */
+  private spawn(n: number): Promise<void>[] {
     const starts = Array.from({ length: n }, () => startWorker(this.spec, (w) => this.spawned.push(w)).then((w) => this.join(w)));
-    const before = this.starting;
-    this.starting = Promise.allSettled([before, ...starts]).then(async (results) => {
-      const failed = (await before) ?? results.slice(1).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed && warn && !this.closed) process.emitWarning(`happysad: face detection threads failed to start; fewer threads in use (${((failed as PromiseRejectedResult).reason as Error).message})`);
-      return failed;
+    this.starts.push(...starts);
+    return starts;
+  }
+
+  /** Threads started in the background that fail leave fewer in use, said once as a process warning. */
+  private warnIfFailed(failed: Promise<unknown>): void {
+    void failed.then((reason) => {
+      if (reason !== undefined && !this.closed) process.emitWarning(`happysad: face detection threads failed to start; fewer threads in use (${(reason as Error).message})`);
     });
   }
 
@@ -104,7 +107,7 @@ export class FacePipeline {
   async photo(request: PhotoRequest & { sha256?: string; cache?: boolean }): Promise<FaceDecoded> {
     const { sha256, cache, ...rest } = request;
     // Made per call: where the cache is ($HAPPYSAD_CACHE) is read when it is used.
-    const store = cache && sha256 ? (this.cache ?? new FaceCropCache()) : undefined;
+    const store = cache && sha256 ? new FaceCropCache() : undefined;
     const key = store?.key(sha256!, this.spec);
     const hit = key ? await store!.getDecoded(key, this.spec) : undefined;
     if (hit) return hit;
@@ -120,7 +123,7 @@ export class FacePipeline {
   frame(image: Pixels<3>): Promise<FaceDecoded> {
     if (!this.dedicated && this.target > 1) {
       this.dedicated = true;
-      this.spawn(1, true);
+      this.warnIfFailed(firstFailure(this.spawn(1)));
     }
     return this.run({ type: 'frame', image });
   }
@@ -157,8 +160,13 @@ export class FacePipeline {
     // A short run ends before background threads are up (~0.3 s each): end them now rather than
     // wait for them to load a detector that will never be used.
     await Promise.all(this.spawned.map((w) => w.terminate()));
-    await this.starting;
+    await Promise.allSettled(this.starts);
   }
+}
+
+/** Why the first of these starts failed, or undefined when all came up. */
+async function firstFailure(starts: Promise<void>[]): Promise<unknown> {
+  return (await Promise.allSettled(starts)).find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
 }
 
 async function startWorker(spec: PreprocessSpec, onSpawn: (w: Worker) => void): Promise<Worker> {

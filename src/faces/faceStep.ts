@@ -22,7 +22,10 @@ export interface FaceCrop {
 /** An image as a face model sees it: its faces, or the whole image when none was found. */
 export interface FaceDecoded {
   faces: FaceCrop[];
-  /** Set only when no face was found, or the image is itself a face crop: the whole image, classified instead. */
+  /**
+   * Set only when no face was found in a photo, or the image is itself a face crop: the whole image,
+   * classified instead. A video frame without a face has neither faces nor `whole`: it is not classified.
+   */
   whole: Pixels | null;
   /** Why `whole` is set: 'none-found' by the detector, or 'is-crop' (small enough to be a face crop, see FaceCropSpec.wholeImageMaxSide). */
   wholeBecause?: 'none-found' | 'is-crop';
@@ -67,13 +70,18 @@ export async function facesToModelInputs(image: Pixels<3>, spec: PreprocessSpec,
   if (maxSide !== undefined && Math.max(original.width, original.height) <= maxSide) return { faces: [], whole: await toModelInput(image, spec), wholeBecause: 'is-crop' };
   const searched = Math.max(image.width, image.height) > FACE_SEARCH_MAX_SIDE ? await options.shrink(image, FACE_SEARCH_MAX_SIDE) : image;
   const found = await detector.detect(searched);
-  if (found.length === 0) return { faces: [], whole: await toModelInput(searched, spec), wholeBecause: 'none-found' };
+  if (found.length === 0) return options.scene ? { faces: [], whole: null } : { faces: [], whole: await toModelInput(searched, spec), wholeBecause: 'none-found' };
   const crops: FaceCrop[] = [];
   for (const face of found) {
     const crop = cropFaceSync(searched, face, { margin: faces.margin, align: faces.align });
     crops.push({ box: scaleBox(face.box, searched, original), detectorScore: face.score, image: await toModelInput(crop, spec) });
   }
   return { faces: crops, whole: null };
+}
+
+/** What the model classifies of a decoded image: each face's crop, or the whole image. */
+export function modelInputsOf(decoded: FaceDecoded): Pixels[] {
+  return decoded.whole ? [decoded.whole] : decoded.faces.map((f) => f.image);
 }
 
 /** A box found in `searched` (a shrunk copy) in the pixels of `original`: what callers draw on. */

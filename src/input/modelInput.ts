@@ -3,6 +3,14 @@ import { RESIZE_KERNELS, resizeFill, type ResizeKernel } from '../pixels/resizeP
 import type { PreprocessSpec } from './preprocessSpec.js';
 import type { Pixels } from '../pixels/pixels.js';
 
+/** Model inputs of one size, back to back: the batch a forward pass takes. */
+export function concatPixels(images: readonly Pixels[]): Uint8Array {
+  const size = images[0]?.data.length ?? 0;
+  const out = new Uint8Array(images.length * size);
+  images.forEach((im, i) => out.set(im.data, i * size));
+  return out;
+}
+
 /**
  * Whether rgbToModelInput can follow `spec`: 'fill' with a resampling kernel (every model
  * happysad trains, and both seed projects). 'cover', 'contain' and 'nearest' run on sharp in Node

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { initEngine } from '../engine/engine.js';
 import { resolveBundleDir } from '../model/defaultModel.js';
 import { decodeImage } from '../input/decodeImage.js';
+import { concatPixels } from '../input/modelInput.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../input/imageLimits.js';
 import { inspectImageBytes } from '../input/inspectImage.js';
 import { messageOf } from '../base/messageOf.js';
@@ -15,6 +16,7 @@ import { predictionRow, type FacePrediction, type Prediction } from './predictio
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
 import { FacePipeline, type FaceDecoded } from '../faces/facePipeline.js';
+import { modelInputsOf } from '../faces/faceStep.js';
 import { predictVideo, type PredictVideoOptions, type VideoErrorRow, type VideoRow } from './predictVideo.js';
 import type { Pixels } from '../pixels/pixels.js';
 
@@ -97,7 +99,7 @@ export class Classifier {
           if (!screened.ok) return { name, sha256, error: { code: `image-${screened.problem}`, message: `${name}: ${screened.detail}` } };
           if (!faces) return { name, sha256, images: [await decodeImage(bytes, spec, limits, name)] };
           const found = await faces.photo({ input: bytes, limits, name, size: { width: screened.width, height: screened.height }, sha256: screened.sha256, cache: options.cache });
-          return { name, sha256, faces: found, images: found.whole ? [found.whole] : found.faces.map((f) => f.image) };
+          return { name, sha256, faces: found, images: modelInputsOf(found) };
         } catch (err) {
           return { name, sha256, error: await explainFailure(bytes, name, limits, err) };
         }
@@ -150,10 +152,7 @@ export class Classifier {
   }
 
   async classifyDecoded(images: Pixels[]): Promise<ClassDecision[]> {
-    const size = images[0] ? images[0].data.length : 0;
-    const pixels = new Uint8Array(images.length * size);
-    images.forEach((im, i) => pixels.set(im.data, i * size));
-    return this.classifyPixels(pixels, images.length, Math.max(1, images.length));
+    return this.classifyPixels(concatPixels(images), images.length, Math.max(1, images.length));
   }
 
   /** Frees the model's memory and ends its worker threads. */

@@ -1,5 +1,5 @@
 import { rawToModelInput } from '../input/decodeImage.js';
-import type { FaceDecoded } from '../faces/facePipeline.js';
+import { modelInputsOf, type FaceDecoded } from '../faces/faceStep.js';
 import { videoFrames, type VideoInfo, type VideoLimits } from '../input/videoFrames.js';
 import { DEFAULT_VIDEO_EVERY } from '../input/videoLimits.js';
 import { HappysadError } from '../base/errors.js';
@@ -10,8 +10,6 @@ import { FaceTracker } from './faceTracker.js';
 import { decisionFields, type VideoErrorRow, type VideoRow } from './predictionRow.js';
 
 export type { VideoErrorRow, VideoRow };
-
-
 
 export interface PredictVideoOptions {
   /** Seconds between sampled frames (default DEFAULT_VIDEO_EVERY). */
@@ -48,7 +46,7 @@ export async function* predictVideo(classifier: Classifier, file: string, option
   // Rows of the frames that are done, oldest first; their faces classified in one call.
   async function* settle(frames: Pending[]): AsyncGenerator<VideoRow> {
     const decoded = await Promise.all(frames.map((f) => f.found));
-    const decisions = await classifier.classifyDecoded(decoded.flatMap((d) => (d.whole ? [d.whole] : d.faces.map((f) => f.image))));
+    const decisions = await classifier.classifyDecoded(decoded.flatMap(modelInputsOf));
     let k = 0;
     for (const [j, { time, frame }] of frames.entries()) {
       const d = decoded[j]!;
@@ -82,7 +80,7 @@ export async function* predictVideo(classifier: Classifier, file: string, option
   try {
     for await (const frame of videoFrames(file, { every: options.every ?? DEFAULT_VIDEO_EVERY, limits: options.limits, signal: options.signal, info: options.info })) {
       const found = faces
-        ? faces.frame(frame.image).then((d): FaceDecoded => ({ ...d, whole: null }))
+        ? faces.frame(frame.image)
         : rawToModelInput(frame.image, spec).then((whole): FaceDecoded => ({ faces: [], whole }));
       const pending: Pending = { time: frame.time, frame: frame.index, found, done: false };
       // A frame that fails is reported when its turn comes, not as an unhandled rejection now.

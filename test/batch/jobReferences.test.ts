@@ -5,7 +5,8 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOB_LIMITS, parseAllowedHost, readReference, resolveRoots, validateBatchJob } from '../../src/batch/jobReferences.js';
-import { checkRedis, redisConnection, validateQueueName } from '../../src/batch/predictQueue.js';
+import { checkRedis } from '../../src/batch/predictQueue.js';
+import { redisConnection, validateQueueName } from '../../src/batch/redisOptions.js';
 import { tempDir } from '../../testkit/tempDir.js';
 
 // A queue job is written by whoever can reach Redis: these are the worker's refusals, each of
