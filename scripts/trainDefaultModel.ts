@@ -46,6 +46,10 @@ const USAGE = `usage: node --import tsx scripts/trainDefaultModel.ts DATA_DIR [o
   --workers N        data-parallel threads (default: all cores, at most batch/2). Batch norm normalises each worker's
                      slice on its own, so the count changes the model slightly: the shipped one used 2
   --arch NAME        architecture (default face-48)
+  --extra CLASS=DIR  one more class from a folder of its images (repeatable), e.g. neutral=fer2013-expressions/train/neutral.
+                     DATA_DIR/validation has no such class, so a seeded --extra-val fraction of DIR becomes its
+                     validation images, after the --holdout fraction is set aside as for every class
+  --extra-val F      fraction of each --extra folder used for validation (default 0.1)
   (--epochs, --patience and --lr are those of stage 1; stage 2 fine-tunes its best weights at a lower rate)
   --finetune-epochs N  most epochs of stage 2 (default 10; 0 = no stage 2)
   --finetune-lr X      Adam learning rate of stage 2 (default 0.0001)
@@ -100,6 +104,8 @@ const { values, positionals } = parseArgs({
     workers: { type: 'string' },
     subset: { type: 'string' },
     arch: { type: 'string' },
+    extra: { type: 'string', multiple: true, default: [] },
+    'extra-val': { type: 'string', default: '0.1' },
     'keep-links': { type: 'boolean', default: false },
     'links-only': { type: 'boolean', default: false },
     from: { type: 'string' },
@@ -123,6 +129,13 @@ const seed = Number(values.seed);
 const holdoutSeed = num(values['holdout-seed']) ?? seed;
 const subset = num(values.subset);
 if (!(holdout >= 0 && holdout < 1)) throw new Error(`--holdout must be in [0, 1), got ${values.holdout}`);
+const extraVal = Number(values['extra-val']);
+if (!(extraVal > 0 && extraVal + holdout < 1)) throw new Error(`--extra-val must be in (0, 1 - holdout), got ${values['extra-val']}`);
+const extras = (values.extra ?? []).map((e) => {
+  const eq = e.indexOf('=');
+  if (eq <= 0) throw new Error(`--extra wants CLASS=DIR, got "${e}"`);
+  return { cls: e.slice(0, eq), dir: resolve(e.slice(eq + 1)) };
+});
 
 const IMAGE = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
 
@@ -133,36 +146,48 @@ async function listImages(dir: string): Promise<string[]> {
 
 /**
  * DATA_DIR/train/<class> split per class into train and test (holdout) folders of symlinks;
- * DATA_DIR/validation linked as is. The draw depends only on the seed and the sorted file names.
+ * DATA_DIR/validation's classes linked as they are; each --extra class split three ways (test,
+ * validation, train). The draw depends only on the seed and the sorted file names.
  */
-async function linkDataset(root: string): Promise<{ dir: string; held: Record<string, number> }> {
+async function linkDataset(root: string): Promise<{ dir: string; held: Record<string, number>; validationFromExtra: Record<string, number> }> {
   const dir = await mkdtemp(join(tmpdir(), 'happysad-default-'));
   const trainRoot = join(root, 'train');
   const classes = (await readdir(trainRoot)).filter((n) => !n.startsWith('.')).sort();
+  const sources = [...classes.map((cls) => ({ cls, dir: join(trainRoot, cls), extra: false })), ...extras.map((e) => ({ ...e, extra: true }))];
   const held: Record<string, number> = {};
-  for (const cls of classes) {
-    if (!(await stat(join(trainRoot, cls))).isDirectory()) continue;
-    const files = await listImages(join(trainRoot, cls));
+  const validationFromExtra: Record<string, number> = {};
+  const link = async (split: string, cls: string, list: string[]) => {
+    if (list.length === 0) return;
+    await mkdir(join(dir, split, cls), { recursive: true });
+    for (const f of list) await symlink(f, join(dir, split, cls, basename(f)));
+  };
+  for (const { cls, dir: from, extra } of sources) {
+    if (!(await stat(from)).isDirectory()) continue;
+    const files = await listImages(from);
     const order = new Random(holdoutSeed).derive(`holdout:${cls}`).shuffle(files.slice());
     const nHeld = Math.round(files.length * holdout);
+    const nVal = extra ? Math.round(files.length * extraVal) : 0;
     const heldSet = new Set(order.slice(0, nHeld));
-    let trainFiles = files.filter((f) => !heldSet.has(f));
+    const valSet = new Set(order.slice(nHeld, nHeld + nVal));
+    let trainFiles = files.filter((f) => !heldSet.has(f) && !valSet.has(f));
     if (subset !== undefined) trainFiles = new Random(holdoutSeed).derive(`subset:${cls}`).shuffle(trainFiles).slice(0, subset);
     held[cls] = nHeld;
-    for (const [split, list] of [['train', trainFiles], ['test', [...heldSet]]] as const) {
-      if (list.length === 0) continue;
-      await mkdir(join(dir, split, cls), { recursive: true });
-      for (const f of list) await symlink(f, join(dir, split, cls, basename(f)));
-    }
+    if (extra) validationFromExtra[cls] = nVal;
+    await link('train', cls, trainFiles);
+    await link('test', cls, [...heldSet]);
+    await link('validation', cls, [...valSet]);
   }
   for (const name of ['validation', 'val', 'valid']) {
     const v = join(root, name);
-    if (await stat(v).then((s) => s.isDirectory(), () => false)) {
-      await symlink(v, join(dir, 'validation'), 'dir');
-      break;
+    if (!(await stat(v).then((s) => s.isDirectory(), () => false))) continue;
+    await mkdir(join(dir, 'validation'), { recursive: true });
+    for (const cls of (await readdir(v)).filter((n) => !n.startsWith('.')).sort()) {
+      if (extras.some((e) => e.cls === cls)) throw new Error(`--extra ${cls}: DATA_DIR/${name} already has that class`);
+      await symlink(join(v, cls), join(dir, 'validation', cls), 'dir');
     }
+    break;
   }
-  return { dir, held };
+  return { dir, held, validationFromExtra };
 }
 
 const line = (label: string, r: EvaluationReport | undefined) =>
@@ -193,7 +218,7 @@ function stopSignal(): AbortSignal {
   return current.signal;
 }
 
-const { dir: linked, held } = await linkDataset(dataDir);
+const { dir: linked, held, validationFromExtra } = await linkDataset(dataDir);
 tempDirs.push(linked);
 if (values['links-only']) {
   console.log(linked);
@@ -292,7 +317,7 @@ meta.source =
   `(its metrics are optimistic); metrics.test is the untouched train holdout (exact duplicates of training images excluded), ` +
   `not FER2013's own test set.`;
 await writeFile(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
-await writeFile(join(out, 'recipe.json'), `${JSON.stringify({ script: 'scripts/trainDefaultModel.ts', data: dataName, holdout, heldOut: held, holdoutSeed, seed, subset: subset ?? null, workers: workerCount, stages }, null, 2)}\n`);
+await writeFile(join(out, 'recipe.json'), `${JSON.stringify({ script: 'scripts/trainDefaultModel.ts', data: dataName, ...(extras.length ? { extra: extras.map((e) => ({ class: e.cls, dir: relative(process.cwd(), e.dir) })), extraVal, validationFromExtra } : {}), holdout, heldOut: held, holdoutSeed, seed, subset: subset ?? null, workers: workerCount, stages }, null, 2)}\n`);
 
 for (const st of stages) {
   console.log(`\nstage ${st.stage}: best epoch ${st.bestEpoch} of ${st.epochsRun}${st.interrupted ? ' (interrupted)' : ''}, ${st.seconds} s`);

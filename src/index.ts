@@ -22,6 +22,7 @@ export { saveBundle, readBundle, type ModelBundle } from './model/modelBundle.js
 export { defaultModelDir, DEFAULT_MODEL } from './model/defaultModel.js';
 export type { BundleMetadata, EnsembleMember } from './model/bundleMetadata.js';
 export { ensembleBundles, type EnsembleOptions, type EnsembleData, type EnsembleResult } from './ensemble/ensembleBundles.js';
+export { memberBundles } from './ensemble/memberBundles.js';
 export { train, type TrainResult } from './train/train.js';
 export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent, type TrainCallbackResult } from './train/trainOptions.js';
 export type { TrainingHistory, EpochRecord } from './model/trainingHistory.js';

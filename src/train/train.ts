@@ -20,7 +20,7 @@ import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
 import { EarlyStopping } from './earlyStopping.js';
 import type { EpochRecord, TrainingHistory } from '../model/trainingHistory.js';
-import { resolveTrainOptions, type TrainInput } from './trainOptions.js';
+import { resolveTrainOptions, type TrainEvent, type TrainInput } from './trainOptions.js';
 import { lossAndAccuracy } from './lossAndAccuracy.js';
 import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';
 import { availableParallelism } from 'node:os';
@@ -92,7 +92,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const targetsOf = (set: ImageSet<ImageRecord>, smoothing = 0) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex, smoothing);
 
   const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
-  if (o.initialWeights) await loadInitialWeights(model, o.initialWeights, o.arch);
+  if (o.initialWeights) await loadInitialWeights(model, o.initialWeights, o.arch, classes, emit);
   const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7);
   const learningRateFor = (epoch: number): number => {
     const lr = o.learningRateSchedule ? o.learningRateSchedule(epoch) : o.learningRate;
@@ -248,24 +248,71 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
 /**
  * Copies `source`'s weights into the freshly built `model`. A bundle must hold one model of the
  * same architecture and input: anything else is refused, naming what differs, rather than training
- * from a half-loaded state.
+ * from a half-loaded state. Only the output layer may differ (other classes, or two classes where
+ * there were more): then the body is carried over and the head is rebuilt by transferHead.
  */
-async function loadInitialWeights(model: LayersModel, source: string | Tensor[], arch: string): Promise<void> {
+async function loadInitialWeights(model: LayersModel, source: string | Tensor[], arch: string, classes: string[], emit: (e: TrainEvent) => void): Promise<void> {
   let weights: Tensor[];
   let loaded: ModelBundle | undefined;
   if (typeof source === 'string') {
     loaded = await readBundle(source);
+    if (loaded.metadata.members?.length) throw new OptionError(`initial weights: ${source} is an ensemble of ${loaded.metadata.members.length} models; start from one of them (memberBundles() in the library splits an ensemble)`);
     if (loaded.metadata.arch !== arch) throw new OptionError(`initial weights: ${source} holds a ${loaded.metadata.arch} model; this run trains ${arch}. Start from a bundle of the same architecture`);
     weights = loaded.model.getWeights();
   } else weights = source;
   try {
     const fresh = model.getWeights();
-    const mismatch = fresh.length !== weights.length ? `${weights.length} weight tensors, the model has ${fresh.length}` : fresh.map((w, i) => (w.shape.join('x') === weights[i]!.shape.join('x') ? '' : `tensor ${i} (${model.weights[i]?.name}) is ${weights[i]!.shape.join('x')}, the model's is ${w.shape.join('x')}`)).find(Boolean);
-    if (mismatch) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${mismatch}. Use weights of the same architecture and input size`);
-    model.setWeights(weights);
+    const shapeOf = (t: Tensor) => t.shape.join('x');
+    const bodyLength = fresh.length - 2;
+    const mismatchAt = (upTo: number) => fresh.length !== weights.length ? `${weights.length} weight tensors, the model has ${fresh.length}` : fresh.slice(0, upTo).map((w, i) => (shapeOf(w) === shapeOf(weights[i]!) ? '' : `tensor ${i} (${model.weights[i]?.name}) is ${shapeOf(weights[i]!)}, the model's is ${shapeOf(w)}`)).find(Boolean);
+    const body = mismatchAt(bodyLength);
+    if (body) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${body}. Use weights of the same architecture and input size`);
+    const sameHead = !mismatchAt(fresh.length) && (!loaded || loaded.metadata.classes.join('\u0000') === classes.join('\u0000'));
+    if (sameHead) {
+      model.setWeights(weights);
+      return;
+    }
+    const head = transferHead(loaded?.metadata, weights.slice(bodyLength) as [Tensor, Tensor], classes, fresh.slice(bodyLength) as [Tensor, Tensor]);
+    model.setWeights([...weights.slice(0, bodyLength), ...head.weights]);
+    head.weights.forEach((t) => t.dispose());
+    emit({ type: 'stage', message: `initial weights: the body comes from ${typeof source === 'string' ? source : 'the given tensors'}; the output layer is new (${head.how})` });
   } finally {
     loaded?.model.dispose();
   }
+}
+
+/**
+ * A head for `classes` from a trained model's head. Classes the old model knew keep what it learned:
+ * an old softmax column is copied; an old sigmoid unit z = w·f + b (p(positive) = σ(z)) becomes
+ * +z/2 for its positive class and −z/2 for the other, so that between those two the new softmax
+ * starts out deciding exactly as the old model did. Classes it did not know start at zero (no
+ * preference), so fine-tuning begins from the old behaviour instead of from noise.
+ */
+function transferHead(old: BundleMetadata | undefined, [kernel, bias]: [Tensor, Tensor], classes: string[], [freshKernel, freshBias]: [Tensor, Tensor]): { weights: Tensor[]; how: string } {
+  const units = freshBias.shape[0]!;
+  const oldClasses = old?.classes ?? [];
+  const known = classes.filter((c) => oldClasses.includes(c));
+  // A sigmoid head (units 1) or nothing known: fresh, seeded initialisation.
+  if (!old || units === 1 || known.length === 0) return { weights: [freshKernel.clone(), freshBias.clone()], how: old ? `none of ${classes.join(', ')} carried over` : 'initialised afresh' };
+  const features = kernel.shape[0]!;
+  const k = kernel.dataSync();
+  const b = bias.dataSync();
+  const newK = new Float32Array(features * units);
+  const newB = new Float32Array(units);
+  const oldUnits = bias.shape[0]!;
+  classes.forEach((c, j) => {
+    const i = oldClasses.indexOf(c);
+    if (i < 0) return;
+    let column: number;
+    let sign = 1;
+    if (oldUnits === 1) {
+      column = 0;
+      sign = c === old.positiveClass ? 0.5 : -0.5;
+    } else column = i;
+    for (let f = 0; f < features; f++) newK[f * units + j] = sign * k[f * oldUnits + column]!;
+    newB[j] = sign * b[column]!;
+  });
+  return { weights: [tf.tensor2d(newK, [features, units]), tf.tensor1d(newB)], how: `${known.join(', ')} carried over from the old head${known.length < classes.length ? `, ${classes.filter((c) => !known.includes(c)).join(', ')} new` : ''}` };
 }
 
 function makeTargets(labels: number[], output: 'sigmoid' | 'softmax', K: number, posIndex: number, smoothing: number): Float32Array {
