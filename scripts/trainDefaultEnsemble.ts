@@ -9,6 +9,11 @@
  *
  * About 30 min per member on 2 cores (stage 1 ~24 min, stage 2 ~4 min). --reuse keeps members
  * already in --work (a finished member is never retrained), so an interrupted run resumes.
+ *
+ * The shipped 3-class model (happy, neutral, sad) is made from the 2-class one by fine-tuning each
+ * of its members with a third class (--from-ensemble, --extra; see RECIPES below):
+ *   npm run train:default -- DATA_DIR --recipe neutral --from-ensemble OLD_DEFAULT --extra neutral=EXPRESSIONS/train/neutral
+ * ~8 min per member on 2 cores.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,6 +22,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
+import { initEngine } from '../src/engine/engine.js';
+import { memberBundles } from '../src/ensemble/memberBundles.js';
+import { readBundle, saveBundle } from '../src/model/modelBundle.js';
 
 /** The members of the shipped model; the holdout seed is shared so that no member trains on another's holdout. */
 export const HOLDOUT_SEED = 2026;
@@ -26,11 +34,24 @@ export const DEFAULT_MEMBERS = [
   { name: 'face-48-s2036', args: ['--arch', 'face-48', '--seed', '2036'] },
 ];
 
+/**
+ * Per-member training arguments beyond the architecture and seed. 'neutral' fine-tunes each member
+ * of --from-ensemble (one stage at 5e-4, so the new class can reshape the features, with early
+ * stopping) instead of training from scratch.
+ */
+const RECIPES: Record<string, string[]> = {
+  scratch: [],
+  neutral: ['--finetune-epochs', '8', '--finetune-lr', '5e-4', '--finetune-patience', '3'],
+};
+
 const USAGE = `usage: node --import tsx scripts/trainDefaultEnsemble.ts DATA_DIR [options]
-  --out DIR       the ensemble bundle to write (default models/default)
-  --work DIR      where the member bundles go (default runs/default-members)
-  --workers N     data-parallel threads per member (default 2, as the shipped members used)
-  --reuse         keep members already trained in --work`;
+  --out DIR            the ensemble bundle to write (default models/default)
+  --work DIR           where the member bundles go (default runs/default-members)
+  --workers N          data-parallel threads per member (default 2, as the shipped members used)
+  --reuse              keep members already trained in --work
+  --recipe NAME        ${Object.keys(RECIPES).join(' | ')} (default scratch)
+  --from-ensemble DIR  start member k from member k of this ensemble (its head rebuilt for the new classes)
+  --extra CLASS=DIR    one more class (repeatable), passed to each member (see scripts/trainDefaultModel.ts)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,6 +60,9 @@ const { values, positionals } = parseArgs({
     work: { type: 'string', default: 'runs/default-members' },
     workers: { type: 'string', default: '2' },
     reuse: { type: 'boolean', default: false },
+    recipe: { type: 'string', default: 'scratch' },
+    'from-ensemble': { type: 'string' },
+    extra: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -54,6 +78,22 @@ const node = (args: string[], capture = false) => {
 };
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const memberScript = join(repo, 'scripts/trainDefaultModel.ts');
+const recipeArgs = RECIPES[values.recipe!];
+if (!recipeArgs) throw new Error(`--recipe ${values.recipe}: not one of ${Object.keys(RECIPES).join(', ')}`);
+const extraArgs = (values.extra ?? []).flatMap((e) => ['--extra', e]);
+// The starting members, each saved as a bundle of its own (trainDefaultModel's --from reads a folder).
+const startDirs: string[] = [];
+if (values['from-ensemble']) {
+  await initEngine();
+  const members = await memberBundles(await readBundle(resolve(values['from-ensemble'])));
+  if (members.length !== DEFAULT_MEMBERS.length) throw new Error(`--from-ensemble has ${members.length} members; the recipe has ${DEFAULT_MEMBERS.length}`);
+  for (const [k, m] of members.entries()) {
+    const dir = resolve(values.work!, `from-${k + 1}`);
+    await saveBundle(dir, m.model, m.metadata);
+    m.model.dispose();
+    startDirs.push(dir);
+  }
+}
 const memberDirs: string[] = [];
 for (const m of DEFAULT_MEMBERS) {
   const dir = resolve(values.work!, m.name);
@@ -63,12 +103,14 @@ for (const m of DEFAULT_MEMBERS) {
     continue;
   }
   console.error(`member ${m.name}: training (${m.args.join(' ')})`);
-  node([memberScript, data, '--out', dir, '--name', m.name, '--holdout-seed', String(HOLDOUT_SEED), '--workers', values.workers!, ...m.args]);
+  const start = startDirs[memberDirs.length - 1];
+  const seedArgs = start ? ['--finetune-seed', m.args[m.args.indexOf('--seed') + 1]!, '--from', start] : [];
+  node([memberScript, data, '--out', dir, '--name', m.name, '--holdout-seed', String(HOLDOUT_SEED), '--workers', values.workers!, ...m.args, ...recipeArgs, ...extraArgs, ...seedArgs]);
 }
 
-const holdout = node([memberScript, data, '--links-only', '--holdout-seed', String(HOLDOUT_SEED)], true).trim();
+const holdout = node([memberScript, data, '--links-only', '--holdout-seed', String(HOLDOUT_SEED), ...extraArgs], true).trim();
 try {
-  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', values.out!, '--name', 'default', '--tune', data, '--test', holdout, '--no-faces', '--overwrite']);
+  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', values.out!, '--name', 'default', '--tune', holdout, '--test', holdout, '--no-faces', '--overwrite']);
 } finally {
   await rm(holdout, { recursive: true, force: true });
 }
@@ -77,7 +119,8 @@ try {
 const memberRecipes = await Promise.all(memberDirs.map((d) => readFile(join(d, 'recipe.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => null)));
 const meta = JSON.parse(await readFile(join(values.out!, 'happysad.json'), 'utf8')) as { source?: string };
 meta.source =
-  `scripts/trainDefaultEnsemble.ts: the mean of ${DEFAULT_MEMBERS.length} models trained by scripts/trainDefaultModel.ts on FER2013 happy/sad ` +
+  `scripts/trainDefaultEnsemble.ts: the mean of ${DEFAULT_MEMBERS.length} models trained by scripts/trainDefaultModel.ts on FER2013 happy/sad${extraArgs.length ? ` plus ${(values.extra ?? []).map((e) => e.split('=')[0]).join(', ')} (each extra class's own seeded 10% is its validation part)` : ''}` +
+  `${values['from-ensemble'] ? `, each fine-tuned from the matching member of ${values['from-ensemble']} (recipe ${values.recipe})` : ''} ` +
   `(DATA/train minus a seeded (seed ${HOLDOUT_SEED}) class-stratified 10% holdout, shared by all members; see recipe.json). The threshold is tuned on ` +
   `DATA/validation, which also drove each member's early stopping, so metrics.validation is optimistic; metrics.test is the untouched ` +
   `holdout, not FER2013's own test set.`;
@@ -85,6 +128,9 @@ await writeFileAtomic(join(values.out!, 'happysad.json'), `${JSON.stringify(meta
 await writeFileAtomic(join(values.out!, 'recipe.json'), `${JSON.stringify({
   script: 'scripts/trainDefaultEnsemble.ts',
   holdoutSeed: HOLDOUT_SEED,
+  recipe: values.recipe,
+  fromEnsemble: values['from-ensemble'] ?? null,
+  extra: values.extra ?? [],
   ensemble: { tune: 'DATA/validation', test: `DATA/train holdout (10%, seed ${HOLDOUT_SEED})`, faces: 'precropped (--no-faces)' },
   members: DEFAULT_MEMBERS.map((m, i) => ({ ...m, recipe: memberRecipes[i] })),
 }, null, 2)}\n`);

@@ -263,17 +263,22 @@ async function loadInitialWeights(model: LayersModel, source: string | Tensor[],
   try {
     const fresh = model.getWeights();
     const shapeOf = (t: Tensor) => t.shape.join('x');
-    const bodyLength = fresh.length - 2;
-    const mismatchAt = (upTo: number) => fresh.length !== weights.length ? `${weights.length} weight tensors, the model has ${fresh.length}` : fresh.slice(0, upTo).map((w, i) => (shapeOf(w) === shapeOf(weights[i]!) ? '' : `tensor ${i} (${model.weights[i]?.name}) is ${shapeOf(weights[i]!)}, the model's is ${shapeOf(w)}`)).find(Boolean);
-    const body = mismatchAt(bodyLength);
+    if (fresh.length !== weights.length) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${weights.length} weight tensors, the model has ${fresh.length}. Use weights of the same architecture and input size`);
+    // The output layer's kernel and bias: getWeights lists trainable weights before batch-norm statistics, so not the last two.
+    const headNames = model.layers[model.layers.length - 1]!.weights.map((w) => w.name);
+    const headAt = headNames.map((name) => model.weights.findIndex((w) => w.name === name));
+    const isHead = (i: number) => headAt.includes(i);
+    const mismatch = (i: number) => (shapeOf(fresh[i]!) === shapeOf(weights[i]!) ? '' : `tensor ${i} (${model.weights[i]?.name}) is ${shapeOf(weights[i]!)}, the model's is ${shapeOf(fresh[i]!)}`);
+    const body = fresh.map((_, i) => (isHead(i) ? '' : mismatch(i))).find(Boolean);
     if (body) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${body}. Use weights of the same architecture and input size`);
-    const sameHead = !mismatchAt(fresh.length) && (!loaded || loaded.metadata.classes.join('\u0000') === classes.join('\u0000'));
+    const sameHead = headAt.every((i) => !mismatch(i)) && (!loaded || loaded.metadata.classes.join('\u0000') === classes.join('\u0000'));
     if (sameHead) {
       model.setWeights(weights);
       return;
     }
-    const head = transferHead(loaded?.metadata, weights.slice(bodyLength) as [Tensor, Tensor], classes, fresh.slice(bodyLength) as [Tensor, Tensor]);
-    model.setWeights([...weights.slice(0, bodyLength), ...head.weights]);
+    if (headAt.length !== 2 || headAt.some((i) => i < 0)) throw new OptionError(`initial weights: this model's output layer has ${headAt.length} weight tensors; only a dense output layer (kernel and bias) can be rebuilt for other classes`);
+    const head = transferHead(loaded?.metadata, [weights[headAt[0]!]!, weights[headAt[1]!]!], classes, [fresh[headAt[0]!]!, fresh[headAt[1]!]!]);
+    model.setWeights(weights.map((w, i) => (i === headAt[0] ? head.weights[0]! : i === headAt[1] ? head.weights[1]! : w)));
     head.weights.forEach((t) => t.dispose());
     emit({ type: 'stage', message: `initial weights: the body comes from ${typeof source === 'string' ? source : 'the given tensors'}; the output layer is new (${head.how})` });
   } finally {

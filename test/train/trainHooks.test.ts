@@ -1,11 +1,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { initEngine } from '../../src/engine/engine.js';
+import { initEngine, tf } from '../../src/engine/engine.js';
+import { ensembleBundles } from '../../src/ensemble/ensembleBundles.js';
+import { memberBundles } from '../../src/ensemble/memberBundles.js';
+import type { Tensor } from '@tensorflow/tfjs';
 import { train } from '../../src/train/train.js';
-import { readBundle } from '../../src/model/modelBundle.js';
+import { readBundle, saveBundle } from '../../src/model/modelBundle.js';
 import { OptionError } from '../../src/base/errors.js';
-import { makeClassFolders } from '../../testkit/makeImages.js';
+import { faceLikeImage, makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
 import { tempDir } from '../../testkit/tempDir.js';
 
 // train()'s library hooks: initial weights, a learning-rate schedule, epoch and batch callbacks.
@@ -75,4 +78,47 @@ test('onBatchEnd is awaited for every batch and can stop mid-epoch, keeping the 
 test('initial weights of another architecture or size are refused, naming what differs', async () => {
   await assert.rejects(train(data, { ...quick, arch: 'seed-b', initialWeights: start }), (e: unknown) => e instanceof OptionError && /holds a seed-a model; this run trains seed-b/.test(e.message));
   await assert.rejects(train(data, { ...quick, input: [40, 40, 3], initialWeights: start }), (e: unknown) => e instanceof OptionError && /do not fit this model: tensor \d+/.test(e.message));
+});
+
+test('a 2-class bundle starts a 3-class model: body carried over, the old head kept for its classes, the new class at zero', async () => {
+  const three = await tempDir();
+  await makeClassFolders(three, 16, { size: 40 });
+  for (let i = 0; i < 16; i++) await writeBytes(join(three, 'neutral', `n_${i}.png`), await faceLikeImage(i % 2 ? 'happy' : 'sad', 90_000 + i, 40));
+  const events: string[] = [];
+  const result = await train(three, { ...quick, epochs: 1, seed: 7, initialWeights: start, learningRate: 1e-12, onEvent: (e) => { if (e.type === 'stage') events.push(e.message); } });
+  assert.deepEqual(result.bundle.metadata.classes, ['happy', 'neutral', 'sad']);
+  assert.ok(events.some((m) => /output layer is new \(happy, sad carried over from the old head, neutral new\)/.test(m)), events.join('\n'));
+  const { model: old } = await readBundle(start);
+  const [a, b] = [old.getWeights(), result.bundle.model.getWeights()];
+  const names = result.bundle.model.weights.map((w) => w.name);
+  const kernelAt = names.findIndex((n) => /output\/kernel/.test(n));
+  for (let i = 0; i < a.length; i++) {
+    if (i === kernelAt || i === kernelAt + 1) continue;
+    assert.ok(maxAbsDiff(a[i]!.dataSync() as Float32Array, b[i]!.dataSync() as Float32Array) < 1e-6, `body weight ${names[i]} moved`);
+  }
+  // Between happy and sad the new softmax decides as the old sigmoid did: p(happy) / (p(happy) + p(sad)) = σ(z).
+  const x = tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 11);
+  const before = (old.predict(x) as Tensor).dataSync();
+  const after = (result.bundle.model.predict(x) as Tensor).dataSync();
+  for (let i = 0; i < 4; i++) {
+    const [h, n, s] = [after[i * 3]!, after[i * 3 + 1]!, after[i * 3 + 2]!];
+    assert.ok(Math.abs(h / (h + s) - before[i]!) < 1e-4, `image ${i}: forced choice ${h / (h + s)} vs old ${before[i]}`);
+    assert.ok(n > 0 && n < 1);
+  }
+  old.dispose();
+});
+
+test('an ensemble is refused as initial weights, pointing to memberBundles', async () => {
+  const { model, metadata } = await readBundle(start);
+  const ens = await ensembleBundles([{ dir: start, model, metadata }, await readBundle(start)]);
+  const dir = join(await tempDir(), 'ens');
+  await saveBundle(dir, ens.model, ens.metadata);
+  await assert.rejects(train(data, { ...quick, initialWeights: dir }), (e: unknown) => e instanceof OptionError && /is an ensemble of 2 models.*memberBundles/.test(e.message));
+  // The members come back out with the weights they went in with.
+  const members = await memberBundles(await readBundle(dir));
+  assert.equal(members.length, 2);
+  const w0 = model.getWeights();
+  members[1]!.model.getWeights().forEach((w, i) => assert.ok(maxAbsDiff(w.dataSync() as Float32Array, w0[i]!.dataSync() as Float32Array) < 1e-7));
+  assert.equal(members[0]!.metadata.members, undefined);
+  assert.match(members[0]!.metadata.source ?? '', /member 1 of ensemble/);
 });
