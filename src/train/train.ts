@@ -230,6 +230,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       ({ calibration } = fit);
       threshold = fit.rule.threshold;
       emit({ type: 'stage', message: `calibrated on validation: temperature ${fit.calibration.temperature.toFixed(3)}, expected calibration error ${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}` });
+      // The temperature minimises log-loss; on few images, or for a model that has learned little, binned ECE can disagree.
+      if (fit.calibration.eceAfter > fit.calibration.eceBefore) emit({ type: 'warning', message: `calibration raised the validation ECE (${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${fit.calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
     }
     const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;

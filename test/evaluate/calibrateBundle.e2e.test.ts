@@ -2,10 +2,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { Random } from '../../src/base/random.js';
 import { OptionError } from '../../src/base/errors.js';
-import { initEngine, tf } from '../../src/engine/engine.js';
+import { initEngine } from '../../src/engine/engine.js';
 import { calibrateBundle } from '../../src/evaluate/calibrateBundle.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
 import { defaultPreprocessSpec } from '../../src/input/preprocessSpec.js';
@@ -14,56 +12,17 @@ import { readBundle, saveBundle, type ModelBundle } from '../../src/model/modelB
 import { calibratedThreshold } from '../../src/predict/applyCalibration.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { buildEvaluationReportData, renderEvaluationReportHtml } from '../../src/report/evaluationReport.js';
-import { writeBytes } from '../../testkit/makeImages.js';
+import { BRIGHTNESS_SIZE, brightnessModel, writeBrightnessImages } from '../fixtures/brightnessData.js';
 import { runCli } from '../../testkit/runCli.js';
 import { tempDir } from '../../testkit/tempDir.js';
 
-const SIZE = 40;
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const logit = (p: number) => Math.log(p / (1 - p));
-
-/**
- * Grey noise whose mean brightness m (60 to 180) is the only signal: an image is happy with
- * probability sigmoid((m - 120) / 20), so a model reading brightness can be calibrated exactly.
- * Noise keeps every image a different picture to the near-duplicate check.
- */
-async function noiseImage(mean: number, seed: number): Promise<Buffer> {
-  const r = new Random(seed);
-  const pixels = Buffer.alloc(SIZE * SIZE * 3);
-  for (let i = 0; i < SIZE * SIZE; i++) pixels.fill(Math.max(0, Math.min(255, Math.round(mean + (r.next() - 0.5) * 80))), 3 * i, 3 * i + 3);
-  return sharp(pixels, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toBuffer();
-}
-
-async function writeSplit(root: string, split: string, n: number, seed: number): Promise<void> {
-  const r = new Random(seed);
-  for (let i = 0; i < n; i++) {
-    const mean = 60 + 120 * r.next();
-    const cls = r.next() < sigmoid((mean - 120) / 20) ? 'happy' : 'sad';
-    await writeBytes(join(root, split, cls, `${cls}_${i}.png`), await noiseImage(mean, r.nextSeed()));
-  }
-}
-
-/**
- * A model that reads brightness alone: p(happy) = sigmoid(k (m - 120) / 20) for mean pixel m.
- * With k = 4 it is four times surer than the data allows (0.98 where the truth is 0.73): a model
- * that needs a temperature near 4. (Larger k would saturate float32 at exactly 1.)
- */
-function brightnessModel(k = 4): tf.LayersModel {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.globalAveragePooling2d({ inputShape: [SIZE, SIZE, 3], dataFormat: 'channelsLast' }),
-      tf.layers.dense({ units: 1, activation: 'sigmoid' }),
-    ],
-  });
-  // Inputs are pixels / 255; three equal channels, so the kernel sums 3 copies of m / 255.
-  model.layers[1]!.setWeights([tf.fill([3, 1], (255 * k) / 20 / 3), tf.tensor1d([(-120 * k) / 20])]);
-  return model;
-}
 
 function metadata(threshold: number, calibration?: TemperatureCalibration): BundleMetadata {
   return {
     format: BUNDLE_FORMAT, formatVersion: BUNDLE_FORMAT_VERSION, name: 'brightness', arch: 'brightness', classes: ['happy', 'sad'], output: 'sigmoid',
-    positiveClass: 'happy', threshold, preprocessing: defaultPreprocessSpec([SIZE, SIZE, 3]), seed: 1, training: null, dataset: null, metrics: null,
+    positiveClass: 'happy', threshold, preprocessing: defaultPreprocessSpec([BRIGHTNESS_SIZE, BRIGHTNESS_SIZE, 3]), seed: 1, training: null, dataset: null, metrics: null,
     versions: {}, createdAt: new Date(0).toISOString(), ...(calibration ? { calibration } : {}),
   };
 }
@@ -74,9 +33,9 @@ let bundle: ModelBundle;
 before(async () => {
   await initEngine();
   data = await tempDir();
-  await writeSplit(data, 'train', 8, 1);
-  await writeSplit(data, 'val', 160, 2);
-  await writeSplit(data, 'test', 80, 3);
+  await writeBrightnessImages(data, 8, 1, 'train');
+  await writeBrightnessImages(data, 160, 2, 'val');
+  await writeBrightnessImages(data, 80, 3, 'test');
   plainDir = join(await tempDir(), 'plain');
   await saveBundle(plainDir, brightnessModel(), metadata(0.4), { 'history.json': '{"epochs":[]}\n' });
   bundle = await readBundle(plainDir);

@@ -72,3 +72,22 @@ test('fitCalibration: decisions kept at a tuned threshold, the threshold moved, 
   assert.ok(Math.abs(back.threshold - 0.62) < 1e-12);
   assert.throws(() => fitCalibration(p, truth, fit.rule, 'again'), /already calibrated/);
 });
+
+test('fitCalibration on a softmax: the threshold is left alone and the most probable class kept', () => {
+  const r = new Random(4);
+  const raw: number[] = [];
+  const truth: number[] = [];
+  for (let i = 0; i < 600; i++) {
+    const z = [0, 0, 0].map(() => (r.next() - 0.5) * 8);
+    const e = z.map(Math.exp);
+    const s = e.reduce((a, b) => a + b, 0);
+    raw.push(...e.map((v) => v / s));
+    truth.push(Math.floor(r.next() * 3));
+  }
+  const rule: DecisionRule = { classes: ['happy', 'neutral', 'sad'], output: 'softmax', positiveClass: 'happy', threshold: 0.5 };
+  const fit = fitCalibration(raw, truth, rule, 'noise');
+  assert.equal(fit.rule.threshold, 0.5);
+  assert.ok(fit.calibration.temperature > 5, `labels unrelated to the outputs: soften a lot (T ${fit.calibration.temperature})`);
+  assert.deepEqual(fit.after.confusion, fit.before.confusion);
+  assert.ok(fit.calibration.eceAfter < fit.calibration.eceBefore);
+});
