@@ -139,8 +139,8 @@ export function scoreHistogramSpec(images: { truth: string; score: number }[], c
 
 /**
  * The reliability diagram: for each bin of top-label confidence, the share of its images that were
- * right (bars) against the diagonal a calibrated model would follow, the gap to the bin's mean
- * confidence shaded; below, how many images each bin holds, since a bar of three images says little.
+ * right (bars) against the diagonal a calibrated model would follow, the bin's mean confidence
+ * marked and the gap to it shaded; below, how many images each bin holds, since a bar of three images says little.
  */
 export function reliabilitySpec(bins: ReliabilityBin[], ece: number): ChartSpec {
   const values = bins.map((b) => ({ ...b, middle: (b.lower + b.upper) / 2 }));
@@ -149,7 +149,7 @@ export function reliabilitySpec(bins: ReliabilityBin[], ece: number): ChartSpec 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: `Reliability diagram: accuracy against confidence in ${bins.length} non-empty bins; expected calibration error ${fmt(ece)}`,
-    title: { text: 'Reliability', subtitle: [`ECE ${fmt(ece)} (0 = calibrated) · bars: share right per confidence bin`, 'shaded: gap to the bin\'s mean confidence · dashed: calibrated'] },
+    title: { text: 'Reliability', subtitle: [`ECE ${fmt(ece)} (0 = calibrated) · bars: share right per confidence bin`, 'red line: the bin\'s mean confidence, shaded: the gap · dashed: calibrated'] },
     vconcat: [
       {
         ...SQUARE,
@@ -159,7 +159,9 @@ export function reliabilitySpec(bins: ReliabilityBin[], ece: number): ChartSpec 
             data: { values },
             layer: [
               { mark: { type: 'bar', color: PALETTE.blue, opacity: 0.85, stroke: '#ffffff', strokeWidth: 1 }, encoding: { x: { ...x, title: null }, x2, y: unit('accuracy', 'Accuracy (share right)'), y2: { datum: 0 } } },
-              { mark: { type: 'bar', color: PALETTE.vermillion, opacity: 0.35, stroke: PALETTE.vermillion, strokeWidth: 1 }, encoding: { x: { ...x, title: null }, x2, y: { field: 'accuracy', type: 'quantitative' }, y2: { field: 'confidence' } } },
+              { mark: { type: 'bar', color: PALETTE.vermillion, opacity: 0.3 }, encoding: { x: { ...x, title: null }, x2, y: { field: 'accuracy', type: 'quantitative' }, y2: { field: 'confidence' } } },
+              // Where the bar would reach if the bin were calibrated: its images' mean confidence.
+              { mark: { type: 'rule', color: PALETTE.vermillion, strokeWidth: 2.5 }, encoding: { x: { ...x, title: null }, x2, y: { field: 'confidence', type: 'quantitative' } } },
             ],
           },
         ],
