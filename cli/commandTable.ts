@@ -143,6 +143,7 @@ is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, no
       'label-smoothing': { type: 'string', arg: 'F', help: 'pull training targets toward 0.5 by F', shows: T.labelSmoothing },
       'class-weight': { type: 'string', arg: 'MODE', help: "'balanced' weighs each class's loss by N / (K * N_class)", shows: T.classWeight },
       'tune-threshold': { type: 'boolean', help: 'choose the decision threshold on validation (balanced accuracy)' },
+      calibrate: { type: 'boolean', help: 'after training, fit temperature scaling on validation so probabilities mean what they say (stored in the model; decisions unchanged; needs validation images)' },
       tta: { type: 'boolean', help: 'average each prediction with its mirror image (stored in the model)' },
       faces: { type: 'boolean', help: "a face model: crop each training image's most prominent face, as predict will crop every face it finds (crops cached)" },
       'faces-precropped': { type: 'boolean', help: 'a face model trained on images that already are face crops (FER2013)' },
@@ -169,6 +170,26 @@ face crops (FER2013).`,
       batch: { type: 'string', arg: 'N', help: 'images per forward pass', shows: DEFAULT_PREDICTION_BATCH },
       workers,
       report: { type: 'string', arg: 'OUT_DIR', help: 'also write OUT_DIR/report.html (ROC and precision-recall curves, confusion matrix, score histograms, the most confident mistakes; self-contained) and report.json' },
+      json,
+    },
+  },
+  calibrate: {
+    summary: "calibrate a model's probabilities on held-out images (writes a copy)",
+    usage: 'MODEL_DIR DATA_DIR --out NEW_MODEL_DIR [options]',
+    description: `Fits temperature scaling on labelled images MODEL_DIR did not train on, so that its probabilities
+mean what they say (of faces it calls 80% happy, about 80% are), and writes a copy of the model
+with the calibration to NEW_MODEL_DIR; MODEL_DIR is never changed. Every host (predict, evaluate,
+serve, the browser, video) applies it. Decisions do not change: the most probable class stays so,
+and a threshold moves with the probabilities. DATA_DIR: a train/val/test layout (its val split by
+default) or class folders (all of them, or --split val: the model's own validation split, rebuilt
+from its recorded seed). Prints the temperature and the expected calibration error before and
+after; on a calibrated model the old temperature is replaced.`,
+    options: {
+      out: { type: 'string', short: 'o', arg: 'DIR', help: 'where to write the calibrated copy: a new or empty folder' },
+      split: { type: 'string', arg: 'SPLIT', help: 'val or test (never train: the model learned from it)', shows: 'val for a split layout; all of DATA_DIR for class folders' },
+      'no-faces': noFaces,
+      batch: { type: 'string', arg: 'N', help: 'images per forward pass', shows: DEFAULT_PREDICTION_BATCH },
+      workers,
       json,
     },
   },

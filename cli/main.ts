@@ -19,6 +19,7 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serveCommand.js')).serveCommand,
   clean: async () => (await import('./commands/cleanCommand.js')).cleanCommand,
   ensemble: async () => (await import('./commands/ensembleCommand.js')).ensembleCommand,
+  calibrate: async () => (await import('./commands/calibrateCommand.js')).calibrateCommand,
   arch: async () => (await import('./commands/archCommand.js')).archCommand,
   import: async () => (await import('./commands/importCommand.js')).importCommand,
   export: async () => (await import('./commands/exportCommand.js')).exportCommand,

@@ -34,6 +34,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       labelSmoothing: parseNumber(values['label-smoothing'], 'label-smoothing', { min: 0, max: 0.5 }),
       classWeight: parseClassWeight(values['class-weight']),
       tuneThreshold: values['tune-threshold'],
+      calibrate: values.calibrate,
       testTimeFlip: values.tta,
       faces: values.faces ? 'detect' : values['faces-precropped'] ? 'precropped' : undefined,
       faceCrop: {
@@ -50,10 +51,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const t = result.bundle.metadata.training!;
     const e = process.stdout;
     if (values.json) {
-      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, validation: result.validation, test: result.test })}\n`);
+      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, calibration: result.bundle.metadata.calibration ?? null, validation: result.validation, test: result.test })}\n`);
       return t.interrupted ? 130 : 0;
     }
     e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
+    const c = result.bundle.metadata.calibration;
+    if (c) e.write(`\nCalibrated on validation: temperature ${c.temperature.toFixed(3)}, expected calibration error ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; the figures below are the calibrated model's\n`);
     if (result.validation) e.write(`\nValidation\n${formatEvaluationReport(result.validation)}\n`);
     if (result.test) e.write(`\nTest\n${formatEvaluationReport(result.test)}\n`);
     e.write(`\ncurves: ${values.out}/training-curves.png\n`);

@@ -7,6 +7,7 @@ import { bestThreshold } from '../evaluate/bestThreshold.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { evaluate, type EvaluateResult } from '../evaluate/evaluate.js';
 import { scoreOutputs } from '../evaluate/scoreOutputs.js';
+import { uncalibratedRule } from '../evaluate/fitCalibration.js';
 import type { BundleMetadata, EnsembleMember } from '../model/bundleMetadata.js';
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import type { ModelBundle } from '../model/modelBundle.js';
@@ -116,7 +117,8 @@ async function averageBundles(members: ModelBundle[], o: EnsembleOptions): Promi
   }
   const model = tf.model({ inputs: input, outputs: tf.layers.average({ name: 'mean_probability' }).apply(outputs) as SymbolicTensor, name: o.name ?? 'ensemble' });
   const m = first.metadata;
-  const threshold = o.threshold ?? members.reduce((s, b) => s + b.metadata.threshold, 0) / members.length;
+  // The average is of the members' networks, uncalibrated: so are the thresholds averaged.
+  const threshold = o.threshold ?? members.reduce((s, b) => s + uncalibratedRule(b.metadata).threshold, 0) / members.length;
   if (m.output === 'sigmoid' && !(threshold > 0 && threshold < 1)) throw new BundleError(`ensemble threshold must be in (0, 1), got ${threshold}`);
   const fingerprints = new Set(members.map((b) => b.metadata.dataset?.fingerprint.sha256 ?? null));
   const metadata = buildBundleMetadata({
@@ -142,7 +144,8 @@ async function averageBundles(members: ModelBundle[], o: EnsembleOptions): Promi
 function memberRecord(b: ModelBundle): EnsembleMember {
   const m = b.metadata;
   return {
-    name: m.name, arch: m.arch, seed: m.seed, threshold: m.threshold, createdAt: m.createdAt, params: b.model.countParams(),
+    // The network's own cut: memberBundles gives a member back without the calibration it had.
+    name: m.name, arch: m.arch, seed: m.seed, threshold: uncalibratedRule(m).threshold, createdAt: m.createdAt, params: b.model.countParams(),
     training: m.training, dataset: m.dataset, metrics: m.metrics, ...(m.source ? { source: m.source } : {}), ...(m.members ? { members: m.members } : {}),
   };
 }

@@ -28,6 +28,8 @@ export async function memberBundles(ensemble: ModelBundle): Promise<ModelBundle[
       source: `member ${k + 1} of ensemble ${ensemble.metadata.name}${r.source ? `; ${r.source}` : ''}`,
     };
     delete metadata.members;
+    // The ensemble's temperature was fitted to the average, not to any one member's output.
+    delete metadata.calibration;
     if (r.members) metadata.members = r.members;
     out.push({ dir: '', model: copy, metadata });
   }

@@ -1,4 +1,5 @@
 import type { ClassMetrics, EvaluationReport } from '../model/evaluationMetrics.js';
+import { ECE_BINS, expectedCalibrationError } from './expectedCalibrationError.js';
 
 export type { ClassMetrics, EvaluationReport };
 
@@ -42,6 +43,7 @@ export function computeMetrics(input: MetricsInput): EvaluationReport {
     const per = classes.map((_, k) => aucOf(k));
     auc = per.some((a) => a === null) ? null : (per as number[]).reduce((a, b) => a + b, 0) / K;
   }
+  const calibration = n === 0 ? undefined : expectedCalibrationError(probabilities, truth, K);
   return {
     n,
     accuracy: n === 0 ? 0 : correct / n,
@@ -52,6 +54,7 @@ export function computeMetrics(input: MetricsInput): EvaluationReport {
     threshold: input.threshold,
     perClass,
     confusion: { labels: classes, matrix },
+    ...(calibration ? { ece: calibration.ece, reliability: calibration.bins } : {}),
   };
 }
 
@@ -83,6 +86,8 @@ export function formatEvaluationReport(r: EvaluationReport): string {
     `accuracy          ${pct(r.accuracy)}`,
     `balanced accuracy ${pct(r.balancedAccuracy)}`,
     `ROC AUC           ${r.auc === null ? 'n/a (a class is missing)' : r.auc.toFixed(3)}${r.classes.length === 2 ? `  (positive class: ${r.positiveClass}, threshold ${r.threshold})` : ' (macro one-vs-rest)'}`,
+    // Figures recorded before calibration was measured have no ECE: the line is left out, not faked.
+    ...(r.ece === undefined ? [] : [`ECE               ${r.ece.toFixed(3)}  (expected calibration error: mean |accuracy - confidence| over ${ECE_BINS} confidence bins)`]),
     '',
   ];
   const w = Math.max(5, ...r.classes.map((c) => c.length)) + 2;

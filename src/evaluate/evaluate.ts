@@ -35,6 +35,8 @@ export interface EvaluatedImage {
   label: string;
   /** p(positive class). */
   score: number;
+  /** p(class k), in the model's class order: what calibration is fitted and measured on. */
+  probabilities: number[];
   /** The face classified, when the model cropped one: [x, y, w, h] as predict reports boxes. */
   box?: FaceBox;
 }
@@ -85,7 +87,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
   // Map dataset class names onto the model's class indices: a dataset may lack a class.
   const truth = set.items.map((r) => meta.classes.indexOf(r.label));
   const report = scoreDecisions(decisions, truth, meta);
-  const rows = set.items.map((r, i): EvaluatedImage => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score, ...(r.box ? { box: r.box } : {}) }));
+  const rows = set.items.map((r, i): EvaluatedImage => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score, probabilities: decisions[i].probabilities, ...(r.box ? { box: r.box } : {}) }));
   // Only the skipped files of the split scored concern this evaluation.
   const inSplit = new Set(found.files.filter((f) => split === 'all' || f.split === undefined || f.split === split).map((f) => f.relPath));
   return {

@@ -3,7 +3,7 @@ import { interpretOutput, type ClassDecision } from '../predict/interpretOutput.
 import { computeMetrics, type EvaluationReport } from './computeMetrics.js';
 
 /** What turning outputs into decisions needs from a bundle. */
-export type DecisionRule = Pick<BundleMetadata, 'classes' | 'output' | 'positiveClass' | 'threshold'>;
+export type DecisionRule = Pick<BundleMetadata, 'classes' | 'output' | 'positiveClass' | 'threshold' | 'calibration'>;
 
 /**
  * Metrics of decisions against the true class indices (into `rule.classes`), at the rule's

@@ -29,6 +29,29 @@ export interface BundleMetadata {
   source?: string;
   /** Present when the model averages several trained models (happysad ensemble): what each one was. */
   members?: EnsembleMember[];
+  /**
+   * Present when the model's probabilities are calibrated: every host applies it to the class
+   * probabilities before deciding (applyCalibration), and `threshold` is then a cut on calibrated
+   * p(positive). Absent: the probabilities are the network's own.
+   */
+  calibration?: TemperatureCalibration;
+}
+
+/**
+ * Temperature scaling (Guo et al. 2017): probabilities p become softmax(log p / temperature), for
+ * one sigmoid unit sigmoid(logit(p) / temperature). T > 1 softens an overconfident model, T < 1
+ * sharpens a timid one; the most probable class never changes.
+ */
+export interface TemperatureCalibration {
+  method: 'temperature';
+  temperature: number;
+  /** The labelled data the temperature was fitted on, e.g. "data/faces (val split)". */
+  fittedOn: string;
+  /** Images it was fitted on. */
+  n: number;
+  /** Expected calibration error on that data before and after (top label, 15 bins); in-sample for eceAfter. */
+  eceBefore: number;
+  eceAfter: number;
 }
 
 /** One model of an ensemble: its own provenance, seed and metrics as they were before averaging. */

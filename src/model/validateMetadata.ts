@@ -37,4 +37,15 @@ export function validateMetadata(m: BundleMetadata, where: string): void {
     if (typeof p.faces.margin !== 'number' || !(p.faces.margin >= 0 && p.faces.margin <= 4)) fail('preprocessing.faces.margin', 'a number from 0 to 4', p.faces.margin);
     if (typeof p.faces.minScore !== 'number' || !(p.faces.minScore > 0 && p.faces.minScore < 1)) fail('preprocessing.faces.minScore', 'a number between 0 and 1', p.faces.minScore);
   }
+  // Absent in bundles made before calibration existed; those stay valid as they are.
+  const c = m.calibration;
+  if (c !== undefined) {
+    if (c === null || typeof c !== 'object' || Array.isArray(c)) fail('calibration', 'an object (or absent)', c);
+    if (c.method !== 'temperature') fail('calibration.method', '"temperature"', c.method);
+    // A temperature of 0 or below, or infinite, turns every probability into 0, 1 or NaN.
+    if (typeof c.temperature !== 'number' || !Number.isFinite(c.temperature) || !(c.temperature > 0)) fail('calibration.temperature', 'a positive finite number', c.temperature);
+    if (typeof c.fittedOn !== 'string') fail('calibration.fittedOn', 'a description of the data it was fitted on', c.fittedOn);
+    if (!Number.isInteger(c.n) || c.n < 1) fail('calibration.n', 'a positive integer', c.n);
+    for (const k of ['eceBefore', 'eceAfter'] as const) if (typeof c[k] !== 'number' || !(c[k] >= 0 && c[k] <= 1)) fail(`calibration.${k}`, 'a number from 0 to 1', c[k]);
+  }
 }

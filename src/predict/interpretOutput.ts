@@ -1,4 +1,5 @@
 import type { BundleMetadata } from '../model/bundleMetadata.js';
+import { applyCalibration } from './applyCalibration.js';
 
 export interface ClassDecision {
   /** Index into metadata.classes. */
@@ -9,7 +10,7 @@ export interface ClassDecision {
   probabilities: number[];
 }
 
-export type DecisionRule = Pick<BundleMetadata, 'classes' | 'output' | 'positiveClass' | 'threshold'>;
+export type DecisionRule = Pick<BundleMetadata, 'classes' | 'output' | 'positiveClass' | 'threshold' | 'calibration'>;
 
 /**
  * The model's decision rule on class probabilities (metadata.classes order): for one sigmoid unit,
@@ -44,6 +45,7 @@ export function interpretOutput(raw: ArrayLike<number>, n: number, meta: Decisio
     } else {
       probabilities = Array.from({ length: K }, (_, k) => raw[i * K + k]!);
     }
+    probabilities = applyCalibration(probabilities, meta);
     out.push({ labelIndex: decideClass(probabilities, meta), score: probabilities[pos]!, probabilities });
   }
   return out;

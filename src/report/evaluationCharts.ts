@@ -1,4 +1,5 @@
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
+import type { ReliabilityBin } from '../evaluate/expectedCalibrationError.js';
 import type { OperatingPoint, PrCurve, RocCurve } from '../evaluate/curves.js';
 import { PALETTE, type ChartLayer, type ChartSpec } from './renderChart.js';
 
@@ -133,5 +134,48 @@ export function scoreHistogramSpec(images: { truth: string; score: number }[], c
       ],
     },
     resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/**
+ * The reliability diagram: for each bin of top-label confidence, the share of its images that were
+ * right (bars) against the diagonal a calibrated model would follow, the bin's mean confidence
+ * marked and the gap to it shaded; below, how many images each bin holds, since a bar of three images says little.
+ */
+export function reliabilitySpec(bins: ReliabilityBin[], ece: number): ChartSpec {
+  const values = bins.map((b) => ({ ...b, middle: (b.lower + b.upper) / 2 }));
+  const x = { field: 'lower', type: 'quantitative' as const, scale: { domain: [0, 1], nice: false }, axis: { tickCount: 5 } };
+  const x2 = { field: 'upper' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    description: `Reliability diagram: accuracy against confidence in ${bins.length} non-empty bins; expected calibration error ${fmt(ece)}`,
+    title: { text: 'Reliability', subtitle: [`ECE ${fmt(ece)} (0 = calibrated) · bars: share right per confidence bin`, 'red line: the bin\'s mean confidence, shaded: the gap · dashed: calibrated'] },
+    vconcat: [
+      {
+        ...SQUARE,
+        layer: [
+          { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { ...CHANCE }, encoding: { x: unit('x'), y: unit('y') } },
+          {
+            data: { values },
+            layer: [
+              { mark: { type: 'bar', color: PALETTE.blue, opacity: 0.85, stroke: '#ffffff', strokeWidth: 1 }, encoding: { x: { ...x, title: null }, x2, y: unit('accuracy', 'Accuracy (share right)'), y2: { datum: 0 } } },
+              { mark: { type: 'bar', color: PALETTE.vermillion, opacity: 0.3 }, encoding: { x: { ...x, title: null }, x2, y: { field: 'accuracy', type: 'quantitative' }, y2: { field: 'confidence' } } },
+              // Where the bar would reach if the bin were calibrated: its images' mean confidence.
+              { mark: { type: 'rule', color: PALETTE.vermillion, strokeWidth: 2.5 }, encoding: { x: { ...x, title: null }, x2, y: { field: 'confidence', type: 'quantitative' } } },
+            ],
+          },
+        ],
+      },
+      {
+        width: SQUARE.width,
+        height: 70,
+        data: { values },
+        layer: [
+          { mark: { type: 'bar', color: PALETTE.grey, opacity: 0.6, stroke: '#ffffff', strokeWidth: 1 }, encoding: { x: { ...x, title: 'Confidence (largest class probability)' }, x2, y: { field: 'count', type: 'quantitative', title: 'Images', axis: { tickCount: 2, format: 'd' } }, y2: { datum: 0 } } },
+          // The count over each bar: a bin of a handful of images is visible here however tall the others are.
+          { mark: { type: 'text', fontSize: 9, baseline: 'bottom', dy: -2, color: PALETTE.text }, encoding: { x: { field: 'middle', type: 'quantitative' }, y: { field: 'count', type: 'quantitative' }, text: { field: 'count', type: 'quantitative', format: '.2~s' } } },
+        ],
+      },
+    ],
   };
 }

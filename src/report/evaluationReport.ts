@@ -9,9 +9,9 @@ import { confidentMistakes } from '../evaluate/confidentMistakes.js';
 import { operatingPoint, precisionRecallCurve, rocCurve, type OperatingPoint, type PrCurve, type RocCurve } from '../evaluate/curves.js';
 import type { EvaluatedImage, EvaluateResult } from '../evaluate/evaluate.js';
 import type { FaceBox } from '../faces/types.js';
-import type { BundleMetadata } from '../model/bundleMetadata.js';
+import type { BundleMetadata, TemperatureCalibration } from '../model/bundleMetadata.js';
 import { packageRoot } from '../base/packageRoot.js';
-import { confusionSpec, precisionRecallSpec, rocSpec, scoreHistogramSpec } from './evaluationCharts.js';
+import { confusionSpec, precisionRecallSpec, reliabilitySpec, rocSpec, scoreHistogramSpec } from './evaluationCharts.js';
 import { PALETTE, renderChartSvg, scopeSvgIds } from './renderChart.js';
 import { esc, fact, reportHead, reportTime, type Thumbnail } from './reportPage.js';
 import { claimReportOutput, DEFAULT_REPORT_FOLDER, REPORT_FORMAT, REPORT_HTML, REPORT_JSON, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
@@ -59,6 +59,8 @@ export interface EvaluationReportData {
     preprocessing: { summary: string; spec: PreprocessSpec };
     /** What it was trained on, as it recorded it. */
     trainedOn: { root: string; count: number; sha256: string } | null;
+    /** The calibration its probabilities went through (null: none; absent in reports from before calibration existed). */
+    calibration?: TemperatureCalibration | null;
   };
   data: {
     path: string;
@@ -101,6 +103,7 @@ export function buildEvaluationReportData(result: EvaluateResult, model: Reporte
       memberSeeds: m.members ? m.members.map((x) => x.seed) : null,
       preprocessing: { summary: describePreprocessing(m.preprocessing), spec: m.preprocessing },
       trainedOn: m.dataset ? { root: m.dataset.root, ...m.dataset.fingerprint } : null,
+      calibration: m.calibration ?? null,
     },
     data: {
       path: resolve(result.dataset.root),
@@ -165,6 +168,8 @@ export async function renderEvaluationReportHtml(data: EvaluationReportData, opt
     pr: pr ? await chart('pr-curve', precisionRecallSpec(pr, curves.operatingPoint, curves.positiveClass)) : '',
     confusion: await chart('confusion-matrix', confusionSpec(metrics)),
     histogram: await chart('score-histograms', scoreHistogramSpec(data.images, model.classes, model.positiveClass, model.threshold, o.histogramStep)),
+    // Reports written before calibration was measured carry no bins: they render without it.
+    reliability: metrics.reliability && metrics.ece !== undefined ? await chart('reliability-diagram', reliabilitySpec(metrics.reliability, metrics.ece)) : '',
   };
   const thumbs = await Promise.all(data.mistakes.map((r) => thumbnail(join(o.root, r.file), r.box, model.preprocessing.spec, o.thumbnailSize)));
   const title = `${model.name} on ${basename(data.data.path)}`;
@@ -174,6 +179,7 @@ export async function renderEvaluationReportHtml(data: EvaluationReportData, opt
     ['Balanced accuracy', pct(metrics.balancedAccuracy)],
     ['ROC AUC', metrics.auc === null ? 'n/a' : metrics.auc.toFixed(3)],
     ['Average precision', pr ? pr.averagePrecision.toFixed(3) : 'n/a'],
+    ...(metrics.ece === undefined ? [] : [['Calibration error (ECE)', metrics.ece.toFixed(3)] as [string, string]]),
     ['Images', String(metrics.n)],
   ];
   const splitText = data.data.split === 'all' ? 'all images' : `${data.data.split} split`;
@@ -202,6 +208,7 @@ ${fact('Threshold', `${model.threshold.toFixed(4)} on p(${model.positiveClass})`
 ${fact('Created', model.createdAt)}
 ${fact('Seed', seeds)}
 ${fact('Preprocessing', model.preprocessing.summary)}
+${model.calibration ? fact('Calibration', `temperature ${model.calibration.temperature.toFixed(3)}, fitted on ${model.calibration.n} images of ${model.calibration.fittedOn} (ECE there ${model.calibration.eceBefore.toFixed(3)} → ${model.calibration.eceAfter.toFixed(3)})`) : model.calibration === null ? fact('Calibration', 'none: the network\'s own probabilities') : ''}
 ${model.trainedOn ? fact('Trained on', `${model.trainedOn.root}: ${model.trainedOn.count} images, sha256 ${model.trainedOn.sha256.slice(0, 16)}…`) : ''}
 </dl>
 </div>
@@ -234,6 +241,11 @@ ${metrics.classes.map((c) => { const k = metrics.perClass[c]; return `<tr><th sc
 </div>
 <div class="charts">${charts.histogram}</div>
 </section>
+${charts.reliability ? `<section id="calibration">
+<h2>Do the probabilities mean what they say?</h2>
+<p class="note">Images grouped by the model's confidence (its largest class probability): in a calibrated model, of the images it is 80% sure about, 80% are right, and the bars follow the diagonal. The expected calibration error is the bars' mean distance from their bins' mean confidence (the shaded gaps), weighted by their images.</p>
+<div class="charts">${charts.reliability}</div>
+</section>` : ''}
 <section id="mistakes">
 <h2>Most confident mistakes</h2>
 ${data.mistakes.length === 0

@@ -7,7 +7,7 @@ import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
 import { DatasetError, HappysadError, OptionError } from '../base/errors.js';
 import { assertInputFits, getArchitecture } from '../model/architectures.js';
-import type { BundleMetadata } from '../model/bundleMetadata.js';
+import type { BundleMetadata, TemperatureCalibration } from '../model/bundleMetadata.js';
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
 import { readBundle, saveBundle, type ModelBundle } from '../model/modelBundle.js';
@@ -15,6 +15,7 @@ import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { scoreOutputs } from '../evaluate/scoreOutputs.js';
+import { fitCalibration } from '../evaluate/fitCalibration.js';
 import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
@@ -82,6 +83,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     throw new DatasetError(`${dataDir}: class "${cls}" has no usable training images (${rejected.length} of its file(s) failed the checks;${example}). Fix or replace them (\`happysad clean ${dataDir}\` lists every problem), or remove the class folder`);
   }
   const valSet = data.splits.val;
+  if (o.calibrate && !valSet?.items.length) throw new OptionError(`--calibrate fits on validation images and ${dataDir} has none${data.dataset.layout === 'split' ? ` (add ${dataDir}/val/<class>/)` : ' (give --val-split above 0)'}; or train without --calibrate`);
   if (!valSet) emit({ type: 'warning', message: 'no validation images: early stopping and best-epoch selection use the training loss' });
 
   const classes = data.classes;
@@ -112,6 +114,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const valTargets = valSet ? targetsOf(valSet) : undefined;
   const trainWeights = sampleWeightsFor(trainSet.items.map((r) => r.classIndex), classes.length, o.classWeight);
   let threshold = 0.5;
+  let calibration: TemperatureCalibration | undefined;
   const units = output === 'sigmoid' ? 1 : classes.length;
   const imageSize = trainSet.imageSize;
   const n = trainSet.items.length;
@@ -131,7 +134,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -142,6 +145,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     },
     dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length, nearDuplicates: true },
     metrics,
+    ...(calibration ? { calibration } : {}),
   });
 
   try {
@@ -221,9 +225,17 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       threshold = bestThreshold(raw, valSet.items.map((r) => r.classIndex === posIndex));
       emit({ type: 'stage', message: `decision threshold tuned on validation for balanced accuracy: ${threshold.toFixed(4)}` });
     }
+    if (o.calibrate && valSet) {
+      const fit = fitCalibration(await rawOf(valSet), valSet.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold }, `${dataDir} (val split)`);
+      ({ calibration } = fit);
+      threshold = fit.rule.threshold;
+      emit({ type: 'stage', message: `calibrated on validation: temperature ${fit.calibration.temperature.toFixed(3)}, expected calibration error ${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}` });
+      // The temperature minimises log-loss; on few images, or for a model that has learned little, binned ECE can disagree.
+      if (fit.calibration.eceAfter > fit.calibration.eceBefore) emit({ type: 'warning', message: `calibration raised the validation ECE (${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${fit.calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
+    }
     const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;
-      return scoreOutputs(await rawOf(set), set.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold }).report;
+      return scoreOutputs(await rawOf(set), set.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold, calibration }).report;
     };
     const validation = await evaluateSplit(valSet);
     const test = await evaluateSplit(data.splits.test);

@@ -39,6 +39,12 @@ export interface TrainOptions {
   classWeight: 'none' | 'balanced';
   /** Pick the decision threshold that maximises balanced accuracy on validation (two classes). */
   tuneThreshold: boolean;
+  /**
+   * After training (and threshold tuning), fit temperature scaling on the validation split so the
+   * probabilities mean what they say; stored in the bundle, applied by every host. The recorded
+   * metrics are the calibrated model's; decisions do not change. Needs validation images.
+   */
+  calibrate: boolean;
   /** Average predictions on each image and its mirror image, in evaluation and serving alike. */
   testTimeFlip: boolean;
   /**
@@ -101,6 +107,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   labelSmoothing: 0,
   classWeight: 'none',
   tuneThreshold: false,
+  calibrate: false,
   testTimeFlip: false,
   limits: DATASET_IMAGE_LIMITS,
 };

@@ -111,7 +111,7 @@ test('evaluate --report writes a self-contained page and its data; Chromium show
     title: document.querySelector('h1')?.textContent,
     overflow: document.documentElement.scrollWidth > window.innerWidth,
   }));
-  assert.equal(shown.charts, 4);
+  assert.equal(shown.charts, 5, 'ROC, precision-recall, confusion matrix, score histograms, reliability diagram');
   assert.equal(shown.images.length, 4);
   assert.ok(shown.images.every((w) => w > 0 && w <= 128), `thumbnails decoded: ${shown.images}`);
   assert.equal(shown.title, 'Evaluation: tiny <face> on faces & <photos>');

@@ -34,7 +34,7 @@ function result(rows: EvaluatedImage[], root = '/nowhere', threshold = 0.5): Eva
   return { report, split: 'all', skipped: [], rows, dataset: { root, layout: 'class-folders', fingerprint: { count: rows.length, sha256: 'cd'.repeat(32) } } };
 }
 
-const row = (file: string, truth: string, score: number, box?: [number, number, number, number]): EvaluatedImage => ({ file, truth, label: score >= 0.5 ? 'happy' : 'sad', score, ...(box ? { box } : {}) });
+const row = (file: string, truth: string, score: number, box?: [number, number, number, number]): EvaluatedImage => ({ file, truth, label: score >= 0.5 ? 'happy' : 'sad', score, probabilities: [score, 1 - score], ...(box ? { box } : {}) });
 
 test('the report data: curves from the scores, mistakes surest first, both fingerprints', () => {
   const rows = [row('happy/a.jpg', 'happy', 0.9), row('happy/b.jpg', 'happy', 0.2, [1, 2, 3, 4]), row('sad/c.jpg', 'sad', 0.6), row('sad/d.jpg', 'sad', 0.1), row('sad/e.jpg', 'sad', 0.95)];

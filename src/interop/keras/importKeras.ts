@@ -62,6 +62,10 @@ export async function importKerasModel(h5Path: string, options: KerasImportOptio
     loadWeights(file, where, parsed, front.layers, model, flipBack ? output.dense : undefined);
 
     const decision = decideClasses(output.units, options.classes, embedded, flipBack, where);
+    // An exported calibrated bundle's threshold is on calibrated scores (the .h5 holds the network alone): the
+    // calibration comes back with it whenever the classes are read as that bundle read them.
+    const e = embedded?.bundle;
+    const calibration = e?.calibration && decision.positiveClass === e.positiveClass && decision.classes.join('\n') === e.classes.join('\n') ? e.calibration : undefined;
     const preprocessing = decidePreprocessing(input, front, options, embedded, notes);
     const name = options.name ?? (options.out ? basename(options.out) : embedded?.bundle.name ?? basename(h5Path, extname(h5Path)));
     const metadata = buildBundleMetadata({
@@ -77,6 +81,7 @@ export async function importKerasModel(h5Path: string, options: KerasImportOptio
       dataset: embedded?.bundle.dataset ?? null,
       metrics: embedded?.bundle.metrics ?? null,
       source: `imported from ${where} (keras ${header.version}${embedded ? `, exported by happysad ${embedded.bundle.versions?.happysad ?? ''}`.trimEnd() : ''})`,
+      ...(calibration ? { calibration } : {}),
     }, { keras: header.version });
     if (claim) await writeClaimedBundle(claim, (dir) => saveBundle(dir, model!, metadata));
     const bundle: ModelBundle = { dir: options.out ?? '', model, metadata };
