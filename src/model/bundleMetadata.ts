@@ -29,6 +29,18 @@ export interface BundleMetadata {
   source?: string;
   /** Present when the model averages several trained models (happysad ensemble): what each one was. */
   members?: EnsembleMember[];
+  /**
+   * How the model answers when asked to choose between two classes only (`--forced-choice`): a model
+   * with a "neither" class (happy, neutral, sad) still says happy or sad. `between` holds the two
+   * classes, positiveClass first; `threshold` applies to p(positive) / (p(positive) + p(other)).
+   * Absent in two-class models (forced choice changes nothing there) and in bundles from before.
+   */
+  forcedChoice?: ForcedChoiceRecord;
+}
+
+export interface ForcedChoiceRecord {
+  between: [string, string];
+  threshold: number;
 }
 
 /** One model of an ensemble: its own provenance, seed and metrics as they were before averaging. */

@@ -15,6 +15,9 @@ import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { scoreOutputs } from '../evaluate/scoreOutputs.js';
+import { interpretOutput } from '../predict/interpretOutput.js';
+import type { ForcedChoiceRecord } from '../model/bundleMetadata.js';
+import { forcedChoiceClasses, tuneForcedChoice } from './tuneForcedChoice.js';
 import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
@@ -89,6 +92,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const positiveClass = o.positiveClass ?? (classes.includes('happy') ? 'happy' : classes[1]);
   if (!classes.includes(positiveClass)) throw new OptionError(`--positive "${positiveClass}" is not one of the classes: ${classes.join(', ')}`);
   const posIndex = classes.indexOf(positiveClass);
+  // A neither class that is not one is refused now, not after training.
+  forcedChoiceClasses({ classes, positiveClass, neitherClass: o.neitherClass });
   const targetsOf = (set: ImageSet<ImageRecord>, smoothing = 0) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex, smoothing);
 
   const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
@@ -112,6 +117,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const valTargets = valSet ? targetsOf(valSet) : undefined;
   const trainWeights = sampleWeightsFor(trainSet.items.map((r) => r.classIndex), classes.length, o.classWeight);
   let threshold = 0.5;
+  let forcedChoice: ForcedChoiceRecord | undefined;
   const units = output === 'sigmoid' ? 1 : classes.length;
   const imageSize = trainSet.imageSize;
   const n = trainSet.items.length;
@@ -131,7 +137,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, ...(o.neitherClass ? { neitherClass: o.neitherClass } : {}), testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -142,6 +148,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     },
     dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length, nearDuplicates: true },
     metrics,
+    ...(forcedChoice ? { forcedChoice } : {}),
   });
 
   try {
@@ -220,6 +227,13 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       const raw = await rawOf(valSet);
       threshold = bestThreshold(raw, valSet.items.map((r) => r.classIndex === posIndex));
       emit({ type: 'stage', message: `decision threshold tuned on validation for balanced accuracy: ${threshold.toFixed(4)}` });
+    }
+    // A model with a neither class (happy, neutral, sad) records the pair forced choice decides between, its threshold tuned on validation.
+    const valProbabilities = valSet ? interpretOutput(await rawOf(valSet), valSet.items.length, { classes, output, positiveClass, threshold }).map((d) => d.probabilities) : [];
+    const tuned = tuneForcedChoice({ classes, positiveClass, neitherClass: o.neitherClass }, valProbabilities, valSet?.items.map((r) => r.classIndex) ?? []);
+    if (tuned) {
+      forcedChoice = tuned.record;
+      emit({ type: 'stage', message: `forced choice between ${tuned.record.between.join(' and ')}: threshold ${tuned.record.threshold.toFixed(4)} on p(${tuned.record.between[0]}) / (p(${tuned.record.between.join(') + p(')})), ${tuned.validationImages ? `tuned on ${tuned.validationImages} validation images for balanced accuracy` : '0.5: no validation images of the two'}` });
     }
     const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;
