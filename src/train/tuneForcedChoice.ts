@@ -50,7 +50,14 @@ export function tuneForcedChoice(t: ForcedChoiceTuning, probabilities: readonly 
     scores.push(forceChoice(probabilities[i]!, pair).score);
     isPositive.push(k === pair.positive);
   });
-  // bestThreshold gives 0.5 when a side is missing; a cut can land on 0 or 1 exactly only at the ends.
-  const threshold = Math.min(1 - 1e-6, Math.max(1e-6, bestThreshold(scores, isPositive)));
-  return { record: { between, threshold }, validationImages: scores.length };
+  return { record: { between, threshold: forcedChoiceThreshold(scores, isPositive) }, validationImages: scores.length };
+}
+
+/**
+ * The cut on forced-choice scores with the best balanced accuracy (bestThreshold; 0.5 when a side
+ * is missing), kept inside (0, 1) as a bundle's forcedChoice.threshold must be: a cut below every
+ * score or above every one would otherwise land on 0 or 1.
+ */
+export function forcedChoiceThreshold(scores: ArrayLike<number>, isPositive: boolean[]): number {
+  return Math.min(1 - 1e-6, Math.max(1e-6, bestThreshold(scores, isPositive)));
 }
