@@ -206,7 +206,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
     for (const [file, message] of errors) console.log(`${file}: ${message}`);
   }
   if (values.report) {
-    const written = await writeVideoReport({ metadata: classifier.metadata, videos: kept, every, smooth }, values.report);
+    const written = await writeVideoReport({ metadata: classifier.metadata, videos: kept, every, smooth, forcedChoice: values['forced-choice'] }, values.report);
     process.stderr.write(`report: ${written.html}${written.replaced ? ' (replaces the earlier report there)' : ''}\n`);
   }
   return { failed };

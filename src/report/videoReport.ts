@@ -4,6 +4,7 @@ import { grabVideoFrame, probeVideo, type VideoInfo } from '../input/videoFrames
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { VideoErrorRow, VideoRow } from '../predict/predictVideo.js';
 import { TrackSummaries, type TrackSummary } from '../predict/trackSummary.js';
+import { forcedChoicePair } from '../predict/forcedChoice.js';
 import { PALETTE, renderChartSvg, scopeSvgIds, type ChartSpec } from './renderChart.js';
 import { claimReportOutput, REPORT_HTML, REPORT_JSON, VIDEO_REPORT_FORMAT, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
 import { esc, fact, reportHead, reportTime, type Thumbnail } from './reportPage.js';
@@ -14,12 +15,15 @@ export interface VideoReportInput {
   videos: { file: string; rows: (VideoRow | VideoErrorRow)[] }[];
   every: number;
   smooth: number;
+  /** The rows were predicted with forced choice (PredictVideoOptions.forcedChoice). */
+  forcedChoice?: boolean;
 }
 
 export interface VideoReportData {
   format: typeof VIDEO_REPORT_FORMAT;
   created: string;
-  model: { name: string; classes: string[]; positiveClass: string; threshold: number };
+  /** With forced choice: the pair, and `threshold` is the pair's (on the forced-choice score). */
+  model: { name: string; classes: string[]; positiveClass: string; threshold: number; forcedChoice?: { between: [string, string] } };
   every: number;
   smooth: number;
   videos: { file: string; frames: number; error?: string; tracks: TrackSummary[]; rows: VideoRow[] }[];
@@ -27,10 +31,11 @@ export interface VideoReportData {
 
 export function buildVideoReportData(input: VideoReportInput, now = new Date()): VideoReportData {
   const m = input.metadata;
+  const pair = input.forcedChoice ? forcedChoicePair(m) : null;
   return {
     format: VIDEO_REPORT_FORMAT,
     created: now.toISOString(),
-    model: { name: m.name, classes: m.classes, positiveClass: m.positiveClass, threshold: m.threshold },
+    model: { name: m.name, classes: m.classes, positiveClass: m.positiveClass, threshold: pair ? pair.threshold : m.threshold, ...(pair ? { forcedChoice: { between: [m.classes[pair.positive]!, m.classes[pair.other]!] as [string, string] } } : {}) },
     every: input.every,
     smooth: input.smooth,
     videos: input.videos.map(({ file, rows }) => {
@@ -49,7 +54,8 @@ export function buildVideoReportData(input: VideoReportInput, now = new Date()):
  * classes (happy, neutral, sad): see classTimelineSpec.
  */
 export function trackTimelineSpec(rows: VideoRow[], data: Pick<VideoReportData, 'model' | 'every'>, title: string): ChartSpec {
-  if (data.model.classes.length > 2) return classTimelineSpec(rows, data, title);
+  // Under forced choice the score is a two-class one again, with the pair's threshold.
+  if (data.model.classes.length > 2 && !data.model.forcedChoice) return classTimelineSpec(rows, data, title);
   const { positiveClass, threshold } = data.model;
   const values = rows.map((r) => ({ time: r.time, score: r.score, smoothed: r.smoothed_score ?? null, positive: r.score! >= threshold ? 1 : 0 }));
   const half = data.every / 2;
@@ -146,7 +152,7 @@ export async function renderVideoReportHtml(data: VideoReportData): Promise<stri
 .tracks { grid-template-columns: 1fr; }
 .track-head { display: flex; gap: 16px; align-items: flex-start; margin-bottom: 8px; }
 .track-head img { border-radius: 4px; }
-`)}<header><h1>Expressions over time</h1><p class="sub">Model “${esc(data.model.name)}”: ${data.model.classes.length > 2
+`)}<header><h1>Expressions over time</h1><p class="sub">Model “${esc(data.model.name)}”${data.model.forcedChoice ? `, forced choice between ${data.model.forcedChoice.between.map(esc).join(' and ')}` : ''}: ${data.model.classes.length > 2 && !data.model.forcedChoice
     ? `each class's probability (${data.model.classes.map(esc).join(', ')}) per sampled frame and person, one colour per class; the background is shaded in the colour of each frame's ${data.smooth ? 'smoothed ' : ''}label${data.smooth ? `, ${data.smooth} s moving averages drawn thick` : ''}`
     : `p(${esc(data.model.positiveClass)}) per sampled frame and person in blue; threshold ${data.model.threshold.toFixed(3)} (dashed), frames above it shaded${data.smooth ? `, ${data.smooth} s moving average in orange` : ''}`}. A track is one person while in view: a face that leaves for over a second and returns gets a new track.</p></header><main>${sections.join('')}</main><footer>Written by happysad on ${esc(reportTime(data.created))}.</footer></body></html>\n`;
 }

@@ -103,7 +103,9 @@ test('the CLI: a % column per class, CSV with the smoothed label and probabiliti
   assert.equal(forced.code, 0, forced.stderr);
   const rows = forced.stdout.trim().split('\n').map((l) => JSON.parse(l) as VideoRow);
   assert.ok(rows.length === 6 && rows.every((r) => r.label !== 'neutral' && r.probabilities!.neutral === 0), forced.stdout);
-  const data = JSON.parse(await readFile(join(report, 'report.json'), 'utf8')) as { videos: { tracks: { share: Record<string, number> }[] }[] };
+  const data = JSON.parse(await readFile(join(report, 'report.json'), 'utf8')) as { model: { forcedChoice?: { between: string[] }; threshold: number }; videos: { tracks: { share: Record<string, number> }[] }[] };
   assert.deepEqual(Object.keys(data.videos[0]!.tracks[0]!.share), THREE_CLASSES);
   assert.equal(data.videos[0]!.tracks[0]!.share.neutral, 0);
+  assert.deepEqual(data.model.forcedChoice, { between: ['happy', 'sad'] }, 'the report says the answers were forced');
+  assert.match(await readFile(join(report, 'report.html'), 'utf8'), /forced choice between happy and sad: p\(happy\) per sampled frame/);
 });
