@@ -15,9 +15,8 @@ import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { scoreOutputs } from '../evaluate/scoreOutputs.js';
-import { interpretOutput } from '../predict/interpretOutput.js';
 import type { ForcedChoiceRecord } from '../model/bundleMetadata.js';
-import { forcedChoiceClasses, tuneForcedChoice } from './tuneForcedChoice.js';
+import { forcedChoiceClasses, forcedChoiceOnValidation } from './tuneForcedChoice.js';
 import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
@@ -137,7 +136,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, ...(o.neitherClass ? { neitherClass: o.neitherClass } : {}), testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -228,13 +227,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       threshold = bestThreshold(raw, valSet.items.map((r) => r.classIndex === posIndex));
       emit({ type: 'stage', message: `decision threshold tuned on validation for balanced accuracy: ${threshold.toFixed(4)}` });
     }
-    // A model with a neither class (happy, neutral, sad) records the pair forced choice decides between, its threshold tuned on validation.
-    const valProbabilities = valSet ? interpretOutput(await rawOf(valSet), valSet.items.length, { classes, output, positiveClass, threshold }).map((d) => d.probabilities) : [];
-    const tuned = tuneForcedChoice({ classes, positiveClass, neitherClass: o.neitherClass }, valProbabilities, valSet?.items.map((r) => r.classIndex) ?? []);
-    if (tuned) {
-      forcedChoice = tuned.record;
-      emit({ type: 'stage', message: `forced choice between ${tuned.record.between.join(' and ')}: threshold ${tuned.record.threshold.toFixed(4)} on p(${tuned.record.between[0]}) / (p(${tuned.record.between.join(') + p(')})), ${tuned.validationImages ? `tuned on ${tuned.validationImages} validation images for balanced accuracy` : '0.5: no validation images of the two'}` });
-    }
+    // A model with a neither class (happy, neutral, sad) records the pair forced choice decides between, tuned on validation.
+    forcedChoice = await forcedChoiceOnValidation({ classes, output, positiveClass, threshold, neitherClass: o.neitherClass }, valSet && { raw: () => rawOf(valSet), truth: valSet.items.map((r) => r.classIndex) }, emit);
     const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;
       return scoreOutputs(await rawOf(set), set.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold }).report;

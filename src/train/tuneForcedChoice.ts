@@ -2,6 +2,8 @@ import { OptionError } from '../base/errors.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
 import type { ForcedChoiceRecord } from '../model/bundleMetadata.js';
 import { forceChoice } from '../predict/forcedChoice.js';
+import { interpretOutput, type DecisionRule } from '../predict/interpretOutput.js';
+import type { TrainEvent } from './trainOptions.js';
 
 /** The class a model with three or more classes has for "neither" when none is named. */
 export const DEFAULT_NEITHER_CLASS = 'neutral';
@@ -60,4 +62,19 @@ export function tuneForcedChoice(t: ForcedChoiceTuning, probabilities: readonly 
  */
 export function forcedChoiceThreshold(scores: ArrayLike<number>, isPositive: boolean[]): number {
   return Math.min(1 - 1e-6, Math.max(1e-6, bestThreshold(scores, isPositive)));
+}
+
+/**
+ * What train() records as metadata.forcedChoice, from the trained model's validation outputs
+ * (`raw`, run only when the classes have a pair), decided into probabilities by `rule` (which holds
+ * the calibration when one was fitted first), and says so. Undefined when there is no pair.
+ */
+export async function forcedChoiceOnValidation(rule: DecisionRule & { neitherClass?: string }, validation: { raw: () => Promise<ArrayLike<number>>; truth: number[] } | undefined, emit: (event: TrainEvent) => void): Promise<ForcedChoiceRecord | undefined> {
+  const tuning = { classes: rule.classes, positiveClass: rule.positiveClass, neitherClass: rule.neitherClass };
+  if (!forcedChoiceClasses(tuning)) return undefined;
+  const probabilities = validation ? interpretOutput(await validation.raw(), validation.truth.length, rule).map((d) => d.probabilities) : [];
+  const tuned = tuneForcedChoice(tuning, probabilities, validation?.truth ?? [])!;
+  const { between, threshold } = tuned.record;
+  emit({ type: 'stage', message: `forced choice between ${between.join(' and ')}: threshold ${threshold.toFixed(4)} on p(${between[0]}) / (p(${between.join(') + p(')})), ${tuned.validationImages ? `tuned on ${tuned.validationImages} validation images for balanced accuracy` : '0.5: no validation images of the two'}` });
+  return tuned.record;
 }
