@@ -67,6 +67,10 @@ test('--out: a resumed run refuses to mix forced-choice rows with the model\'s o
     assert.equal(rows.length, 4);
     assert.equal(rows.some((r) => r.label === 'neutral'), first.length === 0);
   }
+  // merge keeps them apart too: the rows say which kind they are.
+  const m = runCli(['merge', join(dir, 'forced.jsonl'), join(dir, 'own.jsonl'), '--out', join(dir, 'merged.jsonl')]);
+  assert.equal(m.code, 2);
+  assert.match(m.stderr, /was written by model three-state@\w+, and .*forced\.jsonl line 1 by three-state@\w+\+forced-choice; merge results of one model/);
 });
 
 test('a model forced choice cannot apply to is refused before anything is read; a two-class model is unchanged by it', async () => {
