@@ -87,6 +87,7 @@ export class Classifier {
   async predict(inputs: ImageInput | ImageInput[], options: PredictOptions = {}): Promise<Prediction[]> {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const interpret: InterpretOptions = { forcedChoice: options.forcedChoice };
+    // A model forced choice cannot apply to is refused here, before any image is read or decoded.
     if (interpret.forcedChoice) forcedChoicePair(this.metadata);
     const batch = options.batch ?? DEFAULT_PREDICTION_BATCH;
     const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;

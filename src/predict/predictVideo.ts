@@ -83,7 +83,7 @@ export async function* predictVideo(classifier: Classifier, file: string, option
           const mean = trailing.add(time, decision.probabilities);
           row.smoothed_score = mean[positive]!;
           row.smoothed_label = meta.classes[decideClass(mean, meta, interpret)]!;
-          row.smoothed_probabilities = Object.fromEntries(meta.classes.map((c, k) => [c, mean[k]!]));
+          row.smoothed_probabilities = Object.fromEntries(meta.classes.map((c, index) => [c, mean[index]!]));
         }
         yield row;
       }
