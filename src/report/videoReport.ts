@@ -90,6 +90,7 @@ export function classColours(classes: readonly string[]): string[] {
  */
 export function classTimelineSpec(rows: VideoRow[], data: Pick<VideoReportData, 'model' | 'every'>, title: string): ChartSpec {
   const { classes } = data.model;
+  // The same colours in every layer; a scale each, so the one legend (the raw lines') draws its lines solid, not as the faint bands.
   const colour = { type: 'nominal' as const, scale: { domain: [...classes], range: classColours(classes) } };
   const smoothed = rows.some((r) => r.smoothed_probabilities);
   const raw = rows.flatMap((r) => classes.map((c) => ({ time: r.time, class: c, p: r.probabilities?.[c] ?? 0 })));
@@ -100,11 +101,12 @@ export function classTimelineSpec(rows: VideoRow[], data: Pick<VideoReportData, 
   const y = { field: 'p', type: 'quantitative' as const, title: 'probability', scale: { domain: [0, 1] } };
   return {
     title: { text: title, anchor: 'start' },
+    resolve: { scale: { color: 'independent' } },
     width: 640,
     height: 160,
     layer: [
       { data: { values: bands }, mark: { type: 'rect', opacity: 0.15 }, encoding: { x: { field: 'from', type: 'quantitative', scale: x.scale, title: x.title }, x2: { field: 'to' }, color: { field: 'label', ...colour, legend: null } } },
-      { data: { values: raw }, mark: { type: 'line', strokeWidth: 1.2, opacity: smoothed ? 0.35 : 1, point: { size: 14 } }, encoding: { x, y, color: { field: 'class', ...colour, legend: { title: null, symbolType: 'stroke' } } } },
+      { data: { values: raw }, mark: { type: 'line', strokeWidth: 1.2, opacity: smoothed ? 0.35 : 1, point: { size: 14 } }, encoding: { x, y, color: { field: 'class', ...colour, legend: { title: null, symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 } } } },
       ...(smoothed ? [{ data: { values: mean }, mark: { type: 'line' as const, strokeWidth: 2.5 }, encoding: { x, y, color: { field: 'class', ...colour, legend: null } } }] : []),
     ],
   } as ChartSpec;
