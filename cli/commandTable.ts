@@ -42,6 +42,7 @@ const json = { type: 'boolean', help: 'print results as JSON (one line per resul
 const model = { type: 'string', short: 'm', arg: 'MODEL_DIR', help: 'the model bundle to use', shows: 'the default face model' } satisfies OptionSpec;
 const workers = { type: 'string', arg: 'N', help: 'threads (each holds a copy of the model)', shows: 'all cores' } satisfies OptionSpec;
 const overwrite = { type: 'boolean', help: 'replace what is already at --out (the old one is kept as OUT.previous)' } satisfies OptionSpec;
+const forcedChoiceOption = { type: 'boolean', help: 'decide between happy and sad only, never neutral (a model with more classes: the pair and threshold it records, else happy/sad at 0.5); the other classes get probability 0' } satisfies OptionSpec;
 const noFaces = { type: 'boolean', help: 'classify whole images: no face detection (data that already is face crops, or scene-level data)' } satisfies OptionSpec;
 const imageLimits = {
   'min-side': { type: 'string', arg: 'PX', help: 'smallest image side accepted', shows: DEFAULT_IMAGE_LIMITS.minSide },
@@ -78,7 +79,8 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
       queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: DEFAULT_QUEUE },
       every: { type: 'string', arg: 'S', help: `videos: seconds between sampled frames, at least ${MIN_VIDEO_EVERY} (the first frame is always sampled)`, shows: DEFAULT_VIDEO_EVERY },
-      smooth: { type: 'string', arg: 'S', help: "videos: add smoothed_score, each track's mean score over the last S seconds", shows: 'off' },
+      'forced-choice': forcedChoiceOption,
+      smooth: { type: 'string', arg: 'S', help: "videos: add each track's class probabilities averaged over the last S seconds (smoothed_probabilities), the model's label on them (smoothed_label) and smoothed_score, their p(positive)", shows: 'off' },
       'max-seconds': { type: 'string', arg: 'S', help: 'videos: read at most this many seconds of each', shows: DEFAULT_VIDEO_LIMITS.maxSeconds },
       'max-video-pixels': { type: 'string', arg: 'N', help: 'videos: largest frame (width x height) read', shows: DEFAULT_VIDEO_LIMITS.maxPixels },
       report: { type: 'string', arg: 'OUT', help: "videos: write OUT/report.html, a timeline of each track's score with its face and summary (self-contained), and report.json" },
@@ -139,6 +141,7 @@ is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, no
       augment: { type: 'boolean', help: 'random flips, shifts, rotation, zoom, brightness and contrast' },
       lr: { type: 'string', arg: 'F', help: 'Adam learning rate', shows: T.learningRate },
       positive: { type: 'string', arg: 'CLASS', help: 'class whose probability is the score', shows: 'happy, if present' },
+      neither: { type: 'string', arg: 'CLASS', help: "with 3+ classes: the class that is neither the positive one nor its opposite; the model then records the forced choice between those two (--forced-choice), its threshold tuned on validation", shows: 'neutral, if present' },
       workers: { ...workers, help: 'threads per batch (the same model for any N)' },
       'label-smoothing': { type: 'string', arg: 'F', help: 'pull training targets toward 0.5 by F', shows: T.labelSmoothing },
       'class-weight': { type: 'string', arg: 'MODE', help: "'balanced' weighs each class's loss by N / (K * N_class)", shows: T.classWeight },
@@ -167,6 +170,7 @@ face crops (FER2013).`,
       model,
       split: { type: 'string', arg: 'SPLIT', help: 'test, val or train', shows: 'test, else val; all of DIR for class folders' },
       'no-faces': noFaces,
+      'forced-choice': { ...forcedChoiceOption, help: 'score only the forced choice between happy and sad (images of other classes left out); without it, a model with more classes than happy and sad is reported both ways' },
       batch: { type: 'string', arg: 'N', help: 'images per forward pass', shows: DEFAULT_PREDICTION_BATCH },
       workers,
       report: { type: 'string', arg: 'OUT_DIR', help: 'also write OUT_DIR/report.html (ROC and precision-recall curves, confusion matrix, score histograms, the most confident mistakes; self-contained) and report.json' },
@@ -200,7 +204,8 @@ after; on a calibrated model the old temperature is replaced.`,
 faces, and a JSON API. Ctrl-C stops it.
   POST /v1/predict   an image as the raw body (any Content-Type: the bytes are sniffed), or
                      multipart/form-data with one or more files; ?faces=false classifies whole
-                     images. Answers {"results":[row,...]} (one row per image, in order, even for
+                     images; ?forced_choice=true decides between happy and sad only (never
+                     neutral; --forced-choice makes it the server's default). Answers {"results":[row,...]} (one row per image, in order, even for
                      one image; each row is a \`predict --json\` line). When no image could be used,
                      the status is the first image's problem and {"error":{code,message},"results"}.
                      A short video (one per request; ?every=S >= ${MIN_VIDEO_EVERY}, ?smooth=S) is answered with its
@@ -225,6 +230,7 @@ image-corrupt 422, image-too-large 413, body-too-large 413, queue-full 503 + Ret
       'video-max-seconds': { type: 'string', arg: 'S', help: 'longest video POST /v1/predict takes (longer: the CLI or the job queue)', shows: S.videoMaxSeconds },
       'max-video-pixels': { type: 'string', arg: 'N', help: 'largest video frame (width x height) POST /v1/predict takes', shows: S.videoMaxPixels },
       'video-max-frames': { type: 'string', arg: 'N', help: 'most frames sampled from one posted video (a finer ?every is refused with 413)', shows: S.videoMaxFrames },
+      'forced-choice': { ...forcedChoiceOption, help: 'answer every request with the forced choice between happy and sad (a request may still say ?forced_choice=false)' },
       log: { type: 'boolean', help: 'log every request as JSON lines on stdout' },
     },
   },

@@ -35,13 +35,17 @@ export const DEFAULT_MEMBERS = [
 ];
 
 /**
- * Per-member training arguments beyond the architecture and seed. 'neutral' fine-tunes each member
- * of --from-ensemble (one stage at 5e-4, so the new class can reshape the features, with early
- * stopping) instead of training from scratch.
+ * Per-member training runs of scripts/trainDefaultModel.ts, each after the one before, beyond the
+ * architecture and seed. 'neutral' fine-tunes each member of --from-ensemble instead of training
+ * from scratch: a stage at 5e-4 so the new class can reshape the features (one member's
+ * validation loss was still falling after 8 epochs), then a short one at 1e-4; early stopping in each.
  */
-const RECIPES: Record<string, string[]> = {
-  scratch: [],
-  neutral: ['--finetune-epochs', '8', '--finetune-lr', '5e-4', '--finetune-patience', '3'],
+const RECIPES: Record<string, string[][]> = {
+  scratch: [[]],
+  neutral: [
+    ['--finetune-epochs', '8', '--finetune-lr', '5e-4', '--finetune-patience', '3'],
+    ['--finetune-epochs', '4', '--finetune-lr', '1e-4', '--finetune-patience', '2'],
+  ],
 };
 
 const USAGE = `usage: node --import tsx scripts/trainDefaultEnsemble.ts DATA_DIR [options]
@@ -102,10 +106,19 @@ for (const m of DEFAULT_MEMBERS) {
     console.error(`member ${m.name}: reusing ${dir}`);
     continue;
   }
-  console.error(`member ${m.name}: training (${m.args.join(' ')})`);
-  const start = startDirs[memberDirs.length - 1];
-  const seedArgs = start ? ['--finetune-seed', m.args[m.args.indexOf('--seed') + 1]!, '--from', start] : [];
-  node([memberScript, data, '--out', dir, '--name', m.name, '--holdout-seed', String(HOLDOUT_SEED), '--workers', values.workers!, ...m.args, ...recipeArgs, ...extraArgs, ...seedArgs]);
+  // Stage k of the recipe writes DIR-stage<k> (the last one DIR) and starts from the one before.
+  let from = startDirs[memberDirs.length - 1];
+  const seed = Number(m.args[m.args.indexOf('--seed') + 1]);
+  for (const [k, stageArgs] of recipeArgs.entries()) {
+    const stageDir = k === recipeArgs.length - 1 ? dir : `${dir}-stage${k + 1}`;
+    if (!(values.reuse && existsSync(join(stageDir, 'happysad.json')))) {
+      console.error(`member ${m.name}: stage ${k + 1} of ${recipeArgs.length} (${[...m.args, ...stageArgs].join(' ')})`);
+      // A run from a bundle draws its own shuffles and dropout per stage (seed + stage - 1).
+      const fromArgs = from ? ['--finetune-seed', String(seed + k), '--from', from] : [];
+      node([memberScript, data, '--out', stageDir, '--name', m.name, '--holdout-seed', String(HOLDOUT_SEED), '--workers', values.workers!, ...m.args, ...stageArgs, ...extraArgs, ...fromArgs]);
+    } else console.error(`member ${m.name}: reusing stage ${k + 1} in ${stageDir}`);
+    from = stageDir;
+  }
 }
 
 const holdout = node([memberScript, data, '--links-only', '--holdout-seed', String(HOLDOUT_SEED), ...extraArgs], true).trim();

@@ -20,7 +20,7 @@ export { getArchitecture, listArchitectures, type Architecture } from './model/a
 export { summarizeModel, formatModelSummary, type ModelSummary } from './model/summarizeModel.js';
 export { saveBundle, readBundle, type ModelBundle } from './model/modelBundle.js';
 export { defaultModelDir, DEFAULT_MODEL } from './model/defaultModel.js';
-export type { BundleMetadata, EnsembleMember, TemperatureCalibration } from './model/bundleMetadata.js';
+export type { BundleMetadata, EnsembleMember, ForcedChoiceRecord, TemperatureCalibration } from './model/bundleMetadata.js';
 export { ensembleBundles, type EnsembleOptions, type EnsembleData, type EnsembleResult } from './ensemble/ensembleBundles.js';
 export { memberBundles } from './ensemble/memberBundles.js';
 export { train, type TrainResult } from './train/train.js';

@@ -1,4 +1,4 @@
-import { decideClass, FaceTracker, TrailingMean, type DecisionRule, type FacePrediction, type PredictionRow } from '../src/browser/index.js';
+import { decideClass, FaceTracker, TrailingMean, type DecisionRule, type FacePrediction, type InterpretOptions, type PredictionRow } from '../src/browser/index.js';
 
 /** A face as the camera view shows it: its track id, and probabilities averaged over its recent frames. */
 export interface SteadyFace extends FacePrediction {
@@ -22,6 +22,8 @@ export class LabelSmoother {
     private readonly rule: DecisionRule,
     private readonly seconds: number,
     private readonly maxGapSeconds = 1,
+    /** As the rows were predicted: with forcedChoice, the steadied label stays between the pair too. */
+    private readonly interpret: InterpretOptions = {},
   ) {
     this.tracker = new FaceTracker({ maxGapSeconds });
   }
@@ -39,7 +41,7 @@ export class LabelSmoother {
       m.lastSeen = time;
       this.means.set(track, m);
       const mean = classes.map((c, k) => m.perClass[k]!.add(time, face.probabilities[c] ?? 0));
-      const label = classes[decideClass(mean, this.rule)]!;
+      const label = classes[decideClass(mean, this.rule, this.interpret)]!;
       const probabilities = Object.fromEntries(classes.map((c, k) => [c, mean[k]!]));
       return { ...face, track, label, score: probabilities[this.rule.positiveClass]!, probabilities };
     });

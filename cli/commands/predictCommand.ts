@@ -17,7 +17,8 @@ import { formatTable } from '../formatTable.js';
 import { csvCell, csvHeader, formatRow, formatVideoRow, predictionTable, round4, videoCsvHeader } from '../../src/predict/rowFormats.js';
 import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
 import { arrayJobVariable, inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard.js';
-import { modelIdentity } from '../../src/model/modelIdentity.js';
+import { runIdentity } from '../../src/model/modelIdentity.js';
+import { forcedChoicePair } from '../../src/predict/forcedChoice.js';
 import { DEFAULT_QUEUE } from '../../src/batch/queueDefaults.js';
 import { redisConnection, validateQueueName } from '../../src/batch/redisOptions.js';
 import { JOB_LIMITS } from '../../src/batch/jobReferences.js';
@@ -79,7 +80,10 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (values.redis && values.model) process.stderr.write('note: with --redis the workers\' model classifies; --model is ignored here (give it to happysad worker)\n');
   const metadata = classifier?.metadata ?? (await (await import('../../src/batch/predictQueue.js')).queueModel({ redis: values.redis!, queue: values.queue, log: (l) => process.stderr.write(`${l}\n`) }));
   const classes = metadata.classes;
-  const out = values.out ? await ResultsFile.open(values.out, { classes, model: modelIdentity(metadata), resume: values.resume, note: (l) => process.stderr.write(`${l}\n`) }) : undefined;
+  const forcedChoice = values['forced-choice'];
+  // Before any file is read or the --out file made: a model forced choice cannot apply to is refused at once.
+  if (forcedChoice) forcedChoicePair(metadata);
+  const out = values.out ? await ResultsFile.open(values.out, { classes, model: runIdentity(metadata, { forcedChoice }), resume: values.resume, note: (l) => process.stderr.write(`${l}\n`) }) : undefined;
   if (out && out.done.size > 0) {
     const before = files.length;
     files = await skipDone(files, out);
@@ -105,14 +109,14 @@ export async function predictCommand(argv: string[]): Promise<number> {
   try {
     if (values.redis) {
       const { predictThroughQueue } = await import('../../src/batch/predictQueue.js');
-      await predictThroughQueue(files, { redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], onRows: emit, onProgress: (done) => progress.update(done), log: (l) => process.stderr.write(`${l}\n`) });
+      await predictThroughQueue(files, { redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], forcedChoice, onRows: emit, onProgress: (done) => progress.update(done), log: (l) => process.stderr.write(`${l}\n`) });
     } else {
       // Written per batch with --out (a killed run loses at most one batch); otherwise streamed in
       // chunks of a few batches: memory stays flat, and within a chunk the next batch decodes as
       // the current one is classified.
       const chunk = out ? batch : batch * 8;
       for (let i = 0; i < files.length; i += chunk) {
-        await emit(await classifier!.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'], cache: !values['no-cache'], hashes: Boolean(out) }));
+        await emit(await classifier!.predict(files.slice(i, i + chunk), { batch, faces: !values['no-faces'], forcedChoice, cache: !values['no-cache'], hashes: Boolean(out) }));
         progress.update(Math.min(files.length, i + chunk));
       }
     }
@@ -164,7 +168,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
   const classes = classifier.metadata.classes;
   const { every, smooth, limits } = video;
   const summaries = new TrackSummaries(classes);
-  if (values.csv) console.log(videoCsvHeader(classes).map(csvCell).join(','));
+  if (values.csv) console.log(videoCsvHeader(classes, smooth > 0).map(csvCell).join(','));
   let failed = 0;
   const errors: string[][] = [];
   const kept: { file: string; rows: (VideoRow | VideoErrorRow)[] }[] = [];
@@ -179,7 +183,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
     if (values.report) kept.push({ file, rows: mine });
     const info = await probeVideo(file).catch(() => undefined);
     const progress = process.stderr.isTTY && info?.duration ? createCountProgress(Math.ceil(Math.min(info.duration, limits.maxSeconds)), `s of ${file}`) : undefined;
-    for await (const row of classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], limits, info })) {
+    for await (const row of classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], forcedChoice: values['forced-choice'], limits, info })) {
       if ('time' in row) progress?.update(Math.floor(row.time));
       if (values.report || out) mine.push(row);
       if ('error' in row) {
@@ -189,7 +193,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
         frames = Math.max(frames, row.frame + 1);
         summaries.add(row);
       }
-      if (!out && (values.json || values.csv)) process.stdout.write(formatVideoRow(row, values.json ? 'jsonl' : 'csv', classes));
+      if (!out && (values.json || values.csv)) process.stdout.write(formatVideoRow(row, values.json ? 'jsonl' : 'csv', classes, smooth > 0));
     }
     progress?.finish();
     if (out) await out.appendVideo(file, sha256, mine, { frames, every });
@@ -202,7 +206,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
     for (const [file, message] of errors) console.log(`${file}: ${message}`);
   }
   if (values.report) {
-    const written = await writeVideoReport({ metadata: classifier.metadata, videos: kept, every, smooth }, values.report);
+    const written = await writeVideoReport({ metadata: classifier.metadata, videos: kept, every, smooth, forcedChoice: values['forced-choice'] }, values.report);
     process.stderr.write(`report: ${written.html}${written.replaced ? ' (replaces the earlier report there)' : ''}\n`);
   }
   return { failed };

@@ -30,6 +30,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     videoMaxSeconds: parseNumber(values['video-max-seconds'], 'video-max-seconds', { min: 0.1 }),
     videoMaxPixels: parseNumber(values['max-video-pixels'], 'max-video-pixels', { integer: true, min: 1 }),
     videoMaxFrames: parseNumber(values['video-max-frames'], 'video-max-frames', { integer: true, min: 1 }),
+    forcedChoice: values['forced-choice'],
     logger: values.log ? { level: 'info' } : { level: 'warn' },
   });
   let address: string;

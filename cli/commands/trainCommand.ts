@@ -43,6 +43,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       },
       learningRate: parseNumber(values.lr, 'lr', { min: 0 }),
       positiveClass: values.positive,
+      neitherClass: values.neither,
       workers: parseThreads(values.workers, 'workers'),
       limits: parseImageLimits(values),
       signal: controller.signal,

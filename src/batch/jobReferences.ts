@@ -36,6 +36,8 @@ export interface BatchJob {
   files: string[];
   faces: boolean;
   batch: number;
+  /** Decide between two classes only (PredictOptions.forcedChoice); absent in jobs of producers from before. */
+  forcedChoice?: boolean;
 }
 
 export type ReferenceError = { code: string; message: string };
@@ -43,13 +45,14 @@ export type ReferenceError = { code: string; message: string };
 /** A job's data as a worker receives it, checked; a string says what is wrong with it. */
 export function validateBatchJob(data: unknown): BatchJob | string {
   if (typeof data !== 'object' || data === null) return 'the job is not an object';
-  const { files, faces, batch } = data as Record<string, unknown>;
+  const { files, faces, batch, forcedChoice } = data as Record<string, unknown>;
   if (!Array.isArray(files) || files.length === 0) return 'the job has no "files" list';
   if (files.length > JOB_LIMITS.maxFiles) return `the job lists ${files.length} files; at most ${JOB_LIMITS.maxFiles} per job`;
   if (typeof faces !== 'boolean') return '"faces" must be true or false';
   if (!Number.isInteger(batch) || (batch as number) < 1 || (batch as number) > JOB_LIMITS.maxBatch) return `"batch" must be a whole number from 1 to ${JOB_LIMITS.maxBatch}`;
+  if (forcedChoice !== undefined && typeof forcedChoice !== 'boolean') return '"forcedChoice" must be true or false';
   // Entries that are not strings still get a row each, named by position, so the batch keeps its shape.
-  return { files: files.map((f, i) => (typeof f === 'string' && f.length > 0 && f.length <= JOB_LIMITS.maxReferenceLength ? f : `#${i}`)), faces, batch: batch as number };
+  return { files: files.map((f, i) => (typeof f === 'string' && f.length > 0 && f.length <= JOB_LIMITS.maxReferenceLength ? f : `#${i}`)), faces, batch: batch as number, ...(forcedChoice ? { forcedChoice: true } : {}) };
 }
 
 /** A job entry validateBatchJob could not keep: named by position, and why. */

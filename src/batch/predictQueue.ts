@@ -164,7 +164,7 @@ async function classifyReferences(classifier: Classifier, job: BatchJob, raw: un
   const inputs = await Promise.all(job.files.map(async (ref, i) => invalidEntry(raw, i) ?? readReference(ref, policy)));
   const readable = inputs.flatMap((x, i) => (x instanceof Uint8Array ? [{ i, x }] : []));
   const names = readable.map((r) => job.files[r.i]!);
-  const rows = await classifier.predict(readable.map((r) => r.x), { batch: job.batch, faces: job.faces, hashes: true, cache: false, names });
+  const rows = await classifier.predict(readable.map((r) => r.x), { batch: job.batch, faces: job.faces, forcedChoice: job.forcedChoice, hashes: true, cache: false, names });
   const out: Prediction[] = job.files.map((file, i) => {
     const x = inputs[i]!;
     return x instanceof Uint8Array ? { file } : { file, error: x };
@@ -182,6 +182,8 @@ export interface QueueRunOptions {
   /** Files per job (default DEFAULT_PREDICTION_BATCH). */
   batch?: number;
   faces?: boolean;
+  /** Decide between two classes only (PredictOptions.forcedChoice); the workers' model must allow it. */
+  forcedChoice?: boolean;
   /** Jobs in Redis at once: bounds Redis memory on a two-million-file run (default 256). */
   window?: number;
   /** Called with each job's rows as they arrive, in no particular order; duplicates are already removed. */
@@ -239,7 +241,7 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
       rows = slice.map((file) => ({ file, error: { code: 'job-failed', message: `${file}: its batch failed on the workers (${job.failedReason})` } }));
     } else if (!job) {
       // Lost (Redis restarted before the job was persisted): add it again.
-      await queue.add('predict', { files: slice, faces: options.faces ?? true, batch }, { ...jobOptions, jobId: id });
+      await queue.add('predict', { files: slice, faces: options.faces ?? true, batch, ...(options.forcedChoice ? { forcedChoice: true } : {}) }, { ...jobOptions, jobId: id });
       return false;
     }
     if (!rows) return false;
@@ -260,7 +262,7 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
         const slice = files.slice(next, next + batch);
         const jobId = `${run}-${next}`;
         next += slice.length;
-        add.push({ name: 'predict', data: { files: slice, faces: options.faces ?? true, batch }, opts: { ...jobOptions, jobId } });
+        add.push({ name: 'predict', data: { files: slice, faces: options.faces ?? true, batch, ...(options.forcedChoice ? { forcedChoice: true } : {}) }, opts: { ...jobOptions, jobId } });
         pending.set(jobId, slice);
       }
       if (add.length) await queue.addBulk(add);

@@ -4,6 +4,7 @@ import { HappysadError, OptionError, OutputError } from '../base/errors.js';
 import { csvCell, csvHeader, formatRow, formatVideoRow, type ResultsFormat } from '../predict/rowFormats.js';
 import { rowKey, type ResultRow, type VideoEndRow, type VideoErrorRow, type VideoRow } from '../predict/predictionRow.js';
 import { ResultsLock } from './resultsLock.js';
+import { FORCED_CHOICE_MARK } from '../model/modelIdentity.js';
 import { readResults } from './readResults.js';
 
 export function resultsFormatOf(path: string): ResultsFormat {
@@ -170,6 +171,10 @@ async function scan(path: string, format: ResultsFormat, header: string, model: 
     }
     const r = step.value;
     if (r.model !== undefined && r.model !== model) {
+      const forced = (id: string) => id.endsWith(FORCED_CHOICE_MARK);
+      if (r.model.replace(FORCED_CHOICE_MARK, '') === model.replace(FORCED_CHOICE_MARK, '')) {
+        throw new OptionError(`--out ${path}: line ${r.line} was written ${forced(r.model) ? 'with' : 'without'} --forced-choice, and this run is ${forced(model) ? 'with' : 'without'} it; one results file holds one kind of answer. Resume it ${forced(r.model) ? 'with' : 'without'} --forced-choice, or give this run another --out file. Nothing was changed`);
+      }
       throw new OptionError(`--out ${path}: line ${r.line} was written by model ${r.model}, and this run's model is ${model}; one results file holds one model's rows. Resume it with the model that wrote it, or give this run another --out file. Nothing was changed`);
     }
     if (r.file !== lastFile) lastStart = prevEnd;

@@ -9,6 +9,7 @@ import { validateMetadata } from '../model/validateMetadata.js';
 import { letterboxPixels } from '../pixels/letterboxPixels.js';
 import { resizeInside } from '../pixels/resizePixels.js';
 import { interpretOutput } from '../predict/interpretOutput.js';
+import { forcedChoicePair } from '../predict/forcedChoice.js';
 import { predictionRow, type PredictionRow } from '../predict/predictionRow.js';
 import { forwardPass } from '../runtime/forwardPass.js';
 import { backendCandidates, tf, useBackend, type BackendChoice, type EngineInfo } from './browserEngine.js';
@@ -33,6 +34,8 @@ export interface BrowserLoadOptions {
 export interface BrowserPredictOptions {
   /** For a face model, false classifies the whole image instead (as `predict --no-faces`). */
   faces?: boolean;
+  /** Decide between two classes only (happy or sad, never neutral), as `predict --forced-choice`. */
+  forcedChoice?: boolean;
 }
 
 const FACE_NETS = { blazeface: 'back', 'blazeface-front': 'front' } as const;
@@ -159,6 +162,9 @@ export class BrowserModel {
   /** predict() on pixels already decoded to RGB (what decodeImageSource gives). */
   async predictPixels(rgb: Pixels<3>, options: BrowserPredictOptions = {}): Promise<PredictionRow> {
     const spec = this.metadata.preprocessing;
+    const interpret = { forcedChoice: options.forcedChoice };
+    // Refused before the face search: a model forced choice cannot apply to fails at once.
+    if (interpret.forcedChoice) forcedChoicePair(this.metadata);
     const finder = this.nets.faces;
     let faces: FaceDecoded | undefined;
     let images: Pixels[];
@@ -170,7 +176,7 @@ export class BrowserModel {
       images = [rgbToModelInput(rgb, spec)];
     }
     const raw = forwardPass(tf, this.nets.model, concatPixels(images), images.length, spec, Math.max(1, images.length));
-    return predictionRow(this.metadata, interpretOutput(raw, images.length, this.metadata), faces);
+    return predictionRow(this.metadata, interpretOutput(raw, images.length, this.metadata, interpret), faces);
   }
 
   /** Frees the model's and the face nets' memory. */

@@ -19,7 +19,7 @@ export { BundleError, HappysadError, ImageError, OptionError } from '../base/err
 // as the model decides. The same code as `predict --every`'s tracks and smoothing.
 export { FaceTracker, type FaceTrackerOptions } from '../predict/faceTracker.js';
 export { TrailingMean } from '../predict/trailingMean.js';
-export { decideClass, type DecisionRule } from '../predict/interpretOutput.js';
+export { decideClass, type DecisionRule, type InterpretOptions } from '../predict/interpretOutput.js';
 
 /**
  * Where the default model is: `model/` beside the library's folder (options.libraryUrl, else the

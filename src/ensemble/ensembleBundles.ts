@@ -12,6 +12,8 @@ import type { BundleMetadata, EnsembleMember } from '../model/bundleMetadata.js'
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import type { ModelBundle } from '../model/modelBundle.js';
 import { createClassifier } from '../predict/classifier.js';
+import { forcedChoiceClasses, forcedChoiceThreshold } from '../train/tuneForcedChoice.js';
+import { membersForcedChoice } from './ensembleForcedChoice.js';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 
 export interface EnsembleOptions {
@@ -26,7 +28,8 @@ export interface EnsembleOptions {
   source?: string;
   /**
    * Labelled images none of the members trained on: a sigmoid ensemble's threshold is set for the
-   * best balanced accuracy there, and the figures are recorded as its validation metrics.
+   * best balanced accuracy there, and the figures are recorded as its validation metrics. A model
+   * with a neither class (happy, neutral, sad) gets its forced choice's threshold tuned there too.
    */
   tune?: EnsembleData;
   /** Labelled images to score the result on, recorded as its test metrics. Must not be the tuning data. */
@@ -82,6 +85,13 @@ export async function ensembleBundles(members: ModelBundle[], o: EnsembleOptions
     if (tuned && metadata.output === 'sigmoid') {
       metadata.threshold = bestThreshold(tuned.rows.map((r) => r.score), tuned.rows.map((r) => r.truth === metadata.positiveClass));
     }
+    // A model with a neither class: the forced choice's threshold is tuned on the same data (a second pass, forced).
+    const between = tuned ? (metadata.forcedChoice?.between ?? forcedChoiceClasses(metadata)) : undefined;
+    if (tuned && between) {
+      metadata.forcedChoice = { between, threshold: metadata.forcedChoice?.threshold ?? 0.5 };
+      const forced = await evaluate(o.tune!.dir, classifier, { split: tuned.split === 'all' ? undefined : tuned.split, faces: o.tune!.faces, limits: o.tune!.limits, forcedChoice: true });
+      metadata.forcedChoice.threshold = forcedChoiceThreshold(forced.rows.map((r) => r.score), forced.rows.map((r) => r.truth === between[0]));
+    }
     const validation = tuned ? rescore(tuned, metadata) : undefined;
     const test = tested ? rescore(tested, metadata) : undefined;
     metadata.metrics = { ...(validation ? { validation } : {}), ...(test ? { test } : {}) };
@@ -121,6 +131,7 @@ async function averageBundles(members: ModelBundle[], o: EnsembleOptions): Promi
   const threshold = o.threshold ?? members.reduce((s, b) => s + uncalibratedRule(b.metadata).threshold, 0) / members.length;
   if (m.output === 'sigmoid' && !(threshold > 0 && threshold < 1)) throw new BundleError(`ensemble threshold must be in (0, 1), got ${threshold}`);
   const fingerprints = new Set(members.map((b) => b.metadata.dataset?.fingerprint.sha256 ?? null));
+  const forcedChoice = membersForcedChoice(members);
   const metadata = buildBundleMetadata({
     name: o.name ?? 'ensemble',
     arch: `ensemble(${members.map((b) => b.metadata.arch).join(', ')})`,
@@ -136,6 +147,7 @@ async function averageBundles(members: ModelBundle[], o: EnsembleOptions): Promi
     dataset: fingerprints.size === 1 && !fingerprints.has(null) ? m.dataset : null,
     metrics: null,
     ...(o.source ? { source: o.source } : {}),
+    ...(forcedChoice ? { forcedChoice } : {}),
     members: members.map((b) => memberRecord(b)),
   });
   return { model, metadata };

@@ -40,8 +40,10 @@ export function computeMetrics(input: MetricsInput): EvaluationReport {
   let auc: number | null;
   if (K === 2) auc = aucOf(classes.indexOf(input.positiveClass));
   else {
-    const per = classes.map((_, k) => aucOf(k));
-    auc = per.some((a) => a === null) ? null : (per as number[]).reduce((a, b) => a + b, 0) / K;
+    // Over the classes the data has: a folder of happy and sad faces scored by a model that can
+    // also say neutral has no neutral face to rank, and its happy and sad AUCs still mean something.
+    const per = classes.map((_, k) => aucOf(k)).filter((a): a is number => a !== null);
+    auc = per.length === 0 ? null : per.reduce((a, b) => a + b, 0) / per.length;
   }
   const calibration = n === 0 ? undefined : expectedCalibrationError(probabilities, truth, K);
   return {
@@ -81,11 +83,12 @@ export function rocAuc(isPositive: boolean[], scores: number[]): number | null {
 /** A readable text report: headline numbers, per-class table and confusion matrix. */
 export function formatEvaluationReport(r: EvaluationReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const present = r.classes.filter((c) => r.perClass[c]!.support > 0).length;
   const lines = [
     `images            ${r.n}`,
     `accuracy          ${pct(r.accuracy)}`,
     `balanced accuracy ${pct(r.balancedAccuracy)}`,
-    `ROC AUC           ${r.auc === null ? 'n/a (a class is missing)' : r.auc.toFixed(3)}${r.classes.length === 2 ? `  (positive class: ${r.positiveClass}, threshold ${r.threshold})` : ' (macro one-vs-rest)'}`,
+    `ROC AUC           ${r.auc === null ? 'n/a (a class is missing)' : r.auc.toFixed(3)}${r.classes.length === 2 ? `  (positive class: ${r.positiveClass}, threshold ${r.threshold})` : ` (macro one-vs-rest${present < r.classes.length ? ` over the ${present} classes present` : ''})`}`,
     // Figures recorded before calibration was measured have no ECE: the line is left out, not faked.
     ...(r.ece === undefined ? [] : [`ECE               ${r.ece.toFixed(3)}  (expected calibration error: mean |accuracy - confidence| over ${ECE_BINS} confidence bins)`]),
     '',

@@ -8,6 +8,10 @@ import { scoreDecisions } from './scoreOutputs.js';
 import type { ImageLimits } from '../input/imageLimits.js';
 import type { FaceBox } from '../faces/types.js';
 import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
+import { forcedChoicePair, type ForcedChoicePair } from '../predict/forcedChoice.js';
+import type { ClassDecision } from '../predict/interpretOutput.js';
+import type { BundleMetadata } from '../model/bundleMetadata.js';
+import { scoreForcedChoice } from './forcedChoiceReport.js';
 
 export interface EvaluateOptions {
   batch?: number;
@@ -16,10 +20,24 @@ export interface EvaluateOptions {
   limits?: ImageLimits;
   /** A face model crops faces as predict does; false scores the images as they are (already face crops). */
   faces?: boolean;
+  /**
+   * Score only the forced choice between two classes (see forcedChoicePair): `report` and `rows`
+   * are then the forced-choice ones, over the images of those two classes. A model it cannot apply
+   * to is refused before any image is read.
+   */
+  forcedChoice?: boolean;
 }
 
 export interface EvaluateResult {
+  /** The model's own figures (an image it calls neutral counts as wrong), or with `forcedChoice` the forced-choice ones. */
   report: EvaluationReport;
+  /**
+   * Without the `forcedChoice` option, for a model with more than two classes that forced choice
+   * applies to: the forced-choice figures too, over the images of the pair (AUC on the forced-choice score).
+   */
+  forcedChoice?: EvaluationReport;
+  /** With the `forcedChoice` option: images of the dataset's other classes (neutral), left out of the figures. */
+  leftOut?: number;
   split: Split | 'all';
   skipped: CleanProblem[];
   /** Per-image results, for error analysis. */
@@ -47,6 +65,8 @@ export interface EvaluatedImage {
  */
 export async function evaluate(dataDir: string, classifier: Classifier, options: EvaluateOptions = {}): Promise<EvaluateResult> {
   const meta = classifier.metadata;
+  // Asked for, it must apply (refused here, before any image is read); not asked for, it is reported when it can be.
+  const pair = options.forcedChoice ? forcedChoicePair(meta) : optionalPair(meta);
   const found = await discoverDataset(dataDir);
   const missing = found.classes.filter((c) => !meta.classes.includes(c));
   if (missing.length) throw new DatasetError(`${dataDir}: class folder(s) ${missing.join(', ')} are not classes of the model (${meta.classes.join(', ')})`);
@@ -86,15 +106,30 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
   const decisions = await classifier.classifyPixels(set.pixels, set.items.length, options.batch ?? DEFAULT_PREDICTION_BATCH);
   // Map dataset class names onto the model's class indices: a dataset may lack a class.
   const truth = set.items.map((r) => meta.classes.indexOf(r.label));
-  const report = scoreDecisions(decisions, truth, meta);
-  const rows = set.items.map((r, i): EvaluatedImage => ({ file: r.relPath, truth: r.label, label: meta.classes[decisions[i].labelIndex], score: decisions[i].score, probabilities: decisions[i].probabilities, ...(r.box ? { box: r.box } : {}) }));
+  const forced = pair ? scoreForcedChoice(decisions, truth, meta, pair) : undefined;
+  const rowOf = (i: number, d: ClassDecision): EvaluatedImage => ({ file: set.items[i].relPath, truth: set.items[i].label, label: meta.classes[d.labelIndex], score: d.score, probabilities: d.probabilities, ...(set.items[i].box ? { box: set.items[i].box } : {}) });
+  let figures: Pick<EvaluateResult, 'report' | 'forcedChoice' | 'leftOut'> & { rows: EvaluatedImage[] };
+  if (options.forcedChoice && forced) {
+    if (forced.kept.length === 0) throw new DatasetError(`${dataDir}: no images of ${forced.report.classes.join(' or ')}, the classes forced choice decides between`);
+    figures = { report: forced.report, rows: forced.kept.map((i, j) => rowOf(i, forced.decisions[j]!)), leftOut: set.items.length - forced.kept.length };
+  } else {
+    figures = { report: scoreDecisions(decisions, truth, meta), rows: decisions.map((d, i) => rowOf(i, d)), ...(forced && forced.kept.length > 0 ? { forcedChoice: forced.report } : {}) };
+  }
   // Only the skipped files of the split scored concern this evaluation.
   const inSplit = new Set(found.files.filter((f) => split === 'all' || f.split === undefined || f.split === split).map((f) => f.relPath));
   return {
-    report,
+    ...figures,
     split,
     skipped: data.skipped.filter((p) => inSplit.has(p.file)),
-    rows,
     dataset: { root: data.dataset.root, layout: data.dataset.layout, fingerprint: data.fingerprint },
   };
+}
+
+/** The pair forced choice would use, or undefined when the model has two classes or none applies. */
+function optionalPair(meta: BundleMetadata): ForcedChoicePair | undefined {
+  try {
+    return forcedChoicePair(meta) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }

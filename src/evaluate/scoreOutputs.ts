@@ -1,9 +1,8 @@
-import type { BundleMetadata } from '../model/bundleMetadata.js';
-import { interpretOutput, type ClassDecision } from '../predict/interpretOutput.js';
+import { interpretOutput, type ClassDecision, type DecisionRule } from '../predict/interpretOutput.js';
 import { computeMetrics, type EvaluationReport } from './computeMetrics.js';
 
-/** What turning outputs into decisions needs from a bundle. */
-export type DecisionRule = Pick<BundleMetadata, 'classes' | 'output' | 'positiveClass' | 'threshold' | 'calibration'>;
+/** What turning outputs into decisions needs from a bundle (one definition, with interpretOutput). */
+export type { DecisionRule };
 
 /**
  * Metrics of decisions against the true class indices (into `rule.classes`), at the rule's

@@ -35,6 +35,13 @@ export interface BundleMetadata {
    * p(positive). Absent: the probabilities are the network's own.
    */
   calibration?: TemperatureCalibration;
+  /**
+   * How the model answers when asked to choose between two classes only (`--forced-choice`): a model
+   * with a "neither" class (happy, neutral, sad) still says happy or sad. `between` holds the two
+   * classes, positiveClass first; `threshold` applies to p(positive) / (p(positive) + p(other)).
+   * Absent in two-class models (forced choice changes nothing there) and in bundles from before.
+   */
+  forcedChoice?: ForcedChoiceRecord;
 }
 
 /**
@@ -52,6 +59,11 @@ export interface TemperatureCalibration {
   /** Expected calibration error on that data before and after (top label, 15 bins); in-sample for eceAfter. */
   eceBefore: number;
   eceAfter: number;
+}
+
+export interface ForcedChoiceRecord {
+  between: [string, string];
+  threshold: number;
 }
 
 /** One model of an ensemble: its own provenance, seed and metrics as they were before averaging. */

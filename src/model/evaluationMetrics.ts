@@ -14,7 +14,10 @@ export interface EvaluationReport {
   accuracy: number;
   /** Mean per-class recall: honest when classes are imbalanced. */
   balancedAccuracy: number;
-  /** ROC AUC of the positive class (binary) or macro one-vs-rest (multi-class); null when a class is absent. */
+  /**
+   * ROC AUC of the positive class (binary; null when a class is absent) or macro one-vs-rest over
+   * the true classes present (multi-class; null when fewer than two are).
+   */
   auc: number | null;
   classes: string[];
   positiveClass: string;

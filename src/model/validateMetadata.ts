@@ -22,6 +22,13 @@ export function validateMetadata(m: BundleMetadata, where: string): void {
   if (m.output !== 'sigmoid' && m.output !== 'softmax') fail('output', '"sigmoid" or "softmax"', m.output);
   if (typeof m.positiveClass !== 'string') fail('positiveClass', 'a class name', m.positiveClass);
   if (typeof m.threshold !== 'number' || !(m.threshold >= 0 && m.threshold <= 1)) fail('threshold', 'a number from 0 to 1', m.threshold);
+  if (m.forcedChoice !== undefined) {
+    const f = m.forcedChoice;
+    if (f === null || typeof f !== 'object') fail('forcedChoice', 'an object { between, threshold }', f);
+    if (!Array.isArray(f.between) || f.between.length !== 2 || f.between[0] === f.between[1] || !f.between.every((c) => m.classes.includes(c))) fail('forcedChoice.between', `two different classes of the model (${m.classes.join(', ')})`, f.between);
+    if (!f.between.includes(m.positiveClass)) fail('forcedChoice.between', `a pair that holds the positive class "${m.positiveClass}"`, f.between);
+    if (typeof f.threshold !== 'number' || !(f.threshold > 0 && f.threshold < 1)) fail('forcedChoice.threshold', 'a number between 0 and 1', f.threshold);
+  }
   const p = m.preprocessing;
   if (p === null || typeof p !== 'object') fail('preprocessing', 'an object', p);
   for (const k of ['height', 'width'] as const) if (!Number.isInteger(p[k]) || p[k] < 1) fail(`preprocessing.${k}`, 'a positive integer', p[k]);

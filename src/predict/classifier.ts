@@ -11,7 +11,8 @@ import { HappysadError } from '../base/errors.js';
 import { mapConcurrent } from '../base/mapConcurrent.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { readBundle, type ModelBundle } from '../model/modelBundle.js';
-import { interpretOutput, type ClassDecision } from './interpretOutput.js';
+import { interpretOutput, type ClassDecision, type InterpretOptions } from './interpretOutput.js';
+import { forcedChoicePair } from './forcedChoice.js';
 import { predictionRow, type FacePrediction, type Prediction } from './predictionRow.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
@@ -39,6 +40,12 @@ export interface PredictOptions {
   hashes?: boolean;
   /** What each input is called in its row and messages (default: its path, or `#i` for bytes). */
   names?: readonly string[];
+  /**
+   * Decide between two classes only (happy or sad, never neutral; see forcedChoicePair): the other
+   * classes' probabilities are 0 and the pair's are renormalised. No change for a two-class model;
+   * a model it cannot apply to is refused (OptionError) before any image is read.
+   */
+  forcedChoice?: boolean;
 }
 
 export type ImageInput = string | Uint8Array;
@@ -79,6 +86,9 @@ export class Classifier {
    */
   async predict(inputs: ImageInput | ImageInput[], options: PredictOptions = {}): Promise<Prediction[]> {
     const list = Array.isArray(inputs) ? inputs : [inputs];
+    const interpret: InterpretOptions = { forcedChoice: options.forcedChoice };
+    // A model forced choice cannot apply to is refused here, before any image is read or decoded.
+    if (interpret.forcedChoice) forcedChoicePair(this.metadata);
     const batch = options.batch ?? DEFAULT_PREDICTION_BATCH;
     const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     const spec = this.metadata.preprocessing;
@@ -110,7 +120,7 @@ export class Classifier {
       const decoded = await next;
       next = start + batch < list.length ? decodeBatch(start + batch) : undefined;
       const images = decoded.flatMap((d) => ('images' in d ? d.images : []));
-      const decisions = await this.classifyDecoded(images);
+      const decisions = await this.classifyDecoded(images, interpret);
       let g = 0;
       for (const d of decoded) {
         const hash = d.sha256 ? { sha256: d.sha256 } : {};
@@ -146,13 +156,13 @@ export class Classifier {
   }
 
   /** Classifies images already decoded by the bundle's preprocessing (the fast path for evaluation). */
-  async classifyPixels(pixels: Uint8Array, n: number, batch = DEFAULT_PREDICTION_BATCH): Promise<ClassDecision[]> {
+  async classifyPixels(pixels: Uint8Array, n: number, batch = DEFAULT_PREDICTION_BATCH, options: InterpretOptions = {}): Promise<ClassDecision[]> {
     if (n === 0) return [];
-    return interpretOutput(await this.predictor.predict(pixels, n, batch), n, this.metadata);
+    return interpretOutput(await this.predictor.predict(pixels, n, batch), n, this.metadata, options);
   }
 
-  async classifyDecoded(images: Pixels[]): Promise<ClassDecision[]> {
-    return this.classifyPixels(concatPixels(images), images.length, Math.max(1, images.length));
+  async classifyDecoded(images: Pixels[], options: InterpretOptions = {}): Promise<ClassDecision[]> {
+    return this.classifyPixels(concatPixels(images), images.length, Math.max(1, images.length), options);
   }
 
   /** Frees the model's memory and ends its worker threads. */

@@ -1,5 +1,6 @@
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { applyCalibration } from './applyCalibration.js';
+import { forceChoice, forcedChoicePair, type ForcedChoicePair } from './forcedChoice.js';
 
 export interface ClassDecision {
   /** Index into metadata.classes. */
@@ -10,15 +11,29 @@ export interface ClassDecision {
   probabilities: number[];
 }
 
-export type DecisionRule = Pick<BundleMetadata, 'classes' | 'output' | 'positiveClass' | 'threshold' | 'calibration'>;
+export type DecisionRule = Pick<BundleMetadata, 'classes' | 'output' | 'positiveClass' | 'threshold' | 'calibration' | 'forcedChoice'>;
+
+export interface InterpretOptions {
+  /**
+   * Decide between two classes only (happy or sad, never neutral): see forcedChoicePair for which
+   * two, and forceChoice for how. Changes nothing for a two-class model; a model it cannot apply
+   * to is refused with an OptionError.
+   */
+  forcedChoice?: boolean;
+}
 
 /**
  * The model's decision rule on class probabilities (metadata.classes order): for one sigmoid unit,
  * the positive class when its probability reaches the threshold; for a softmax, the most probable
- * class (the first on a tie). The page decides on averaged probabilities with it, so a smoothed
- * label follows the same rule as a single frame's.
+ * class (the first on a tie); with forced choice, the pair's rule (forceChoice). The page decides
+ * on averaged probabilities with it, so a smoothed label follows the same rule as a single frame's.
  */
-export function decideClass(probabilities: ArrayLike<number>, meta: DecisionRule): number {
+export function decideClass(probabilities: ArrayLike<number>, meta: DecisionRule, options: InterpretOptions = {}): number {
+  const pair = options.forcedChoice ? forcedChoicePair(meta) : null;
+  return pair ? forceChoice(probabilities, pair).labelIndex : modelRule(probabilities, meta);
+}
+
+function modelRule(probabilities: ArrayLike<number>, meta: DecisionRule): number {
   const pos = meta.classes.indexOf(meta.positiveClass);
   if (meta.output === 'sigmoid') return probabilities[pos]! >= meta.threshold ? pos : 1 - pos;
   let best = 0;
@@ -29,11 +44,14 @@ export function decideClass(probabilities: ArrayLike<number>, meta: DecisionRule
 /**
  * Turns raw model output (one sigmoid unit or a softmax row per example) into class
  * probabilities and a decision. Evaluation and prediction both go through here so that a
- * threshold or class order means the same in both.
+ * threshold or class order means the same in both. In order: class probabilities, their
+ * calibration, forced choice when asked, the decision.
  */
-export function interpretOutput(raw: ArrayLike<number>, n: number, meta: DecisionRule): ClassDecision[] {
+export function interpretOutput(raw: ArrayLike<number>, n: number, meta: DecisionRule, options: InterpretOptions = {}): ClassDecision[] {
   const K = meta.classes.length;
   const pos = meta.classes.indexOf(meta.positiveClass);
+  // Resolved once, before any row: a model forced choice cannot apply to fails here, whole.
+  const pair: ForcedChoicePair | null = options.forcedChoice ? forcedChoicePair(meta) : null;
   const out: ClassDecision[] = [];
   for (let i = 0; i < n; i++) {
     let probabilities: number[];
@@ -46,7 +64,8 @@ export function interpretOutput(raw: ArrayLike<number>, n: number, meta: Decisio
       probabilities = Array.from({ length: K }, (_, k) => raw[i * K + k]!);
     }
     probabilities = applyCalibration(probabilities, meta);
-    out.push({ labelIndex: decideClass(probabilities, meta), score: probabilities[pos]!, probabilities });
+    if (pair) out.push(forceChoice(probabilities, pair));
+    else out.push({ labelIndex: modelRule(probabilities, meta), score: probabilities[pos]!, probabilities });
   }
   return out;
 }

@@ -5,7 +5,9 @@ import { DEFAULT_VIDEO_EVERY } from '../input/videoLimits.js';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
 import type { Classifier } from './classifier.js';
-import { TrailingMean } from './trailingMean.js';
+import { TrailingProbabilities } from './trailingProbabilities.js';
+import { decideClass, type InterpretOptions } from './interpretOutput.js';
+import { forcedChoicePair } from './forcedChoice.js';
 import { FaceTracker } from './faceTracker.js';
 import { decisionFields, type VideoErrorRow, type VideoRow } from './predictionRow.js';
 
@@ -14,8 +16,14 @@ export type { VideoErrorRow, VideoRow };
 export interface PredictVideoOptions {
   /** Seconds between sampled frames (default DEFAULT_VIDEO_EVERY). */
   every?: number;
-  /** Seconds of trailing moving average for `smoothed_score` (default 0: none). */
+  /**
+   * Seconds of trailing moving average of each track's class probabilities (default 0: none): each
+   * row then has smoothed_probabilities, smoothed_label (the model's rule on them) and
+   * smoothed_score (the smoothed p(positive)).
+   */
   smooth?: number;
+  /** Decide between two classes only, as PredictOptions.forcedChoice; the smoothed label too. */
+  forcedChoice?: boolean;
   /** For a face model, false classifies whole frames instead (default true). */
   faces?: boolean;
   limits?: VideoLimits;
@@ -36,17 +44,21 @@ export interface PredictVideoOptions {
  */
 export async function* predictVideo(classifier: Classifier, file: string, options: PredictVideoOptions = {}): AsyncGenerator<VideoRow | VideoErrorRow> {
   const meta = classifier.metadata;
+  const interpret: InterpretOptions = { forcedChoice: options.forcedChoice };
+  // Refused before ffmpeg starts: a model forced choice cannot apply to fails at once.
+  if (interpret.forcedChoice) forcedChoicePair(meta);
   const spec = meta.preprocessing;
   const faces = spec.faces && options.faces !== false ? await classifier.facePipeline() : undefined;
   const tracker = new FaceTracker({ maxGapSeconds: options.maxGapSeconds });
   const smooth = options.smooth ?? 0;
-  const history = new Map<number, TrailingMean>();
+  const positive = meta.classes.indexOf(meta.positiveClass);
+  const history = new Map<number, TrailingProbabilities>();
   type Pending = { time: number; frame: number; found: Promise<FaceDecoded>; done: boolean };
   const inFlight: Pending[] = [];
   // Rows of the frames that are done, oldest first; their faces classified in one call.
   async function* settle(frames: Pending[]): AsyncGenerator<VideoRow> {
     const decoded = await Promise.all(frames.map((f) => f.found));
-    const decisions = await classifier.classifyDecoded(decoded.flatMap(modelInputsOf));
+    const decisions = await classifier.classifyDecoded(decoded.flatMap(modelInputsOf), interpret);
     let k = 0;
     for (const [j, { time, frame }] of frames.entries()) {
       const d = decoded[j]!;
@@ -66,9 +78,12 @@ export async function* predictVideo(classifier: Classifier, file: string, option
         const decision = decisions[k++]!;
         const row: VideoRow = { ...base, track: ids[i], box: boxes[i], ...decisionFields(meta.classes, decision), detector_score: f.detectorScore };
         if (smooth > 0) {
-          const mean = history.get(ids[i]!) ?? new TrailingMean(smooth);
-          history.set(ids[i]!, mean);
-          row.smoothed_score = mean.add(time, decision.score);
+          const trailing = history.get(ids[i]!) ?? new TrailingProbabilities(meta.classes.length, smooth);
+          history.set(ids[i]!, trailing);
+          const mean = trailing.add(time, decision.probabilities);
+          row.smoothed_score = mean[positive]!;
+          row.smoothed_label = meta.classes[decideClass(mean, meta, interpret)]!;
+          row.smoothed_probabilities = Object.fromEntries(meta.classes.map((c, index) => [c, mean[index]!]));
         }
         yield row;
       }

@@ -54,8 +54,12 @@ export interface VideoRow {
   score?: number;
   probabilities?: Record<string, number>;
   detector_score?: number;
-  /** With `smooth`: the track's mean score over the last `smooth` seconds, this frame included. */
+  /** With `smooth`: the track's mean p(positive class) over the last `smooth` seconds, this frame included. */
   smoothed_score?: number;
+  /** With `smooth`: the model's decision rule applied to smoothed_probabilities. */
+  smoothed_label?: string;
+  /** With `smooth`: each class's mean probability over the last `smooth` seconds, this frame included. */
+  smoothed_probabilities?: Record<string, number>;
   /** 'none-found': no face in this frame (a face model); the frame is not classified. */
   face?: 'none-found';
 }

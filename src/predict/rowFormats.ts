@@ -49,16 +49,21 @@ export function predictionTable(rows: Prediction[], classes: readonly string[], 
   return { head: head.filter((_, i) => keep[i]), body: body.map((r) => r.filter((_, i) => keep[i])) };
 }
 
-/** The CSV columns of video rows: one line per sampled frame and face. */
-export function videoCsvHeader(classes: readonly string[]): string[] {
-  return ['file', 'time', 'frame', 'track', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'smoothed_score', 'error'];
+/**
+ * The CSV columns of video rows: one line per sampled frame and face. With `smooth`, the smoothed
+ * label and each class's smoothed probability follow smoothed_score (without, the columns are as
+ * they always were).
+ */
+export function videoCsvHeader(classes: readonly string[], smooth = false): string[] {
+  return ['file', 'time', 'frame', 'track', 'box', 'label', 'score', ...classes.map((c) => `p_${c}`), 'smoothed_score', ...(smooth ? ['smoothed_label', ...classes.map((c) => `smoothed_p_${c}`)] : []), 'error'];
 }
 
-/** A video row as text in `format`, newline-terminated. */
-export function formatVideoRow(row: VideoRow | VideoErrorRow, format: ResultsFormat, classes: readonly string[]): string {
+/** A video row as text in `format`, newline-terminated; `smooth` as for videoCsvHeader. */
+export function formatVideoRow(row: VideoRow | VideoErrorRow, format: ResultsFormat, classes: readonly string[], smooth = false): string {
   if (format === 'jsonl') return `${JSON.stringify(row)}\n`;
   const r = row as Partial<VideoRow> & { error?: { message: string } };
-  return `${[r.file, r.time, r.frame, r.track, r.box?.join(' '), r.label ?? r.face, round4(r.score), ...classes.map((c) => round4(r.probabilities?.[c])), round4(r.smoothed_score), r.error?.message].map(csvCell).join(',')}\n`;
+  const smoothed = smooth ? [r.smoothed_label, ...classes.map((c) => round4(r.smoothed_probabilities?.[c]))] : [];
+  return `${[r.file, r.time, r.frame, r.track, r.box?.join(' '), r.label ?? r.face, round4(r.score), ...classes.map((c) => round4(r.probabilities?.[c])), round4(r.smoothed_score), ...smoothed, r.error?.message].map(csvCell).join(',')}\n`;
 }
 
 /** RFC 4180 records of a CSV text (quoted fields may hold commas, quotes and newlines). */

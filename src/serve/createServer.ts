@@ -13,6 +13,7 @@ import { defaultLibRoot, registerBrowserFiles } from './browserFiles.js';
 import { ThreadedModel } from './threadedModel.js';
 import { UploadFolder } from './uploadFolder.js';
 import { warmUp } from './warmUp.js';
+import { forcedChoicePair } from '../predict/forcedChoice.js';
 import { WorkQueue } from './workQueue.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
@@ -45,6 +46,8 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   const model: ServableModel = typeof o.model === 'string' ? await ThreadedModel.create(o.model, { threads: o.concurrency, warmup: o.warmup }) : o.model;
   let uploads: UploadFolder | undefined;
   try {
+    // A server that would refuse every request is not started.
+    if (o.forcedChoice) forcedChoicePair(model.metadata);
     if (o.warmup && !owned) await warmUp(model);
     uploads = await UploadFolder.create(o.uploadRoot);
     return await build(model, owned, uploads, o);

@@ -12,6 +12,8 @@ import type { ServerMetrics } from './serverMetrics.js';
 import { screenUploads } from './screenUploads.js';
 import { QueueFullError, WorkQueue } from './workQueue.js';
 import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
+import { forcedChoicePair } from '../predict/forcedChoice.js';
+import { messageOf } from '../base/messageOf.js';
 
 /** The answer to a successful POST /v1/predict: always a list, one row per image in the order sent. */
 export interface PredictResponse {
@@ -41,7 +43,7 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
       }
     : {};
   /** A short video (one per request): its frame rows and one summary per track, computed in an inference thread. */
-  const answerVideo = async (upload: Upload, query: Record<string, unknown> | undefined, signal: AbortSignal): Promise<VideoAnswer> => {
+  const answerVideo = async (upload: Upload, query: Record<string, unknown> | undefined, forcedChoice: boolean, signal: AbortSignal): Promise<VideoAnswer> => {
     if (!model.predictVideoUpload) throw new ApiError('video-unsupported', `${upload.name}: this server takes images only; run videos with \`happysad predict VIDEO\``);
     const number = (name: string, fallback: number, min: number) => {
       const v = query?.[name];
@@ -53,6 +55,7 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
     const videoOptions: VideoUploadOptions = {
       every: number('every', DEFAULT_VIDEO_EVERY, MIN_VIDEO_EVERY),
       smooth: number('smooth', 0, 0),
+      ...(forcedChoice ? { forcedChoice } : {}),
       maxSeconds: options.videoMaxSeconds,
       maxPixels: options.videoMaxPixels,
       maxFrames: options.videoMaxFrames,
@@ -80,17 +83,26 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
   };
 
   app.post('/v1/predict', { config }, async (request, reply): Promise<PredictResponse | VideoAnswer> => {
-    const faces = parseFacesParam((request.query as Record<string, unknown> | undefined)?.faces);
+    const query = request.query as Record<string, unknown> | undefined;
+    const faces = parseFacesParam(query?.faces);
+    const forcedChoice = parseForcedChoiceParam(query?.forced_choice, options.forcedChoice);
+    if (forcedChoice) {
+      try {
+        forcedChoicePair(model.metadata);
+      } catch (err) {
+        throw new ApiError('bad-request', `${query?.forced_choice === undefined ? 'this server answers with forced choice, but ' : '?forced_choice: '}${messageOf(err)}`);
+      }
+    }
     const signal = requestSignal(reply, options.timeoutMs);
     const uploads = await readUploads(request, options);
     const video = uploads.length === 1 && sniffVideoFormat(uploads[0]!.bytes) !== 'unknown' ? uploads[0]! : undefined;
-    if (video) return answerVideo(video, request.query as Record<string, unknown> | undefined, signal);
+    if (video) return answerVideo(video, query, forcedChoice, signal);
     const screened = await screenUploads(uploads, options.limits);
     const usable = screened.flatMap((s) => (s.ok ? [s.upload] : []));
     let predictions: Prediction[] = [];
     if (usable.length > 0) {
       try {
-        predictions = await queue.run(() => model.predict(usable.map((u) => u.bytes), { faces, limits: options.limits, batch: Math.min(DEFAULT_PREDICTION_BATCH, usable.length) }), signal);
+        predictions = await queue.run(() => model.predict(usable.map((u) => u.bytes), { faces, forcedChoice, limits: options.limits, batch: Math.min(DEFAULT_PREDICTION_BATCH, usable.length) }), signal);
       } catch (err) {
         throw explainRefusal(err, signal, queue, options.timeoutMs);
       }
@@ -102,6 +114,14 @@ export function registerPredictRoute(app: FastifyInstance, deps: { model: Servab
     if (firstError) throw new ApiError(firstError.code, firstError.message, { results: rows });
     return { results: rows };
   });
+}
+
+/** ?forced_choice=1|true|0|false; absent: the server's own setting (serve --forced-choice). */
+function parseForcedChoiceParam(value: unknown, serverDefault: boolean): boolean {
+  if (value === undefined) return serverDefault;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ApiError('bad-request', `?forced_choice=${String(value)}: expected true or false (true decides between happy and sad only, like predict --forced-choice)`);
 }
 
 function parseFacesParam(value: unknown): boolean | undefined {

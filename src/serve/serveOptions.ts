@@ -34,6 +34,11 @@ export interface ServeOptions {
   videoMaxFrames?: number;
   /** Where the server's private upload folder is made (default: the system's temporary folder). */
   uploadRoot?: string;
+  /**
+   * Answer with the forced choice between two classes (happy or sad, never neutral) unless a request
+   * says ?forced_choice=false; a model it cannot apply to is refused at start.
+   */
+  forcedChoice?: boolean;
   /** Run one prediction before answering, so the first client does not pay for loading the face nets. */
   warmup?: boolean;
   logger?: FastifyServerOptions['logger'];
@@ -65,6 +70,7 @@ export const DEFAULT_SERVE_OPTIONS = {
   // A full-length video at the default sampling (300 frames), and no more.
   videoMaxFrames: sampledFrames(VIDEO_MAX_SECONDS, DEFAULT_VIDEO_EVERY),
   warmup: true,
+  forcedChoice: false,
 } as const;
 
 export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {

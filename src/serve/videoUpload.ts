@@ -18,6 +18,8 @@ export interface VideoAnswer {
 export interface VideoUploadOptions {
   every: number;
   smooth: number;
+  /** Decide between two classes only (PredictVideoOptions.forcedChoice). */
+  forcedChoice?: boolean;
   /** Longest video accepted; longer ones are for the CLI or the job queue. */
   maxSeconds: number;
   /** Largest frame (width x height). */
@@ -55,7 +57,7 @@ export async function classifyVideoUpload(classifier: Classifier, bytes: Uint8Ar
     const limits: VideoLimits = { maxSeconds: options.maxSeconds, maxPixels: options.maxPixels, maxFrames: options.maxFrames };
     const summaries = new TrackSummaries(classifier.metadata.classes);
     const results: (VideoRow | VideoErrorRow)[] = [];
-    for await (const row of classifier.predictVideo(file, { every: options.every, smooth: options.smooth, limits, info, signal })) {
+    for await (const row of classifier.predictVideo(file, { every: options.every, smooth: options.smooth, forcedChoice: options.forcedChoice, limits, info, signal })) {
       const named = { ...row, file: name };
       if (!('error' in named)) summaries.add(named);
       else named.error = { ...named.error, message: scrub(named.error.message) };

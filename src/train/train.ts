@@ -16,6 +16,8 @@ import { setAside } from '../io/outputPaths.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { scoreOutputs } from '../evaluate/scoreOutputs.js';
 import { fitCalibration } from '../evaluate/fitCalibration.js';
+import type { ForcedChoiceRecord } from '../model/bundleMetadata.js';
+import { forcedChoiceClasses, forcedChoiceOnValidation } from './tuneForcedChoice.js';
 import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
@@ -91,6 +93,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const positiveClass = o.positiveClass ?? (classes.includes('happy') ? 'happy' : classes[1]);
   if (!classes.includes(positiveClass)) throw new OptionError(`--positive "${positiveClass}" is not one of the classes: ${classes.join(', ')}`);
   const posIndex = classes.indexOf(positiveClass);
+  // A neither class that is not one is refused now, not after training.
+  forcedChoiceClasses({ classes, positiveClass, neitherClass: o.neitherClass });
   const targetsOf = (set: ImageSet<ImageRecord>, smoothing = 0) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex, smoothing);
 
   const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
@@ -115,6 +119,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const trainWeights = sampleWeightsFor(trainSet.items.map((r) => r.classIndex), classes.length, o.classWeight);
   let threshold = 0.5;
   let calibration: TemperatureCalibration | undefined;
+  let forcedChoice: ForcedChoiceRecord | undefined;
   const units = output === 'sigmoid' ? 1 : classes.length;
   const imageSize = trainSet.imageSize;
   const n = trainSet.items.length;
@@ -146,6 +151,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     dataset: { root: dataDir, layout: data.dataset.layout, fingerprint: data.fingerprint, counts: data.counts, skipped: data.skipped.length, nearDuplicates: true },
     metrics,
     ...(calibration ? { calibration } : {}),
+    ...(forcedChoice ? { forcedChoice } : {}),
   });
 
   try {
@@ -233,6 +239,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       // The temperature minimises log-loss; on few images, or for a model that has learned little, binned ECE can disagree.
       if (fit.calibration.eceAfter > fit.calibration.eceBefore) emit({ type: 'warning', message: `calibration raised the validation ECE (${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${fit.calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
     }
+    // A model with a neither class (happy, neutral, sad) records the pair forced choice decides between, tuned on validation.
+    forcedChoice = await forcedChoiceOnValidation({ classes, output, positiveClass, threshold, calibration, neitherClass: o.neitherClass }, valSet && { raw: () => rawOf(valSet), truth: valSet.items.map((r) => r.classIndex) }, emit);
     const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
       if (!set) return undefined;
       return scoreOutputs(await rawOf(set), set.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold, calibration }).report;

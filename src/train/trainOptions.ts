@@ -56,6 +56,12 @@ export interface TrainOptions {
   faceCrop?: Partial<FaceCropSpec>;
   /** The class whose probability the score reports; default "happy" if present, else the second class. */
   positiveClass?: string;
+  /**
+   * With three or more classes, the one that is neither the positive class nor its opposite (a
+   * neutral face): the model then records the pair forced choice decides between (metadata.forcedChoice,
+   * its threshold tuned on validation). Default 'neutral' when that is a class.
+   */
+  neitherClass?: string;
   dropout?: { conv?: number; dense?: number };
   limits: ImageLimits;
   /** Threads computing each batch (data-parallel); default: the cores available. Same model whatever the count. */

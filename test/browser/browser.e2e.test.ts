@@ -14,6 +14,7 @@ import { launchChromium, serveStatic } from '../../testkit/chromium.js';
 import { tempDir } from '../../testkit/tempDir.js';
 import { FACES_DIR, makeModel, startServer, webcamFrame } from '../../testkit/serveFixtures.js';
 import { rgbToY4m } from '../../testkit/y4m.js';
+import { greyImage, threeClassModelDir } from '../../testkit/threeClassModel.js';
 
 // happysad/browser against Node, in Debian's Chromium: the same bundle and the same preprocessing
 // code must give the same answers. Then the page: on the device by default, nothing posted; and
@@ -159,6 +160,35 @@ test('a whole-image model gives Node\'s scores too (files decoded whole, as ever
   });
   t.diagnostic(`whole-image model, ${images.length} images: max |score difference| ${worst.toExponential(2)}`);
   assert.ok(worst <= 5e-5, `max score difference ${worst}`);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('forcedChoice in the page: a 3-class model answers happy or sad, as Node does with the option', async () => {
+  const dir = await threeClassModelDir();
+  await cp(dir, join(site, 'three'), { recursive: true });
+  const images = await Promise.all([0.58, 0.42].map((m, i) => greyImage(m, i + 1)));
+  const three = await loadModel(dir);
+  const expected = await three.predict(images.map((b) => new Uint8Array(b)), { forcedChoice: true });
+  await three.close();
+  const { page, problems } = await openPage(staticHost.url);
+  const got = await page.evaluate(async (inputs) => {
+    const { loadModel } = await import('./lib/happysad.js' as string);
+    const model = await loadModel('three/');
+    const rows = [];
+    for (const b64 of inputs) {
+      const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]);
+      rows.push({ own: await model.predict(blob), forced: await model.predict(blob, { forcedChoice: true }) });
+    }
+    return rows;
+  }, images.map((b) => b.toString('base64')));
+  assert.deepEqual(got.map((r: { own: { label: string } }) => r.own.label), ['neutral', 'neutral']);
+  got.forEach((r: { forced: { label: string; score: number; probabilities: Record<string, number> } }, i: number) => {
+    assert.equal(r.forced.label, expected[i]!.label);
+    assert.ok(Math.abs(r.forced.score - expected[i]!.score!) < 1e-4);
+    assert.equal(r.forced.probabilities.neutral, 0);
+  });
+  assert.deepEqual(got.map((r: { forced: { label: string } }) => r.forced.label), ['happy', 'sad']);
   assert.deepEqual(problems, []);
   await page.context().close();
 });

@@ -44,3 +44,20 @@ test('a class never predicted gets precision 0 rather than NaN; multi-class AUC 
   // a: pos .8 vs neg .5 .1 .2 -> 1. b: pos .3 vs .1 .2 .2 -> 1. c: pos .7 .6 vs .1 .2 -> 1.
   assert.equal(r.auc, 1);
 });
+
+test('truth classes a subset of the model\'s: the missing class is a column, its predictions count as wrong; AUC over the classes present', () => {
+  // A happy/neutral/sad model on happy and sad images only: one of each called neutral.
+  const truth = [0, 0, 2, 2];
+  const predicted = [0, 1, 1, 2];
+  const probs = [[0.8, 0.15, 0.05], [0.4, 0.5, 0.1], [0.1, 0.5, 0.4], [0.05, 0.15, 0.8]].flat();
+  const r = computeMetrics({ classes: ['happy', 'neutral', 'sad'], positiveClass: 'happy', threshold: 0.5, truth, predicted, probabilities: probs });
+  assert.deepEqual(r.confusion.matrix, [[1, 1, 0], [0, 0, 0], [0, 1, 1]]);
+  assert.equal(r.accuracy, 0.5);
+  assert.equal(r.balancedAccuracy, 0.5, 'the mean recall of happy and sad; neutral has no images to recall');
+  assert.equal(r.perClass.neutral.support, 0);
+  // happy vs rest: .8 .4 over .1 .05 -> 1; sad vs rest: .4 .8 over .05 .1 -> 1; neutral has no positives.
+  assert.equal(r.auc, 1);
+  assert.match(formatEvaluationReport(r), /macro one-vs-rest over the 2 classes present/);
+  const none = computeMetrics({ classes: ['a', 'b', 'c'], positiveClass: 'a', threshold: 0.5, truth: [0, 0], predicted: [0, 1], probabilities: [0.5, 0.3, 0.2, 0.2, 0.5, 0.3] });
+  assert.equal(none.auc, null, 'one class present: nothing to rank against');
+});

@@ -57,6 +57,7 @@ test('onEpochEnd can stop training; the stop is recorded as the caller\'s', asyn
   assert.equal(result.history.epochs.length, 2);
   assert.equal(result.history.stoppedEarly, true);
   assert.equal(result.history.stoppedBy, 'callback');
+  assert.equal(result.bundle.metadata.forcedChoice, undefined, 'two classes: no forced-choice record');
 });
 
 test('onBatchEnd is awaited for every batch and can stop mid-epoch, keeping the last finished epoch', async () => {

@@ -63,3 +63,26 @@ test('a face gone longer than the gap comes back as a new track with a fresh mea
   const left = back.faces!.find((f) => f.box[0] === 46)!;
   assert.equal(left.score, 0.4, 'nothing of the earlier track is averaged in');
 });
+
+test('a 3-class model: every class is averaged and the mean decided by argmax, or between happy and sad with forcedChoice', () => {
+  const three: DecisionRule = { classes: ['happy', 'neutral', 'sad'], output: 'softmax', positiveClass: 'happy', threshold: 0.5, forcedChoice: { between: ['happy', 'sad'], threshold: 0.6 } };
+  const row = (p: [number, number, number]): PredictionRow => {
+    const probabilities = { happy: p[0], neutral: p[1], sad: p[2] };
+    return { faces: [{ box: [40, 40, 100, 100], label: 'x', score: p[0], detector_score: 0.9, probabilities }] };
+  };
+  const own = new LabelSmoother(three, 1);
+  own.smooth(row([0.7, 0.2, 0.1]), 0);
+  const mean = own.smooth(row([0.1, 0.5, 0.4]), 0.1).faces![0]!;
+  // This frame alone says neutral; the means (happy 0.4, neutral 0.35, sad 0.25) say happy.
+  assert.ok(Math.abs(mean.probabilities.neutral! - 0.35) < 1e-12);
+  assert.ok(Math.abs(mean.probabilities.sad! - 0.25) < 1e-12);
+  assert.equal(mean.label, 'happy');
+  assert.equal(own.smooth(row([0.1, 0.8, 0.1]), 0.2).faces![0]!.label, 'neutral', 'neutral 0.5 on average');
+  // The page predicts with forcedChoice (neutral 0): the steadied label is the pair's, at its threshold 0.6.
+  const forced = new LabelSmoother(three, 1, 1, { forcedChoice: true });
+  forced.smooth(row([0.7, 0, 0.3]), 0);
+  const f = forced.smooth(row([0.45, 0, 0.55]), 0.1).faces![0]!;
+  assert.ok(Math.abs(f.score - 0.575) < 1e-12);
+  assert.equal(f.label, 'sad', '0.575 is under the pair\'s 0.6');
+  assert.equal(forced.smooth(row([0.9, 0, 0.1]), 0.2).faces![0]!.label, 'happy');
+});
