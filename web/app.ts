@@ -21,7 +21,7 @@ const SMOOTHING_SECONDS = 0.5; // long enough to stop flicker, short enough to f
 const TRACK_GAP_SECONDS = 3;
 
 /** What the page needs of a model: GET v1/model's answer or the device model's happysad.json. */
-type ModelInfo = Pick<BundleMetadata, 'name' | 'arch' | 'classes' | 'output' | 'positiveClass' | 'threshold' | 'preprocessing'>;
+type ModelInfo = Pick<BundleMetadata, 'name' | 'arch' | 'classes' | 'output' | 'positiveClass' | 'threshold' | 'preprocessing' | 'forcedChoice'>;
 
 /** A result as the page shows it: the API's row for one image, or the same computed on the device. */
 type Row = PredictionRow & { file?: string; error?: { code: string; message: string } };
@@ -159,7 +159,9 @@ function describe(label: string | undefined, probabilities: Record<string, numbe
 
 function classOf(label: string | undefined): string {
   if (!model) return 'other';
-  return label === model.positiveClass ? 'positive' : 'negative';
+  if (label === model.positiveClass) return 'positive';
+  // A class outside the forced-choice pair is the "neither" answer (neutral), not the opposite one.
+  return model.forcedChoice && label !== undefined && !model.forcedChoice.between.includes(label) ? 'neither' : 'negative';
 }
 
 /**
