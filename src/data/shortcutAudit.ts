@@ -91,7 +91,7 @@ const LIGHT_ADVICE = (cls: string, cue: string) =>
 const COLOUR_ADVICE = (cls: string, cue: string, balance: string, model: ShortcutModel | undefined) => {
   const learn = `a model can learn '${cue} means ${cls}'.`;
   if (!model) return `${learn} Convert all images to grayscale (train --input HxWx1) for a colour model (face-48 and the default model already see only grayscale), and either way ${balance}.`;
-  if (model.channels === 1) return `This model sees grayscale (input HxWx1), so the colour itself is hidden from it; but gray pictures are often a different kind of picture (old photos, scans, stock black-and-white) with their own contrast and grain, which it can still learn as '${cls}': ${balance}.`;
+  if (model.channels === 1) return `the model being trained sees grayscale (input HxWx1), so the colour itself is hidden from it; but gray pictures are often a different kind of picture (old photos, scans, stock black-and-white) with their own contrast and grain, which it can still learn as '${cls}': ${balance}.`;
   return `${learn} Convert all images to grayscale (train --input HxWx1), or ${balance}.`;
 };
 const BORDER_ADVICE = (cls: string, cue: string, model: ShortcutModel | undefined) => {

@@ -7,7 +7,12 @@ import { learnedNothing, learnedNothingAdvice, learnedNothingWarning } from '../
 function report(classes: string[], pairs: [truth: number, predicted: number, count: number][]) {
   const truth: number[] = [];
   const predicted: number[] = [];
-  for (const [t, p, count] of pairs) for (let i = 0; i < count; i++) (truth.push(t), predicted.push(p));
+  for (const [t, p, count] of pairs) {
+    for (let i = 0; i < count; i++) {
+      truth.push(t);
+      predicted.push(p);
+    }
+  }
   const K = classes.length;
   const probabilities = predicted.flatMap((p) => classes.map((_, k) => (k === p ? 0.9 : 0.1 / (K - 1))));
   return computeMetrics({ classes, positiveClass: classes[0]!, threshold: 0.5, truth, predicted, probabilities });
