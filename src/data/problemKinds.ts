@@ -74,5 +74,5 @@ export function describeSkipped(skipped: readonly CleanProblem[], cleanNearDupli
   const cleanTotal = notNear.length + cleanNearDuplicates.length;
   const nearLeftOut = skipped.length - notNear.length;
   const kept = Math.max(0, cleanNearDuplicates.length - nearLeftOut);
-  return `${head}. \`happysad clean\` counts ${cleanTotal}: ${formatProblemCounts(countProblems([...notNear, ...cleanNearDuplicates]))}; of the near-copies ${nearLeftOut ? `only the ${nearLeftOut} that would leak into evaluation ${nearLeftOut === 1 ? 'is' : 'are'} left out here, the other ${kept} ${kept === 1 ? 'is' : 'are'} used` : `none would leak into evaluation, so all ${kept} are used`}`;
+  return `${head}. \`happysad clean\` counts ${cleanTotal} among them: ${formatProblemCounts(countProblems([...notNear, ...cleanNearDuplicates]))}; of the near-copies ${nearLeftOut ? `only the ${nearLeftOut} that would leak into evaluation ${nearLeftOut === 1 ? 'is' : 'are'} left out here, the other ${kept} ${kept === 1 ? 'is' : 'are'} used` : `none would leak into evaluation, so all ${kept} are used`}`;
 }

@@ -62,7 +62,7 @@ test('a model that says "happy" to everything is saved with a warning in plain w
   const cleanCounts = countProblems(clean.problems);
   assert.deepEqual({ ...cleanCounts, 'near-duplicate': 0 }, { corrupt: 1, invalid: 1, 'exact-duplicate': 1, 'near-duplicate': 0, leak: 0 });
   assert.ok(cleanCounts['near-duplicate'] >= 3, formatProblemCounts(cleanCounts));
-  const cleanSays = `\`happysad clean\` counts ${clean.problems.length}: ${formatProblemCounts(cleanCounts)}`;
+  const cleanSays = `\`happysad clean\` counts ${clean.problems.length} among them: ${formatProblemCounts(cleanCounts)}`;
   const trainCounts = countProblems(result.skipped);
   assert.deepEqual({ ...trainCounts, leak: 0 }, { corrupt: 1, invalid: 1, 'exact-duplicate': 1, 'near-duplicate': 0, leak: 0 }, 'train keeps near-copies that do not leak');
   assert.equal(trainCounts.leak, result.leaks.length);
