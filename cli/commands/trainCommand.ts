@@ -54,7 +54,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const t = result.bundle.metadata.training!;
     const e = process.stdout;
     if (values.json) {
-      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, validation: result.validation, test: result.test, skipped: countProblems(result.skipped), warnings: result.warnings })}\n`);
+      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, validation: result.validation, test: result.test, skipped: result.skipped.length, skippedByKind: countProblems(result.skipped), warnings: result.warnings })}\n`);
       return t.interrupted ? 130 : 0;
     }
     e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);

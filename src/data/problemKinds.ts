@@ -62,7 +62,7 @@ export function describeProblemKind(p: Pick<CleanProblem, 'problem' | 'leak'>): 
  * What train or evaluate left out, said so that it adds up with what `clean` says of the same
  * folder. clean counts every near-duplicate copy as a problem (its --quarantine moves them); train
  * and evaluate keep copies within one split and leave out only those that would leak into
- * evaluation. `cleanCounts` are the near-duplicates as clean counts them (nearDuplicateProblems),
+ * evaluation. `cleanNearDuplicates` are the near-duplicates as clean counts them (nearDuplicateProblems),
  * so the sentence can name clean's total and where the difference goes.
  */
 export function describeSkipped(skipped: readonly CleanProblem[], cleanNearDuplicates: readonly CleanProblem[], files: number): string {

@@ -109,6 +109,8 @@ test('train --json carries its warnings with their codes', async () => {
   const json = JSON.parse(r.stdout);
   const skipped = json.warnings.find((w: { code: string }) => w.code === 'skipped');
   assert.match(skipped.message, /^skipped \d+ of \d+ file\(s\): 1 corrupt, 1 invalid, 1 exact duplicate/);
-  assert.equal(json.skipped.corrupt + json.skipped.invalid + json.skipped['exact-duplicate'], 3);
+  const byKind = json.skippedByKind;
+  assert.deepEqual([byKind.corrupt, byKind.invalid, byKind['exact-duplicate'], byKind['near-duplicate']], [1, 1, 1, 0]);
+  assert.equal(json.skipped, 3 + byKind.leak);
   assert.match(r.stderr, /warning: skipped \d+ of/);
 });
