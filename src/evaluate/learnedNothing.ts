@@ -20,6 +20,11 @@ export interface LearnedNothing {
   chance: number;
   /** The balanced accuracy a guesser stays at or under 19 times in 20 at these class sizes. */
   luckBound: number;
+  /**
+   * Two classes only: the scores rank the images better than guessing would (ROC AUC above 0.5 by
+   * more than luck), so it is the decision threshold that fails, not everything the model learned.
+   */
+  scoresRank: boolean;
 }
 
 /** From this share of images given one label, a model is said to give one label to everything. */
@@ -37,7 +42,8 @@ const Z_95 = 1.645;
 
 /**
  * Whether a model's labels on held-out images show that it learned nothing: checked after training
- * (on validation) and by evaluate. Computed from the confusion matrix alone, so it needs no scores.
+ * (on validation) and by evaluate. Judged on the decisions (the confusion matrix); the AUC only
+ * says whether the scores behind them rank the images, which changes the advice.
  *
  * At chance: a model that guesses, labelling each image c with some probability q_c whatever the
  * image, gets on the n_c images of class c a recall that is a binomial share with variance
@@ -64,14 +70,24 @@ export function learnedNothing(report: EvaluationReport, images = 'images'): Lea
   const label = classes[top]!;
   const ba = report.balancedAccuracy;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const base = { dominant: { label, share }, balancedAccuracy: ba, chance, luckBound };
+  const scoresRank = classes.length === 2 && K === 2 && report.auc !== null && report.auc > aucLuckBound(support[0]!, support[1]!);
+  const base = { dominant: { label, share }, balancedAccuracy: ba, chance, luckBound, scoresRank };
+  const ranking = scoresRank ? ` Its scores do rank the images (ROC AUC ${report.auc!.toFixed(3)}), so it is the decision threshold (${report.threshold}) that fails.` : '';
   if (share >= COLLAPSED_SHARE && 1 - support[top]! / n >= OTHER_CLASSES_AT_LEAST) {
-    return { ...base, code: 'collapsed', message: `the model learned nothing useful: it labels ${pct(share)} of the ${n} ${images} "${label}", whatever they show (balanced accuracy ${pct(ba)}; guessing scores ${pct(chance)}).` };
+    return { ...base, code: 'collapsed', message: `the model learned nothing useful: it labels ${pct(share)} of the ${n} ${images} "${label}", whatever they show (balanced accuracy ${pct(ba)}; guessing scores ${pct(chance)}).${ranking}` };
   }
   if (ba <= luckBound) {
-    return { ...base, code: 'at-chance', message: `the model is no better than guessing: balanced accuracy ${pct(ba)} on the ${n} ${images}, where guessing scores ${pct(chance)} and reaches up to ${pct(luckBound)} by luck at these class sizes (1 time in 20).` };
+    return { ...base, code: 'at-chance', message: `the model decides no better than guessing: balanced accuracy ${pct(ba)} on the ${n} ${images}, where guessing scores ${pct(chance)} and reaches up to ${pct(luckBound)} by luck at these class sizes (1 time in 20).${ranking}` };
   }
   return undefined;
+}
+
+/**
+ * The ROC AUC a guesser's scores stay at or under 19 times in 20: under guessing the AUC (the
+ * Mann–Whitney statistic over n1 n2 pairs) has mean 0.5 and variance (n1 + n2 + 1) / (12 n1 n2).
+ */
+function aucLuckBound(n1: number, n2: number): number {
+  return 0.5 + Z_95 * Math.sqrt((n1 + n2 + 1) / (12 * n1 * n2));
 }
 
 /** What the model was trained with, so the advice names only what was not tried. */
@@ -82,11 +98,14 @@ export interface TrainingTried {
   patience?: number;
   /** It already started from a trained model (train --from). */
   fromTrained?: boolean;
+  /** Its scores rank the images better than its decisions (LearnedNothing.scoresRank): a tuned threshold comes first. */
+  scoresRank?: boolean;
 }
 
 /** What to try instead, in the train command's options. */
 export function learnedNothingAdvice(tried: TrainingTried = {}): string {
   const tries = [
+    ...(tried.scoresRank ? ['pick the threshold on validation (train --tune-threshold)'] : []),
     ...(tried.fromTrained ? [] : ['start from the trained face model instead of from scratch (train --from default)']),
     ...(tried.faces ? [] : ['if these are photos of people, train on their faces (--faces) rather than whole scenes']),
     `give training more time before early stopping ends it (--patience ${Math.max(10, 2 * (tried.patience ?? 0))}${tried.patience ? `; it was ${tried.patience}` : ''})`,
@@ -98,7 +117,7 @@ export function learnedNothingAdvice(tried: TrainingTried = {}): string {
 /** The finding and the advice as one warning (train's and evaluate's), or undefined when the model learned something. */
 export function learnedNothingWarning(report: EvaluationReport, images: string, tried: TrainingTried = {}): { code: LearnedNothingCode; message: string } | undefined {
   const found = learnedNothing(report, images);
-  return found && { code: found.code, message: `${found.message} Do not use it as it is. ${learnedNothingAdvice(tried)}` };
+  return found && { code: found.code, message: `${found.message} Do not use it as it is. ${learnedNothingAdvice({ ...tried, scoresRank: found.scoresRank })}` };
 }
 
 const SPLIT_IMAGES: Record<string, string> = { all: 'images', train: 'training images', val: 'validation images', test: 'test images' };

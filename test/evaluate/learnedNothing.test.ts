@@ -34,12 +34,30 @@ test('at chance: a balanced accuracy a guesser reaches by luck, with the bound g
   const big = learnedNothing(report(['happy', 'sad'], [[0, 0, 24], [0, 1, 19], [1, 1, 24], [1, 0, 19]]));
   assert.equal(big?.code, 'at-chance');
   assert.ok(Math.abs(big.luckBound - 0.5887) < 1e-3, String(big.luckBound));
-  assert.match(big.message, /balanced accuracy 55\.8% on the 86 images, where guessing scores 50\.0% and reaches up to 58\.9% by luck/);
+  assert.match(big.message, /^the model decides no better than guessing: balanced accuracy 55\.8% on the 86 images, where guessing scores 50\.0% and reaches up to 58\.9% by luck/);
   // 0.628 on 43 + 43 clears it; the same 0.628 on 8 + 8 does not (the bound there is 0.706).
   assert.equal(learnedNothing(report(['happy', 'sad'], [[0, 0, 27], [0, 1, 16], [1, 1, 27], [1, 0, 16]])), undefined);
   const small = learnedNothing(report(['happy', 'sad'], [[0, 0, 5], [0, 1, 3], [1, 1, 5], [1, 0, 3]]));
   assert.equal(small?.code, 'at-chance');
   assert.ok(Math.abs(small.luckBound - 0.7056) < 1e-3, String(small.luckBound));
+});
+
+test('decisions at chance from scores that rank well: the threshold is named as what fails, and tuning it comes first', () => {
+  // Every happy image scores above every sad one (AUC 1), but half of each class is on the wrong side of the threshold.
+  const truth = [...Array(30).fill(0), ...Array(30).fill(1)];
+  const predicted = truth.map((_, i) => (i % 2 === 0 ? 0 : 1));
+  const pHappy = truth.map((t, i) => (t === 0 ? 0.6 + i / 100 : 0.1 + (i - 30) / 100));
+  const r = computeMetrics({ classes: ['happy', 'sad'], positiveClass: 'happy', threshold: 0.5, truth, predicted, probabilities: pHappy.flatMap((p) => [p, 1 - p]) });
+  assert.equal(r.auc, 1);
+  const found = learnedNothing(r);
+  assert.equal(found?.code, 'at-chance');
+  assert.equal(found.scoresRank, true);
+  assert.match(found.message, /Its scores do rank the images \(ROC AUC 1\.000\), so it is the decision threshold \(0\.5\) that fails\.$/);
+  assert.match(learnedNothingWarning(r, 'validation images')!.message, /What to try: pick the threshold on validation \(train --tune-threshold\); /);
+  // Scores no better than the decisions: no such note, no such advice.
+  const flat = report(['happy', 'sad'], [[0, 0, 24], [0, 1, 19], [1, 1, 24], [1, 0, 19]]);
+  assert.equal(learnedNothing(flat)?.scoresRank, false);
+  assert.doesNotMatch(learnedNothingWarning(flat, 'images')!.message, /tune-threshold/);
 });
 
 test('three classes: chance is a third, and a model that learned is left alone', () => {
