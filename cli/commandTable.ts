@@ -153,7 +153,7 @@ is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, no
       'face-margin': { type: 'string', arg: 'F', help: 'fraction of the face box added on each side of the crop', shows: DEFAULT_FACE_CROP.margin },
       'face-detector': { type: 'string', arg: 'NAME', help: FACE_DETECTORS.join(', '), shows: DEFAULT_FACE_CROP.detector },
       ...imageLimits,
-      json: { type: 'boolean', help: 'print the result (history, metrics, where the model went) as one JSON line; progress stays on stderr' },
+      json: { type: 'boolean', help: 'print the result (history, metrics, where the model went, files skipped by kind, warnings with their codes) as one JSON line; progress stays on stderr' },
     },
   },
   evaluate: {

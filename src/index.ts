@@ -11,6 +11,7 @@ export { initEngine } from './engine/engine.js';
 export { HappysadError, DatasetError, ImageError, BundleError, OptionError } from './base/errors.js';
 export { discoverDataset, type DiscoveredDataset, type DatasetFile, type Split } from './data/discoverDataset.js';
 export { cleanDataset, quarantineFiles, type CleanReport, type CleanProblem, type CleanOptions } from './data/cleanDataset.js';
+export { PROBLEM_KINDS, problemKind, countProblems, formatProblemCounts, describeSkipped, type ProblemKind, type ProblemCounts } from './data/problemKinds.js';
 export { inspectImageFile, inspectImageBytes, type ImageInspection } from './input/inspectImage.js';
 export { decodeImage, decodeRgbImage } from './input/decodeImage.js';
 export type { Pixels } from './pixels/pixels.js';
@@ -24,7 +25,7 @@ export type { BundleMetadata, EnsembleMember, ForcedChoiceRecord, TemperatureCal
 export { ensembleBundles, type EnsembleOptions, type EnsembleData, type EnsembleResult } from './ensemble/ensembleBundles.js';
 export { memberBundles } from './ensemble/memberBundles.js';
 export { train, type TrainResult } from './train/train.js';
-export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent, type TrainCallbackResult } from './train/trainOptions.js';
+export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent, type TrainWarning, type TrainCallbackResult } from './train/trainOptions.js';
 export type { TrainingHistory, EpochRecord } from './model/trainingHistory.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult, type EvaluatedImage } from './evaluate/evaluate.js';
 export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';
@@ -34,6 +35,7 @@ export { fitTemperature, type TemperatureFit } from './evaluate/fitTemperature.j
 export { fitCalibration, uncalibratedRule, type CalibrationFit } from './evaluate/fitCalibration.js';
 export { calibrateBundle, type CalibrateOptions, type CalibrateResult } from './evaluate/calibrateBundle.js';
 export { applyCalibration, temperatureScale, calibratedThreshold } from './predict/applyCalibration.js';
+export { learnedNothing, learnedNothingWarning, type LearnedNothing, type LearnedNothingCode } from './evaluate/learnedNothing.js';
 export { scoreOutputs, scoreDecisions, type DecisionRule } from './evaluate/scoreOutputs.js';
 export { loadModel, createClassifier, Classifier, type Prediction, type FacePrediction, type PredictOptions, type LoadModelOptions } from './predict/classifier.js';
 export { rocCurve, precisionRecallCurve, operatingPoint, type RocCurve, type PrCurve, type OperatingPoint } from './evaluate/curves.js';

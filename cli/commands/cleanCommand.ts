@@ -3,8 +3,12 @@ import { discoverDataset } from '../../src/data/discoverDataset.js';
 import { OptionError } from '../../src/base/errors.js';
 import { writeCleanReport } from '../../src/report/cleanReport.js';
 import { CLEAN_REPORT_FORMAT, claimReportOutput } from '../../src/report/reportOutput.js';
+import { countProblems, describeProblemKind, formatProblemCounts, problemKind } from '../../src/data/problemKinds.js';
 import { formatTable } from '../formatTable.js';
 import { parseCommand, parseImageLimits } from '../parseCommand.js';
+
+/** What train and evaluate do with each kind, so that clean's count and theirs add up. */
+const TRAIN_SKIPS = 'train and evaluate leave out the corrupt and invalid files, exact duplicates and leaks by themselves; near-duplicates they use, except a copy of a training image in evaluation (a leak).';
 
 export async function cleanCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'clean');
@@ -24,16 +28,13 @@ export async function cleanCommand(argv: string[]): Promise<number> {
   const moved = q.moved;
   const written = values.report ? await writeCleanReport({ root: dataset.root, total: report.total, ok: report.ok, problems: report.problems, nearDuplicates: report.nearDuplicates, attributes: report.attributes, shortcuts: report.shortcuts }, values.report) : undefined;
   if (values.json) {
-    console.log(JSON.stringify({ total: report.total, ok: report.ok, problems: report.problems, nearDuplicates: report.nearDuplicates, shortcuts: report.shortcuts, ...(written ? { report: written.html } : {}), ...(values.quarantine ? { quarantined: moved.length, quarantine: values.quarantine, notMoved: q.failed } : {}) }));
+    console.log(JSON.stringify({ total: report.total, ok: report.ok, counts: countProblems(report.problems), problems: report.problems.map((p) => ({ ...p, kind: problemKind(p) })), nearDuplicates: report.nearDuplicates, shortcuts: report.shortcuts, ...(written ? { report: written.html } : {}), ...(values.quarantine ? { quarantined: moved.length, quarantine: values.quarantine, notMoved: q.failed } : {}) }));
   } else {
-    const counts = new Map<string, number>();
-    for (const p of report.problems) counts.set(p.problem, (counts.get(p.problem) ?? 0) + 1);
-    console.log(`${dataset.root}: ${report.total} files, ${report.ok} ok, ${report.problems.length} with problems`);
+    const counts = countProblems(report.problems);
+    console.log(`${dataset.root}: ${report.total} files, ${report.ok} ok, ${report.problems.length} with problems${report.problems.length ? `: ${formatProblemCounts(counts)}` : ''}`);
     if (report.problems.length) {
       console.log('');
-      console.log(formatTable(['problem', 'files'], [...counts].map(([k, v]) => [k, v])));
-      console.log('');
-      console.log(formatTable(['file', 'problem', 'detail'], report.problems.map((p) => [p.file, p.problem, p.detail])));
+      console.log(formatTable(['file', 'problem', 'detail'], report.problems.map((p) => [p.file, describeProblemKind(p), p.detail])));
     }
     if (report.nearDuplicates.length) {
       const copies = report.nearDuplicates.reduce((n, g) => n + g.files.length - 1, 0);
@@ -52,7 +53,7 @@ export async function cleanCommand(argv: string[]): Promise<number> {
       console.log(`\ncould not move ${q.failed.length} file(s); they are still in place:`);
       console.log(formatTable(['file', 'why'], q.failed.map((f) => [f.file, f.detail])));
     }
-    else if (report.problems.length && !values.quarantine) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside. train leaves out broken files and exact copies by itself, and near-copies only where they would leak into evaluation.`);
+    else if (report.problems.length && !values.quarantine) console.log(`\nNothing was changed. Rerun with --quarantine QDIR to move these files aside. ${TRAIN_SKIPS}${dataset.layout === 'class-folders' && counts['near-duplicate'] ? ' For class folders the validation split is drawn by train, so which near-duplicates leak is known only then: train names them.' : ''}`);
   }
   return report.problems.length || report.shortcuts.length ? 1 : 0;
 }

@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { OptionError } from '../../src/base/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { evaluate, type EvaluateResult } from '../../src/evaluate/evaluate.js';
+import { evaluationWarning } from '../../src/evaluate/learnedNothing.js';
+import { countProblems, describeSkipped } from '../../src/data/problemKinds.js';
 import { loadModel } from '../../src/predict/classifier.js';
 import { forcedChoicePair } from '../../src/predict/forcedChoice.js';
 import type { ModelBundle } from '../../src/model/modelBundle.js';
@@ -26,11 +28,16 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     await classifier.close();
   }
   const written = values.report ? await writeEvaluationReport(result, forcedChoice ? forcedChoiceView(classifier.bundle) : classifier.bundle, values.report) : undefined;
+  const warning = evaluationWarning(result, classifier.bundle.metadata);
   const leftOut = result.leftOut ? `; ${result.leftOut} image(s) of other classes left out` : '';
   if (values.json) {
-    console.log(JSON.stringify({ model: modelDir, split: result.split, skipped: result.skipped.length, ...(forcedChoice ? { forcedChoiceOnly: true, leftOut: result.leftOut ?? 0 } : {}), ...result.report, ...(result.forcedChoice ? { forcedChoice: result.forcedChoice } : {}), ...(written ? { report: written.html } : {}) }));
+    console.log(JSON.stringify({ model: modelDir, split: result.split, skipped: result.skipped.length, skippedByKind: countProblems(result.skipped), warnings: warning ? [warning] : [], ...(forcedChoice ? { forcedChoiceOnly: true, leftOut: result.leftOut ?? 0 } : {}), ...result.report, ...(result.forcedChoice ? { forcedChoice: result.forcedChoice } : {}), ...(written ? { report: written.html } : {}) }));
   } else {
-    console.log(`model ${modelDir} on ${positionals[0]} (${result.split === 'all' ? 'all images' : `${result.split} split`})${result.skipped.length ? `, ${result.skipped.length} file(s) skipped` : ''}${forcedChoice ? `, forced choice between ${result.report.classes.join(' and ')}${leftOut}` : ''}\n`);
+    console.log(`model ${modelDir} on ${positionals[0]} (${result.split === 'all' ? 'all images' : `${result.split} split`})${forcedChoice ? `, forced choice between ${result.report.classes.join(' and ')}${leftOut}` : ''}`);
+    if (result.skipped.length || result.checked.nearDuplicateProblems.length) console.log(describeSkipped(result.skipped, result.checked.nearDuplicateProblems, result.checked.files));
+    // First, before the figures: a reader who sees 50% accuracy should already know why.
+    if (warning) console.log(`\nWARNING: ${warning.message}`);
+    console.log('');
     if (result.forcedChoice) console.log(`The model's own answers (${result.report.classes.join(', ')}; an image it calls by a class it does not have here counts as wrong):\n`);
     console.log(formatEvaluationReport(result.report));
     if (result.forcedChoice) {

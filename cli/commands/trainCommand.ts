@@ -2,9 +2,13 @@ import { parseInputShape } from '../../src/input/preprocessSpec.js';
 import { OptionError } from '../../src/base/errors.js';
 import { formatEvaluationReport } from '../../src/evaluate/computeMetrics.js';
 import { train } from '../../src/train/train.js';
+import { countProblems } from '../../src/data/problemKinds.js';
+import type { LearnedNothingCode } from '../../src/evaluate/learnedNothing.js';
 import { FACE_DETECTORS, type FaceDetectorKind } from '../../src/input/preprocessSpec.js';
 import { createProgressRenderer } from '../progressBar.js';
 import { parseCommand, parseImageLimits, parseNumber, parseThreads } from '../parseCommand.js';
+
+const LEARNED_NOTHING = new Set<string>(['collapsed', 'at-chance'] satisfies LearnedNothingCode[]);
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'train');
@@ -52,7 +56,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const t = result.bundle.metadata.training!;
     const e = process.stdout;
     if (values.json) {
-      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, calibration: result.bundle.metadata.calibration ?? null, validation: result.validation, test: result.test })}\n`);
+      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, calibration: result.bundle.metadata.calibration ?? null, validation: result.validation, test: result.test, skipped: result.skipped.length, skippedByKind: countProblems(result.skipped), warnings: result.warnings })}\n`);
       return t.interrupted ? 130 : 0;
     }
     e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
@@ -61,6 +65,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (result.validation) e.write(`\nValidation\n${formatEvaluationReport(result.validation)}\n`);
     if (result.test) e.write(`\nTest\n${formatEvaluationReport(result.test)}\n`);
     e.write(`\ncurves: ${values.out}/training-curves.png\n`);
+    // Said during the run too, but a model that learned nothing must be the last thing read, not a line scrolled past.
+    for (const w of result.warnings.filter((x) => LEARNED_NOTHING.has(x.code))) e.write(`\nWARNING: ${w.message}\n`);
     // Interrupted is not success, even though the best model so far was saved: a script must not
     // carry on as if training had finished (128 + SIGINT, as a second Ctrl-C gives).
     return t.interrupted ? 130 : 0;

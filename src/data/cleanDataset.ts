@@ -6,7 +6,7 @@ import { inspectImageBytes, type ImageInspection, type ImageProblem } from '../i
 import type { ImageAttributes, NearDuplicateGroup, Shortcut } from './auditTypes.js';
 import { imageAttributes } from './imageAttributes.js';
 import { AuditCache } from './auditCache.js';
-import { auditShortcuts } from './shortcutAudit.js';
+import { auditShortcuts, type ShortcutModel } from './shortcutAudit.js';
 import { findNearDuplicates, matchNote, type HashedFile } from './nearDuplicates.js';
 import { perceptualHash, type ImageHashes } from './perceptualHash.js';
 import { messageOf } from '../base/messageOf.js';
@@ -18,6 +18,8 @@ export interface CleanProblem {
   /** 'unreadable': a folder or link that could not be listed (its files are not checked at all). */
   problem: ImageProblem | 'unreadable';
   detail: string;
+  /** A copy (exact or near) in an evaluation split of a picture kept in an earlier split: its kind is 'leak' (see problemKinds). */
+  leak?: true;
 }
 
 /** A file that passed every check, with what we learned about it. */
@@ -36,6 +38,12 @@ export interface CleanReport {
   leaks: CleanProblem[];
   /** Groups of the same picture re-encoded, resized, mirrored or slightly cropped (among files that passed the checks). */
   nearDuplicates: NearDuplicateGroup[];
+  /**
+   * The near-duplicate copies as `clean` counts them (nearDuplicateProblems): with 'drop' the same
+   * entries as in `problems`; with 'report' listed here only, so train and evaluate can say how
+   * their counts relate to clean's.
+   */
+  nearDuplicateProblems: CleanProblem[];
   /** With `audit`: each usable image's attributes that are not its expression. */
   attributes: { file: string; label: string; split?: string; attributes: ImageAttributes }[];
   /** With `audit`: attributes that alone tell the classes apart (see auditShortcuts). */
@@ -56,6 +64,8 @@ export interface CleanOptions {
   nearDuplicates?: 'drop' | 'report' | 'off';
   /** Measure each image's non-expression attributes and look for shortcuts (default false). */
   audit?: boolean;
+  /** The model the data is for, when known (train): shortcut advice then fits what it sees. */
+  auditModel?: ShortcutModel;
   /** Keep hashes and attributes in the cache by content (AuditCache; default true). */
   cache?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -132,20 +142,29 @@ export async function cleanDataset(dataset: DiscoveredDataset, options: CleanOpt
       const crossSplit = (c.split ?? 'train') !== (kept.split ?? 'train');
       const detail = `same content as ${kept.relPath}` +
         (crossSplit ? ` — TRAIN/${(c.split ?? '').toUpperCase()} LEAK: this ${c.split} image is also in ${kept.split}; excluded from ${c.split}` : '');
-      const p: CleanProblem = { file: c.relPath, problem: 'duplicate', detail };
+      const p: CleanProblem = { file: c.relPath, problem: 'duplicate', detail, ...(crossSplit ? { leak: true as const } : {}) };
       problems.push(p);
       if (crossSplit) leaks.push(p);
     }
   }
   const hashed = candidates.filter((f) => !dropped.has(f) && hashOf.has(f));
-  const nearDuplicates = nearMode === 'drop' ? reportNearDuplicates(hashed, hashOf, dropped, problems, leaks) : nearMode === 'report' ? findNearDuplicates(hashed.map((f) => hashedFile(f, hashOf))) : [];
+  const nearDuplicates = nearMode === 'off' ? [] : findNearDuplicates(hashed.map((f) => hashedFile(f, hashOf)));
+  const nearDuplicateCopies = nearDuplicateProblems(nearDuplicates);
+  if (nearMode === 'drop') {
+    const byPath = new Map(hashed.map((f) => [f.relPath, f]));
+    for (const p of nearDuplicateCopies) {
+      dropped.add(byPath.get(p.file)!);
+      problems.push(p);
+      if (p.leak) leaks.push(p);
+    }
+  }
   for (const u of dataset.unlisted) problems.push({ file: u.relPath, problem: u.problem, detail: u.detail });
   problems.sort((a, b) => (a.file < b.file ? -1 : 1));
   const valid = candidates.filter((f) => !dropped.has(f));
   // Shortcuts are judged on the images a model would train on: every copy counted once.
   const attributes = valid.filter((f) => attributesOf.has(f)).map((f) => ({ file: f.relPath, label: f.label, ...(f.split ? { split: f.split } : {}), attributes: attributesOf.get(f)! }));
-  const shortcuts = options.audit ? auditShortcuts(attributes) : [];
-  return { total: dataset.files.length, ok: valid.length, problems, valid, leaks, nearDuplicates, attributes, shortcuts };
+  const shortcuts = options.audit ? auditShortcuts(attributes, { model: options.auditModel }) : [];
+  return { total: dataset.files.length, ok: valid.length, problems, valid, leaks, nearDuplicates, nearDuplicateProblems: nearDuplicateCopies, attributes, shortcuts };
 }
 
 function hashedFile(f: ValidFile, hashOf: Map<ValidFile, ImageHashes>): HashedFile {
@@ -153,20 +172,17 @@ function hashedFile(f: ValidFile, hashOf: Map<ValidFile, ImageHashes>): HashedFi
 }
 
 /**
- * Near-duplicates among the files left after the exact-duplicate pass. As with exact copies, one
- * file of each group is kept (findNearDuplicates' order: the earliest split, then the most pixels,
- * then the path) and the others are reported and left out; a group under more than one label is
- * evidence for neither, so all of it is left out.
+ * The near-duplicate copies of these groups as problems, as `clean` reports them. As with exact
+ * copies, one file of each group is kept (findNearDuplicates' order: the earliest split, then the
+ * most pixels, then the path) and the others are problems; a group under more than one label is
+ * evidence for neither, so all of it is.
  */
-function reportNearDuplicates(files: ValidFile[], hashOf: Map<ValidFile, ImageHashes>, dropped: Set<ValidFile>, problems: CleanProblem[], leaks: CleanProblem[]): NearDuplicateGroup[] {
-  const hashed: HashedFile[] = files.map((f) => hashedFile(f, hashOf));
-  const byPath = new Map(files.map((f) => [f.relPath, f]));
-  const groups = findNearDuplicates(hashed);
+export function nearDuplicateProblems(groups: NearDuplicateGroup[]): CleanProblem[] {
+  const problems: CleanProblem[] = [];
   for (const g of groups) {
     const describe = (file: string, other: string) => `${other}${matchNote(g, file, other) ?? ' (through another copy)'}`;
     if (g.conflictingLabels) {
       for (const file of g.files) {
-        dropped.add(byPath.get(file)!);
         const others = g.files.filter((o) => o !== file).map((o) => describe(file, o)).join(', ');
         problems.push({ file, problem: 'near-duplicate', detail: `the same picture as ${others}, labelled ${[...new Set(g.labels)].map((l) => `"${l}"`).join(' and ')}: CONFLICTING LABELS, all copies excluded` });
       }
@@ -175,15 +191,12 @@ function reportNearDuplicates(files: ValidFile[], hashOf: Map<ValidFile, ImageHa
     const [kept, ...copies] = g.files;
     const keptSplit = g.splits[0] ?? 'train';
     copies.forEach((file, k) => {
-      dropped.add(byPath.get(file)!);
       const split = g.splits[k + 1] ?? 'train';
       const leak = split !== keptSplit;
-      const p: CleanProblem = { file, problem: 'near-duplicate', detail: `the same picture as ${describe(file, kept!)}${leak ? ` — TRAIN/${split.toUpperCase()} LEAK: this ${split} image is also in ${keptSplit}; excluded from ${split}` : ''}` };
-      problems.push(p);
-      if (leak) leaks.push(p);
+      problems.push({ file, problem: 'near-duplicate', detail: `the same picture as ${describe(file, kept!)}${leak ? ` — TRAIN/${split.toUpperCase()} LEAK: this ${split} image is also in ${keptSplit}; excluded from ${split}` : ''}`, ...(leak ? { leak: true as const } : {}) });
     });
   }
-  return groups;
+  return problems;
 }
 
 export { checkQuarantineFolder, quarantineFiles, type QuarantineResult } from './quarantineFiles.js';

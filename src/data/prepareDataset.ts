@@ -31,6 +31,8 @@ export interface PreparedDataset {
   leaks: CleanProblem[];
   /** Near-duplicate groups found (empty unless asked for). */
   nearDuplicates: NearDuplicateGroup[];
+  /** Those groups' copies as `clean` counts them (most are used here: see describeSkipped). */
+  nearDuplicateProblems: CleanProblem[];
   /** Shortcut findings (empty unless asked for). */
   shortcuts: Shortcut[];
   fingerprint: { count: number; sha256: string };
@@ -64,7 +66,9 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
   const dataset = await discoverDataset(root);
   o.onStage?.(`found ${dataset.files.length} files in ${dataset.classes.length} classes (${dataset.classes.join(', ')}), ${dataset.layout === 'split' ? 'split layout' : `class folders, ${Math.round(o.valSplit * 100)}% held out for validation`}`);
   const limits = { ...DATASET_IMAGE_LIMITS, ...o.limits };
-  const report = await cleanDataset(dataset, { limits, decodeCheck: false, nearDuplicates: o.nearDuplicates ? 'report' : 'off', audit: o.audit });
+  // The advice on shortcuts is for the model these images are prepared for: what it sees of them.
+  const auditModel = { channels: o.spec.channels, faceCrops: o.faces === 'detect' };
+  const report = await cleanDataset(dataset, { limits, decodeCheck: false, nearDuplicates: o.nearDuplicates ? 'report' : 'off', audit: o.audit, auditModel });
   const assigned: ImageRecord[] = assignValidationSplit(report.valid, o.valSplit, o.seed).map((f) => ({
     ...f,
     split: f.split!,
@@ -109,7 +113,7 @@ export async function prepareDataset(root: string, o: PrepareOptions): Promise<P
     counts[r.split][r.label]++;
   }
   skipped.sort((a, b) => (a.file < b.file ? -1 : 1));
-  return { dataset, classes: dataset.classes, splits, skipped, leaks, nearDuplicates: report.nearDuplicates, shortcuts: report.shortcuts, fingerprint: { count: used.length, sha256: hash.digest('hex') }, counts };
+  return { dataset, classes: dataset.classes, splits, skipped, leaks, nearDuplicates: report.nearDuplicates, nearDuplicateProblems: report.nearDuplicateProblems, shortcuts: report.shortcuts, fingerprint: { count: used.length, sha256: hash.digest('hex') }, counts };
 }
 
 /**
@@ -147,7 +151,7 @@ function nearDuplicateLeaks(records: ImageRecord[], groups: NearDuplicateGroup[]
     if (!trained) continue;
     for (const r of members) {
       if (r.split === 'train') continue;
-      out.set(r, { file: r.relPath, problem: 'near-duplicate', detail: `the same picture as ${trained.relPath} in train${matchNote(g, r.relPath, trained.relPath) ?? ''} — TRAIN/${r.split.toUpperCase()} LEAK: excluded from ${r.split}` });
+      out.set(r, { file: r.relPath, problem: 'near-duplicate', detail: `the same picture as ${trained.relPath} in train${matchNote(g, r.relPath, trained.relPath) ?? ''} — TRAIN/${r.split.toUpperCase()} LEAK: excluded from ${r.split}`, leak: true });
     }
   }
   return out;

@@ -18,6 +18,20 @@ export interface ShortcutAuditOptions {
   folds?: number;
   /** Seed of the fold assignment: the same items and seed give the same result. */
   seed?: number;
+  /**
+   * The model the images are for (train knows it, clean does not): the advice then fits what it
+   * sees. Telling a grayscale model's trainer to convert images to grayscale, or a face model's to
+   * crop borders off the photos it crops faces from, is advice they cannot act on.
+   */
+  model?: ShortcutModel;
+}
+
+/** What a model sees of an image, as far as shortcut advice is concerned. */
+export interface ShortcutModel {
+  /** 1: grayscale input (colour is gone before the model sees the image); 3: RGB. */
+  channels: number;
+  /** Training images are cropped to their most prominent face (train --faces), the whole image only where none is found. */
+  faceCrops: boolean;
 }
 
 /** Below this many images of some class (with the attribute), the audit says nothing: too few to tell a pattern from luck. */
@@ -41,8 +55,8 @@ interface AttributeSpec {
   prefer?: 'below' | 'above';
   /** Who the numbers are about, when not every image: "Among the JPEGs, ". */
   scope?: string;
-  /** What a model learns and what to do, given the class the attribute points to. */
-  advice: (cls: string, cue: string) => string;
+  /** What a model learns and what to do, given the class the attribute points to and, when known, the model. */
+  advice: (cls: string, cue: string, model: ShortcutModel | undefined) => string;
   /** A further figure for the detail. */
   also?: (rows: Row[], classes: string[]) => string;
 }
@@ -57,24 +71,45 @@ const finite = (x: number) => (Number.isFinite(x) ? x : undefined);
 const fixed = (digits: number) => (v: Value) => (typeof v === 'number' ? v.toFixed(digits) : v);
 const px = (v: Value) => `${Math.round(Number(v))} px`;
 
-const SIZE_ADVICE = (cls: string, cue: string) =>
-  `a model can learn '${cue} means ${cls}' (resizing to the input size keeps the difference in stretching and detail). Resize or crop every image the same way (e.g. centre-crop to a square first), or balance each source's share per class.`;
+const SIZE_ADVICE = (cls: string, cue: string, model: ShortcutModel | undefined) =>
+  model?.faceCrops
+    ? `a model can learn '${cue} means ${cls}' even from face crops: a face from a small photo is blurrier once resized to the input, and a photo where no face is found is used whole. Balance each source's share per class, or collect larger photos of the other classes.`
+    : `a model can learn '${cue} means ${cls}' (resizing to the input size keeps the difference in stretching and detail). Resize or crop every image the same way (e.g. centre-crop to a square first), or balance each source's share per class.`;
+const SHAPE_ADVICE = (cls: string, cue: string, model: ShortcutModel | undefined) =>
+  model?.faceCrops
+    ? `face crops are square whatever the photo's shape, so '${cue} means ${cls}' reaches the model only through photos where no face is found (used whole, stretched to the input). Check those photos, or balance each shape's share per class.`
+    : SIZE_ADVICE(cls, cue, model);
 const ENCODING_ADVICE = (cls: string, cue: string) =>
   `a model can learn '${cue} means ${cls}' from compression artefacts. Re-encode every image the same way (same format and JPEG quality) before training.`;
 const LIGHT_ADVICE = (cls: string, cue: string) =>
   `a model can learn '${cue} means ${cls}'. Collect images with balanced lighting per class, or train with --augment (random brightness and contrast).`;
-const GRAY_ADVICE = (cls: string) =>
-  `a model can learn 'gray means ${cls}'. Convert all images to grayscale (train --input HxWx1), or balance the gray share per class.`;
+/**
+ * Colour: a grayscale model never sees it, but pictures that are gray are often a different kind of
+ * picture (old photos, scans, stock black-and-white) that differs in contrast and grain as well,
+ * so the share per class is still worth balancing. Without a model (clean) both cases are said.
+ */
+const COLOUR_ADVICE = (cls: string, cue: string, balance: string, model: ShortcutModel | undefined) => {
+  const learn = `a model can learn '${cue} means ${cls}'.`;
+  if (!model) return `${learn} Convert all images to grayscale (train --input HxWx1) for a colour model (face-48 and the default model already see only grayscale), and either way ${balance}.`;
+  if (model.channels === 1) return `the model being trained sees grayscale (input HxWx1), so the colour itself is hidden from it; but gray pictures are often a different kind of picture (old photos, scans, stock black-and-white) with their own contrast and grain, which it can still learn as '${cls}': ${balance}.`;
+  return `${learn} Convert all images to grayscale (train --input HxWx1), or ${balance}.`;
+};
+const BORDER_ADVICE = (cls: string, cue: string, model: ShortcutModel | undefined) => {
+  if (model?.faceCrops) return `face crops leave most borders out, so '${cue === 'a border' ? 'a frame' : 'no frame'} means ${cls}' reaches the model through photos where no face is found (used whole) or whose face touches the frame. Check those photos, or crop the borders off.`;
+  return cue === 'a border'
+    ? `a model can learn 'a frame means ${cls}'. Crop the borders (letterbox bars, frames, empty backdrop) off, or give every class the same share of framed images.`
+    : `a model can learn 'no frame means ${cls}'. Crop the borders (letterbox bars, frames, empty backdrop) off the other classes' images.`;
+};
 
 const ATTRIBUTES: AttributeSpec[] = [
   {
     key: 'grayscale', kind: 'categorical', read: (a) => (Number.isFinite(a.colourfulness) ? String(a.grayscale) : undefined),
-    phrase: (_, v) => (v === 'true' ? 'are grayscale' : 'are in colour'), advice: (cls) => GRAY_ADVICE(cls),
+    phrase: (_, v) => (v === 'true' ? 'are grayscale' : 'are in colour'), advice: (cls, _cue, model) => COLOUR_ADVICE(cls, 'gray', 'balance the gray share per class', model),
   },
   {
     key: 'colourfulness', kind: 'numeric', read: (a) => finite(a.colourfulness), prefer: 'below',
     phrase: (side, v) => `have colourfulness ${side === 'below' ? 'below' : 'above'} ${fixed(3)(v)} (0 = gray)`,
-    advice: (cls, cue) => `a model can learn '${cue} means ${cls}'. Convert all images to grayscale (train --input HxWx1), or balance muted and vivid pictures per class.`,
+    advice: (cls, cue, model) => COLOUR_ADVICE(cls, cue, 'balance muted and vivid pictures per class', model),
     // A threshold of 0.1 is muted colour, not gray: the gray shares say how much of it is black and white.
     also: (rows, classes) => {
       const gray = classes.map((_, c) => rows.filter((r) => r.y === c && r.attributes.grayscale).length / rows.filter((r) => r.y === c).length);
@@ -84,9 +119,7 @@ const ATTRIBUTES: AttributeSpec[] = [
   {
     key: 'border', kind: 'numeric', read: (a) => finite(a.border), prefer: 'above',
     phrase: (side, v) => `have ${side === 'below' ? 'less' : 'more'} than ${Math.round(100 * Number(v))}% of their area in flat borders`,
-    advice: (cls, cue) => (cue === 'a border'
-      ? `a model can learn 'a frame means ${cls}'. Crop the borders (letterbox bars, frames, empty backdrop) off, or give every class the same share of framed images.`
-      : `a model can learn 'no frame means ${cls}'. Crop the borders (letterbox bars, frames, empty backdrop) off the other classes' images.`),
+    advice: BORDER_ADVICE,
   },
   {
     key: 'format', kind: 'categorical', read: (a) => a.format || undefined,
@@ -107,7 +140,7 @@ const ATTRIBUTES: AttributeSpec[] = [
   },
   {
     key: 'aspect', kind: 'numeric', read: (a) => finite(a.aspect),
-    phrase: (side, v) => `have an aspect ratio (width / height) ${side === 'below' ? 'below' : 'above'} ${fixed(2)(v)}`, advice: SIZE_ADVICE,
+    phrase: (side, v) => `have an aspect ratio (width / height) ${side === 'below' ? 'below' : 'above'} ${fixed(2)(v)}`, advice: SHAPE_ADVICE,
   },
   { key: 'width', kind: 'numeric', read: (a) => finite(a.width), phrase: (side, v) => `are ${side === 'below' ? 'under' : 'over'} ${px(v)} wide`, advice: SIZE_ADVICE },
   { key: 'height', kind: 'numeric', read: (a) => finite(a.height), phrase: (side, v) => `are ${side === 'below' ? 'under' : 'over'} ${px(v)} tall`, advice: SIZE_ADVICE },
@@ -164,7 +197,7 @@ export function auditShortcuts(items: AuditItem[], options: ShortcutAuditOptions
       });
     }
     const score = balancedAccuracy(rows.map((r) => r.y), predicted, classes.length);
-    if (score >= Math.max(bar, noiseFloor(counts))) found.push({ attribute: spec.key, balancedAccuracy: score, detail: describe(spec, rows, classes) });
+    if (score >= Math.max(bar, noiseFloor(counts))) found.push({ attribute: spec.key, balancedAccuracy: score, detail: describe(spec, rows, classes, options.model) });
   }
   return found.sort((a, b) => b.balancedAccuracy - a.balancedAccuracy || (a.attribute < b.attribute ? -1 : 1));
 }
@@ -268,7 +301,7 @@ const pct = (x: number) => `${Math.round(100 * x)}%`;
  * the side of the split (or in the category) that sets them apart most, and the advice for the
  * class the attribute points to.
  */
-function describe(spec: AttributeSpec, rows: Row[], classes: string[]): string {
+function describe(spec: AttributeSpec, rows: Row[], classes: string[], model: ShortcutModel | undefined): string {
   const counts = classes.map((_, c) => rows.filter((r) => r.y === c).length);
   const shareOf = (test: (v: Value) => boolean) => classes.map((_, c) => rows.filter((r) => r.y === c && test(r.value)).length / counts[c]);
   let phrase: string;
@@ -306,5 +339,5 @@ function describe(spec: AttributeSpec, rows: Row[], classes: string[]): string {
   const top = order[0];
   const others = order.slice(1).map((c) => `${pct(shares[c])} of ${classes[c]}`);
   const against = others.length === 1 ? `${others[0]} ones` : `${others.slice(0, -1).join(', ')} and ${others.at(-1)}`;
-  return `${spec.scope ?? ''}${pct(shares[top])} of ${classes[top]} images ${phrase} against ${against}; ${spec.advice(classes[top], cue)}${spec.also?.(rows, classes) ?? ''}`;
+  return `${spec.scope ?? ''}${pct(shares[top])} of ${classes[top]} images ${phrase} against ${against}; ${spec.advice(classes[top], cue, model)}${spec.also?.(rows, classes) ?? ''}`;
 }

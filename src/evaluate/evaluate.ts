@@ -40,6 +40,12 @@ export interface EvaluateResult {
   leftOut?: number;
   split: Split | 'all';
   skipped: CleanProblem[];
+  /**
+   * The files of the scored part found in the folder, and their near-duplicate copies as `clean`
+   * counts them (scored here unless a copy of a training image): with `skipped`, what
+   * describeSkipped needs to say how this count and clean's add up.
+   */
+  checked: { files: number; nearDuplicateProblems: CleanProblem[] };
   /** Per-image results, for error analysis. */
   rows: EvaluatedImage[];
   /** What was scored: the images actually used, hashed as a model records its training data. */
@@ -121,6 +127,7 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
     ...figures,
     split,
     skipped: data.skipped.filter((p) => inSplit.has(p.file)),
+    checked: { files: inSplit.size, nearDuplicateProblems: data.nearDuplicateProblems.filter((p) => inSplit.has(p.file)) },
     dataset: { root: data.dataset.root, layout: data.dataset.layout, fingerprint: data.fingerprint },
   };
 }

@@ -3,8 +3,10 @@ import sharp from 'sharp';
 import { mapConcurrent } from '../base/mapConcurrent.js';
 import { packageRoot } from '../base/packageRoot.js';
 import type { ImageAttributes, NearDuplicateGroup, Shortcut } from '../data/auditTypes.js';
+import type { CleanProblem } from '../data/cleanDataset.js';
 import { DEFAULT_IMAGE_LIMITS } from '../input/imageLimits.js';
 import { MIN_IMAGES_PER_CLASS } from '../data/shortcutAudit.js';
+import { countProblems, describeProblemKind, formatProblemCounts } from '../data/problemKinds.js';
 import { attributeHistogramSpec, categoryMixSpec, classShareSpec, type HistogramAxis } from './cleanCharts.js';
 import { renderChartSvg, scopeSvgIds, type ChartSpec } from './renderChart.js';
 import { CLEAN_REPORT_FORMAT, claimReportOutput, DEFAULT_REPORT_FOLDER, REPORT_HTML, REPORT_JSON, writeReportFiles, type ReportFolderOptions } from './reportOutput.js';
@@ -17,7 +19,7 @@ export interface CleanReportInput {
   /** Files looked at, and how many of them are usable. */
   total: number;
   ok: number;
-  problems: { file: string; problem: string; detail: string }[];
+  problems: CleanProblem[];
   nearDuplicates: NearDuplicateGroup[];
   /** Every usable image's attributes (see imageAttributes), with its class folder and split. */
   attributes: { file: string; label: string; split?: string; attributes: ImageAttributes }[];
@@ -291,12 +293,10 @@ function problemsHtml(problems: CleanReportInput['problems']): string {
   const table = `<div class="table-wrap"><table id="problem-list" class="left">
 <thead><tr><th scope="col">file</th><th scope="col">problem</th><th scope="col">detail</th></tr></thead>
 <tbody>
-${problems.map((p) => `<tr><td class="mono">${esc(p.file)}</td><td>${esc(p.problem)}</td><td>${esc(p.detail)}</td></tr>`).join('\n')}
+${problems.map((p) => `<tr><td class="mono">${esc(p.file)}</td><td>${esc(describeProblemKind(p))}</td><td>${esc(p.detail)}</td></tr>`).join('\n')}
 </tbody>
 </table></div>`;
-  const counts = new Map<string, number>();
-  for (const p of problems) counts.set(p.problem, (counts.get(p.problem) ?? 0) + 1);
-  const summary = `${problems.length} file(s) not used: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`;
+  const summary = `${problems.length} file(s) not used: ${formatProblemCounts(countProblems(problems))}`;
   // A long list stays folded so the page's findings come first; a short one is shown.
   return problems.length > 30 ? `<details><summary>${esc(summary)}</summary>${table}</details>` : `<p class="note">${esc(summary)}.</p>${table}`;
 }

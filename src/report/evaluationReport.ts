@@ -4,8 +4,10 @@ import { decodeFullImage } from '../input/decodeImage.js';
 import { DEFAULT_IMAGE_LIMITS } from '../input/imageLimits.js';
 import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
+import { countProblems, describeProblemKind, formatProblemCounts } from '../data/problemKinds.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
 import { confidentMistakes } from '../evaluate/confidentMistakes.js';
+import { evaluationWarning } from '../evaluate/learnedNothing.js';
 import { operatingPoint, precisionRecallCurve, rocCurve, type OperatingPoint, type PrCurve, type RocCurve } from '../evaluate/curves.js';
 import type { EvaluatedImage, EvaluateResult } from '../evaluate/evaluate.js';
 import type { FaceBox } from '../faces/types.js';
@@ -72,6 +74,8 @@ export interface EvaluationReportData {
     skipped: CleanProblem[];
   };
   metrics: EvaluationReport;
+  /** Findings the page leads with: a model that learned nothing ('collapsed', 'at-chance'; see learnedNothing). */
+  warnings: { code: string; message: string }[];
   /** Curves of `positiveClass` against the rest, from the per-image scores; null when a class they need is absent. */
   curves: { positiveClass: string; roc: RocCurve | null; precisionRecall: PrCurve | null; operatingPoint: OperatingPoint | null };
   /** Wrong labels, surest first (`margin`: distance of the score from the threshold). */
@@ -113,6 +117,7 @@ export function buildEvaluationReportData(result: EvaluateResult, model: Reporte
       skipped: result.skipped,
     },
     metrics: result.report,
+    warnings: [evaluationWarning(result, m)].filter((w) => w !== undefined),
     curves: {
       positiveClass: m.positiveClass,
       roc: rocCurve(isPositive, scores),
@@ -189,11 +194,12 @@ export async function renderEvaluationReportHtml(data: EvaluationReportData, opt
     ? ''
     : `<p class="note">ROC and precision–recall curves need images of ${esc(model.positiveClass)} and of another class; this data has none of ${esc(missing.join(', '))}.</p>`;
 
-  return `${reportHead(`Evaluation: ${title}`)}
+  return `${reportHead(`Evaluation: ${title}`, ALERT_STYLE)}
 <header>
 <h1>Evaluation: ${esc(title)}</h1>
 <p class="sub">${esc(splitText)} · ${metrics.n} images · threshold ${model.threshold.toFixed(3)} on p(${esc(model.positiveClass)}) · ${esc(reportTime(data.createdAt))}</p>
 <dl class="tiles">${tiles.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
+${data.warnings.map((w) => `<p class="alert" id="warning-${esc(w.code)}" role="alert"><b>Warning:</b> ${esc(w.message)}</p>`).join('\n')}
 </header>
 <main>
 <section id="fingerprints" class="cards">
@@ -219,7 +225,7 @@ ${fact('Folder', data.data.path, 'mono')}
 ${fact('Layout', data.data.layout === 'split' ? 'train/val/test folders' : 'class folders')}
 ${fact('Scored', `${splitText}: ${data.data.count} images (${model.classes.map((c) => `${c} ${metrics.perClass[c]?.support ?? 0}`).join(', ')})`)}
 ${fact('Fingerprint', `sha256 ${data.data.sha256}`, 'mono')}
-${fact('Skipped', data.data.skipped.length ? `${data.data.skipped.length} file(s), listed below` : 'none')}
+${fact('Skipped', data.data.skipped.length ? `${data.data.skipped.length} file(s): ${formatProblemCounts(countProblems(data.data.skipped))}, listed below` : 'none')}
 </dl>
 </div>
 </section>
@@ -255,13 +261,19 @@ ${data.mistakes.length === 0
 ${data.mistakes.map((r, i) => mistakeFigure(r, thumbs[i], model.positiveClass, Boolean(model.preprocessing.spec.faces))).join('\n')}
 </div>`}
 </section>
-${data.data.skipped.length ? `<section id="skipped"><h2>Skipped files</h2><details><summary>${data.data.skipped.length} file(s) could not be used</summary><ul>${data.data.skipped.map((p) => `<li><code>${esc(p.file)}</code>: ${esc(p.problem)}${p.detail ? ` (${esc(p.detail)})` : ''}</li>`).join('')}</ul></details></section>` : ''}
+${data.data.skipped.length ? `<section id="skipped"><h2>Skipped files</h2><details><summary>${data.data.skipped.length} file(s) could not be used</summary><ul>${data.data.skipped.map((p) => `<li><code>${esc(p.file)}</code>: ${esc(describeProblemKind(p))}${p.detail ? ` (${esc(p.detail)})` : ''}</li>`).join('')}</ul></details></section>` : ''}
 </main>
 <footer>Written by ${esc(data.generator)}. <code>report.json</code> beside this page holds the same content as data, every image's score included.</footer>
 </body>
 </html>
 `;
 }
+
+/** The first screen's warning: as loud as the figures beside it. */
+const ALERT_STYLE = `
+.alert { border: 1px solid var(--wrong); border-left: 4px solid var(--wrong); border-radius: 8px; background: #fff4f0; padding: 10px 16px; margin: 12px 0 8px; }
+.alert b { color: var(--wrong); }
+`;
 
 function mistakeFigure(r: EvaluatedImage & { margin: number }, thumb: Thumbnail | null, positiveClass: string, faceModel: boolean): string {
   const alt = `${r.file}: true ${r.truth}, predicted ${r.label}`;

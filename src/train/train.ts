@@ -5,11 +5,13 @@ import { faceCropFor } from '../faces/faceCropper.js';
 import { prepareDataset, type ImageRecord } from '../data/prepareDataset.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
+import { describeSkipped } from '../data/problemKinds.js';
 import { DatasetError, HappysadError, OptionError } from '../base/errors.js';
 import { assertInputFits, getArchitecture } from '../model/architectures.js';
 import type { BundleMetadata, TemperatureCalibration } from '../model/bundleMetadata.js';
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
+import { learnedNothingWarning } from '../evaluate/learnedNothing.js';
 import { readBundle, saveBundle, type ModelBundle } from '../model/modelBundle.js';
 import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
@@ -23,7 +25,7 @@ import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
 import { EarlyStopping } from './earlyStopping.js';
 import type { EpochRecord, TrainingHistory } from '../model/trainingHistory.js';
-import { resolveTrainOptions, type TrainEvent, type TrainInput } from './trainOptions.js';
+import { resolveTrainOptions, type TrainEvent, type TrainInput, type TrainWarning } from './trainOptions.js';
 import { lossAndAccuracy } from './lossAndAccuracy.js';
 import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';
 import { availableParallelism } from 'node:os';
@@ -39,6 +41,8 @@ export interface TrainResult {
   skipped: CleanProblem[];
   /** Duplicates shared between training and evaluation splits. */
   leaks: CleanProblem[];
+  /** Every warning the run emitted, in order (also sent to onEvent as it happened). */
+  warnings: TrainWarning[];
 }
 
 /**
@@ -49,7 +53,11 @@ export interface TrainResult {
 export async function train(dataDir: string, options: TrainInput = {}): Promise<TrainResult> {
   const o = resolveTrainOptions(options);
   await initEngine();
-  const emit = o.onEvent ?? (() => {});
+  const warnings: TrainWarning[] = [];
+  const emit = (e: TrainEvent) => {
+    if (e.type === 'warning') warnings.push({ code: e.code, message: e.message });
+    o.onEvent?.(e);
+  };
   const seed = o.seed ?? randomInt(0, 2 ** 31 - 1);
   // Not derived from the seed: two runs with the same seed into one folder must still differ.
   const runId = randomBytes(8).toString('hex');
@@ -69,11 +77,11 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   let previousKept: string | undefined;
 
   const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, faces: o.faces === 'detect' ? 'detect' : undefined, nearDuplicates: true, audit: true, onStage: (message) => emit({ type: 'stage', message }) });
-  if (data.skipped.length) emit({ type: 'warning', message: `skipped ${data.skipped.length} file(s) that failed checks (run \`happysad clean ${dataDir}\` for the list)` });
-  if (data.leaks.length) emit({ type: 'warning', message: `TRAIN/EVALUATION LEAK: ${data.leaks.length} evaluation image(s) are copies (exact or near) of training images; they were excluded from evaluation (\`happysad clean ${dataDir}\` lists them)` });
-  for (const s of data.shortcuts) emit({ type: 'warning', message: `SHORTCUT: ${s.attribute} alone tells the classes apart (cross-validated balanced accuracy ${s.balancedAccuracy.toFixed(2)}): ${s.detail}` });
+  if (data.skipped.length) emit({ type: 'warning', code: 'skipped', message: `${describeSkipped(data.skipped, data.nearDuplicateProblems, data.dataset.files.length)} (run \`happysad clean ${dataDir}\` for the list)` });
+  if (data.leaks.length) emit({ type: 'warning', code: 'leak', message: `TRAIN/EVALUATION LEAK: ${data.leaks.length} evaluation image(s) are copies (exact or near) of training images; they were excluded from evaluation (\`happysad clean ${dataDir}\` lists them)` });
+  for (const s of data.shortcuts) emit({ type: 'warning', code: 'shortcut', message: `SHORTCUT: ${s.attribute} alone tells the classes apart (cross-validated balanced accuracy ${s.balancedAccuracy.toFixed(2)}): ${s.detail}` });
   const conflicting = data.nearDuplicates.filter((g) => g.conflictingLabels);
-  if (conflicting.length) emit({ type: 'warning', message: `CONFLICTING LABELS: ${conflicting.length} picture(s) look the same under more than one class (e.g. ${conflicting[0]!.files.join(' and ')}); check them (\`happysad clean ${dataDir}\` lists them all)` });
+  if (conflicting.length) emit({ type: 'warning', code: 'conflicting-labels', message: `CONFLICTING LABELS: ${conflicting.length} picture(s) look the same under more than one class (e.g. ${conflicting[0]!.files.join(' and ')}); check them (\`happysad clean ${dataDir}\` lists them all)` });
   const trainSet = data.splits.train;
   if (!trainSet || trainSet.items.length === 0) throw new DatasetError(`${dataDir}: no usable training images (run \`happysad clean ${dataDir}\` to see why each file was skipped)`);
   // Counted after the checks, not from the folder listing: a class whose every file was rejected
@@ -86,7 +94,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   }
   const valSet = data.splits.val;
   if (o.calibrate && !valSet?.items.length) throw new OptionError(`--calibrate fits on validation images and ${dataDir} has none${data.dataset.layout === 'split' ? ` (add ${dataDir}/val/<class>/)` : ' (give --val-split above 0)'}; or train without --calibrate`);
-  if (!valSet) emit({ type: 'warning', message: 'no validation images: early stopping and best-epoch selection use the training loss' });
+  if (!valSet) emit({ type: 'warning', code: 'no-validation', message: 'no validation images: early stopping and best-epoch selection use the training loss' });
 
   const classes = data.classes;
   const output = classes.length === 2 ? 'sigmoid' : 'softmax';
@@ -205,7 +213,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
           if (outDir?.replaces && previousKept === undefined) {
             // The old model stays whole until this run has something better than nothing to put there.
             previousKept = await setAside(outDir.dir);
-            emit({ type: 'warning', message: `the model that was in ${o.out} is kept as ${previousKept}` });
+            emit({ type: 'warning', code: 'previous-kept', message: `the model that was in ${o.out} is kept as ${previousKept}` });
           }
           await saveBundle(outDir!.dir, model, metadataFor(false, null), { 'history.json': `${JSON.stringify(history, null, 2)}\n` });
           emit({ type: 'checkpoint', dir: o.out, epoch });
@@ -237,7 +245,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       threshold = fit.rule.threshold;
       emit({ type: 'stage', message: `calibrated on validation: temperature ${fit.calibration.temperature.toFixed(3)}, expected calibration error ${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}` });
       // The temperature minimises log-loss; on few images, or for a model that has learned little, binned ECE can disagree.
-      if (fit.calibration.eceAfter > fit.calibration.eceBefore) emit({ type: 'warning', message: `calibration raised the validation ECE (${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${fit.calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
+      if (fit.calibration.eceAfter > fit.calibration.eceBefore) emit({ type: 'warning', code: 'calibration-raised-ece', message: `calibration raised the validation ECE (${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${fit.calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
     }
     // A model with a neither class (happy, neutral, sad) records the pair forced choice decides between, tuned on validation.
     forcedChoice = await forcedChoiceOnValidation({ classes, output, positiveClass, threshold, calibration, neitherClass: o.neitherClass }, valSet && { raw: () => rawOf(valSet), truth: valSet.items.map((r) => r.classIndex) }, emit);
@@ -247,6 +255,10 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     };
     const validation = await evaluateSplit(valSet);
     const test = await evaluateSplit(data.splits.test);
+    // A model that learned nothing is still saved (the user may want to look at it) but never quietly.
+    const heldOut = validation ?? test;
+    const nothing = heldOut && learnedNothingWarning(heldOut, validation ? 'validation images' : 'test images', { faces: Boolean(spec.faces), patience: o.patience, fromTrained: o.initialWeights !== undefined });
+    if (nothing) emit({ type: 'warning', ...nothing });
     const metadata = metadataFor(true, { ...(validation ? { validation } : {}), ...(test ? { test } : {}) });
     const bundle: ModelBundle = { dir: o.out ?? '', model, metadata };
     if (o.out) {
@@ -258,7 +270,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
       });
     }
     optimizer.dispose();
-    return { bundle, history, validation, test, skipped: data.skipped, leaks: data.leaks };
+    return { bundle, history, validation, test, skipped: data.skipped, leaks: data.leaks, warnings };
   } finally {
     bestWeights?.forEach((t) => t.dispose());
     await trainer.close();

@@ -93,9 +93,19 @@ export interface TrainOptions {
 // biome-ignore lint/suspicious/noConfusingVoidType: a callback may return nothing at all, which is what void says
 export type TrainCallbackResult = void | 'stop' | Promise<void | 'stop'>;
 
+/**
+ * Something the user should know about a run that did not stop it. `code` is stable for scripts
+ * (train --json): 'skipped', 'leak', 'shortcut', 'conflicting-labels', 'no-validation',
+ * 'previous-kept', 'calibration-raised-ece' (train --calibrate), and after training 'collapsed' or 'at-chance' (see learnedNothing).
+ */
+export interface TrainWarning {
+  code: string;
+  message: string;
+}
+
 export type TrainEvent =
   | { type: 'stage'; message: string }
-  | { type: 'warning'; message: string }
+  | ({ type: 'warning' } & TrainWarning)
   | { type: 'epoch-start'; epoch: number; epochs: number; batches: number }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number; seconds: number }
   | { type: 'epoch-end'; record: EpochRecord; improved: boolean; epochs: number }

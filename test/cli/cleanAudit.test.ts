@@ -62,5 +62,18 @@ test('train warns about the same shortcut before it starts', async () => {
   const warnings: string[] = [];
   const result = await train(await grayBiased(true), { arch: 'seed-a', input: [32, 32, 3], epochs: 1, batch: 16, seed: 1, workers: 1, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
   assert.ok(warnings.some((w) => /^SHORTCUT: (grayscale|colourfulness) alone tells the classes apart \(cross-validated balanced accuracy 0\.\d\d\)/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /^SHORTCUT: .*Convert all images to grayscale \(train --input HxWx1\), or balance/.test(w)), 'an RGB model is told to go gray');
+  result.bundle.model.dispose();
+});
+
+test('a grayscale model (input HxWx1, as face-48 takes) is warned about the gray share without being told to convert to grayscale', async () => {
+  const warnings: string[] = [];
+  const result = await train(await grayBiased(true), { arch: 'face-48', input: [32, 32, 1], epochs: 1, batch: 16, seed: 1, workers: 1, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+  const shortcuts = warnings.filter((w) => w.startsWith('SHORTCUT: '));
+  assert.ok(shortcuts.length > 0, warnings.join('\n'));
+  for (const w of shortcuts) {
+    assert.doesNotMatch(w, /Convert all images to grayscale|--input HxWx1\)/);
+    assert.match(w, /the model being trained sees grayscale \(input HxWx1\), so the colour itself is hidden from it/);
+  }
   result.bundle.model.dispose();
 });

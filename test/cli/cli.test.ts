@@ -38,10 +38,12 @@ test('clean --json reports problems in the documented shape and exits 1; a clean
   const r = happysad('clean', dir, '--json');
   assert.equal(r.code, 1);
   const out = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(out).sort(), ['nearDuplicates', 'ok', 'problems', 'shortcuts', 'total']);
+  assert.deepEqual(Object.keys(out).sort(), ['counts', 'nearDuplicates', 'ok', 'problems', 'shortcuts', 'total']);
   assert.equal(out.total, 5);
   assert.equal(out.ok, 4);
-  assert.deepEqual(Object.keys(out.problems[0]).sort(), ['detail', 'file', 'problem']);
+  assert.deepEqual(out.counts, { corrupt: 0, invalid: 1, 'exact-duplicate': 0, 'near-duplicate': 0, leak: 0 });
+  assert.deepEqual(Object.keys(out.problems[0]).sort(), ['detail', 'file', 'kind', 'problem']);
+  assert.equal(out.problems[0].kind, 'invalid');
   assert.equal(out.problems[0].file, 'happy/zero.jpg');
   const q = await tempDir();
   assert.equal(happysad('clean', dir, '--quarantine', q).code, 1);

@@ -187,7 +187,7 @@ test('an unreadable subfolder is reported by clean, predict and train, and the r
     assertNoStack(t.stderr);
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stderr, /found 8 files/);
-    assert.match(t.stderr, /skipped 1 file\(s\) that failed checks/);
+    assert.match(t.stderr, /skipped 1 of 8 file\(s\): 1 corrupt \(run `happysad clean/);
   } finally {
     await chmod(join(data, 'happy', 'locked'), 0o755);
   }

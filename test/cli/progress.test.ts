@@ -31,7 +31,7 @@ test('training progress: the in-epoch bar on a terminal only; stages, warnings a
     render({ type: 'stage', message: 'decoding 10 images' });
     render({ type: 'epoch-start', epoch: 1, epochs: 1, batches: 10 });
     for (let batch = 1; batch <= 10; batch++) render({ type: 'batch', epoch: 1, batch, batches: 10, loss: 0.5, accuracy: 0.75, seconds: batch * 0.2 });
-    render({ type: 'warning', message: 'few images' });
+    render({ type: 'warning', code: 'skipped', message: 'few images' });
     render({ type: 'epoch-end', record, improved: true, epochs: 1 });
     const text = out.written();
     assert.match(text, /decoding 10 images\n/);

@@ -39,6 +39,25 @@ test('a class that is 40% gray against 0% is flagged on colour, with the shares 
   for (let i = 1; i < found.length; i++) assert.ok(found[i - 1].balancedAccuracy >= found[i].balancedAccuracy, 'strongest first');
 });
 
+test('the advice fits the model: a grayscale model is not told to convert to grayscale, a face-crop model not to crop borders', () => {
+  const gray = dataset(1, 60, { sad: () => ({ grayShare: 0.4 }) });
+  const detail = (items: AuditItem[], attribute: string, model?: { channels: number; faceCrops: boolean }) => auditShortcuts(items, model ? { model } : {}).find((s) => s.attribute === attribute)!.detail;
+  const rgb = detail(gray, 'grayscale', { channels: 3, faceCrops: false });
+  assert.match(rgb, /a model can learn 'gray means sad'\. Convert all images to grayscale \(train --input HxWx1\), or balance the gray share per class\.$/);
+  // face-48 (48x48x1, face crops): the colour never reaches it; what gray pictures still carry does.
+  const grayModel = detail(gray, 'grayscale', { channels: 1, faceCrops: true });
+  assert.doesNotMatch(grayModel, /Convert|--input/);
+  assert.match(grayModel, /the model being trained sees grayscale \(input HxWx1\), so the colour itself is hidden from it; .* it can still learn as 'sad': balance the gray share per class\.$/);
+  // clean knows no model: both cases, and which models are already gray.
+  assert.match(detail(gray, 'grayscale'), /Convert all images to grayscale \(train --input HxWx1\) for a colour model \(face-48 and the default model already see only grayscale\), and either way balance the gray share per class\.$/);
+
+  const framed = dataset(6, 80, { happy: (r) => ({ border: 0.1 + r.next() * 0.2 }), sad: () => ({ border: 0 }) });
+  assert.match(detail(framed, 'border', { channels: 3, faceCrops: false }), /Crop the borders \(letterbox bars, frames, empty backdrop\) off, or give every class/);
+  const faces = detail(framed, 'border', { channels: 1, faceCrops: true });
+  assert.match(faces, /face crops leave most borders out, so 'a frame means happy' reaches the model through photos where no face is found/);
+  assert.doesNotMatch(faces, /letterbox/);
+});
+
 test('the same classes without a bias: nothing is flagged', () => {
   for (const seed of [2, 3, 4]) assert.deepEqual(auditShortcuts(dataset(seed, 60)), [], `seed ${seed}`);
 });

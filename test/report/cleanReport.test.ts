@@ -95,7 +95,8 @@ test('report.html: findings, charts, the duplicate group as thumbnails, problems
   }
   assert.match(html, /<figure class="dup odd"><img [^>]*alt="sad\/&lt;copy&gt;\.png: sad"/, 'the copy under the other label is marked');
   assert.match(html, /<div class="missing" role="img" aria-label="happy\/gone\.png: happy">image unavailable<\/div>/);
-  assert.match(html, /2 file\(s\) not used: 1 corrupt, 1 not-image/);
+  assert.match(html, /2 file\(s\) not used: 1 corrupt, 1 invalid/);
+  assert.match(html, /<td>invalid \(not-image\)<\/td>/, "the kind, with the finer problem it hides");
 });
 
 test('nothing found, or too little to judge: the page says which', async () => {

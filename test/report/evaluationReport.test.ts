@@ -31,7 +31,7 @@ function result(rows: EvaluatedImage[], root = '/nowhere', threshold = 0.5): Eva
     predicted: rows.map((r) => CLASSES.indexOf(r.label)),
     probabilities: rows.flatMap((r) => [r.score, 1 - r.score]),
   });
-  return { report, split: 'all', skipped: [], rows, dataset: { root, layout: 'class-folders', fingerprint: { count: rows.length, sha256: 'cd'.repeat(32) } } };
+  return { report, split: 'all', skipped: [], checked: { files: rows.length, nearDuplicateProblems: [] }, rows, dataset: { root, layout: 'class-folders', fingerprint: { count: rows.length, sha256: 'cd'.repeat(32) } } };
 }
 
 const row = (file: string, truth: string, score: number, box?: [number, number, number, number]): EvaluatedImage => ({ file, truth, label: score >= 0.5 ? 'happy' : 'sad', score, probabilities: [score, 1 - score], ...(box ? { box } : {}) });
