@@ -12,7 +12,7 @@ import type { BundleMetadata, TemperatureCalibration } from '../model/bundleMeta
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import { bestThreshold } from '../evaluate/bestThreshold.js';
 import { learnedNothingWarning } from '../evaluate/learnedNothing.js';
-import { readBundle, saveBundle, type ModelBundle } from '../model/modelBundle.js';
+import { saveBundle, type ModelBundle } from '../model/modelBundle.js';
 import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
@@ -27,10 +27,11 @@ import { EarlyStopping } from './earlyStopping.js';
 import type { EpochRecord, TrainingHistory } from '../model/trainingHistory.js';
 import { resolveTrainOptions, type TrainEvent, type TrainInput, type TrainWarning } from './trainOptions.js';
 import { lossAndAccuracy } from './lossAndAccuracy.js';
+import { loadInitialWeights } from './initialWeights.js';
 import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
 
 export interface TrainResult {
   bundle: ModelBundle;
@@ -106,7 +107,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const targetsOf = (set: ImageSet<ImageRecord>, smoothing = 0) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex, smoothing);
 
   const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
-  if (o.initialWeights) await loadInitialWeights(model, o.initialWeights, o.arch, classes, emit);
+  if (o.initialWeights) await loadInitialWeights(model, o.initialWeights, o.arch, classes, positiveClass, emit);
   const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7);
   const learningRateFor = (epoch: number): number => {
     const lr = o.learningRateSchedule ? o.learningRateSchedule(epoch) : o.learningRate;
@@ -275,81 +276,6 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     bestWeights?.forEach((t) => t.dispose());
     await trainer.close();
   }
-}
-
-/**
- * Copies `source`'s weights into the freshly built `model`. A bundle must hold one model of the
- * same architecture and input: anything else is refused, naming what differs, rather than training
- * from a half-loaded state. Only the output layer may differ (other classes, or two classes where
- * there were more): then the body is carried over and the head is rebuilt by transferHead.
- */
-async function loadInitialWeights(model: LayersModel, source: string | Tensor[], arch: string, classes: string[], emit: (e: TrainEvent) => void): Promise<void> {
-  let weights: Tensor[];
-  let loaded: ModelBundle | undefined;
-  if (typeof source === 'string') {
-    loaded = await readBundle(source);
-    if (loaded.metadata.members?.length) throw new OptionError(`initial weights: ${source} is an ensemble of ${loaded.metadata.members.length} models; start from one of them (memberBundles() in the library splits an ensemble)`);
-    if (loaded.metadata.arch !== arch) throw new OptionError(`initial weights: ${source} holds a ${loaded.metadata.arch} model; this run trains ${arch}. Start from a bundle of the same architecture`);
-    weights = loaded.model.getWeights();
-  } else weights = source;
-  try {
-    const fresh = model.getWeights();
-    const shapeOf = (t: Tensor) => t.shape.join('x');
-    if (fresh.length !== weights.length) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${weights.length} weight tensors, the model has ${fresh.length}. Use weights of the same architecture and input size`);
-    // The output layer's kernel and bias: getWeights lists trainable weights before batch-norm statistics, so not the last two.
-    const headNames = model.layers[model.layers.length - 1]!.weights.map((w) => w.name);
-    const headAt = headNames.map((name) => model.weights.findIndex((w) => w.name === name));
-    const isHead = (i: number) => headAt.includes(i);
-    const mismatch = (i: number) => (shapeOf(fresh[i]!) === shapeOf(weights[i]!) ? '' : `tensor ${i} (${model.weights[i]?.name}) is ${shapeOf(weights[i]!)}, the model's is ${shapeOf(fresh[i]!)}`);
-    const body = fresh.map((_, i) => (isHead(i) ? '' : mismatch(i))).find(Boolean);
-    if (body) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${body}. Use weights of the same architecture and input size`);
-    const sameHead = headAt.every((i) => !mismatch(i)) && (!loaded || loaded.metadata.classes.join('\u0000') === classes.join('\u0000'));
-    if (sameHead) {
-      model.setWeights(weights);
-      return;
-    }
-    if (headAt.length !== 2 || headAt.some((i) => i < 0)) throw new OptionError(`initial weights: this model's output layer has ${headAt.length} weight tensors; only a dense output layer (kernel and bias) can be rebuilt for other classes`);
-    const head = transferHead(loaded?.metadata, [weights[headAt[0]!]!, weights[headAt[1]!]!], classes, [fresh[headAt[0]!]!, fresh[headAt[1]!]!]);
-    model.setWeights(weights.map((w, i) => (i === headAt[0] ? head.weights[0]! : i === headAt[1] ? head.weights[1]! : w)));
-    head.weights.forEach((t) => t.dispose());
-    emit({ type: 'stage', message: `initial weights: the body comes from ${typeof source === 'string' ? source : 'the given tensors'}; the output layer is new (${head.how})` });
-  } finally {
-    loaded?.model.dispose();
-  }
-}
-
-/**
- * A head for `classes` from a trained model's head. Classes the old model knew keep what it learned:
- * an old softmax column is copied; an old sigmoid unit z = w·f + b (p(positive) = σ(z)) becomes
- * +z/2 for its positive class and −z/2 for the other, so that between those two the new softmax
- * starts out deciding exactly as the old model did. Classes it did not know start at zero (no
- * preference), so fine-tuning begins from the old behaviour instead of from noise.
- */
-function transferHead(old: BundleMetadata | undefined, [kernel, bias]: [Tensor, Tensor], classes: string[], [freshKernel, freshBias]: [Tensor, Tensor]): { weights: Tensor[]; how: string } {
-  const units = freshBias.shape[0]!;
-  const oldClasses = old?.classes ?? [];
-  const known = classes.filter((c) => oldClasses.includes(c));
-  // A sigmoid head (units 1) or nothing known: fresh, seeded initialisation.
-  if (!old || units === 1 || known.length === 0) return { weights: [freshKernel.clone(), freshBias.clone()], how: old ? `none of ${classes.join(', ')} carried over` : 'initialised afresh' };
-  const features = kernel.shape[0]!;
-  const k = kernel.dataSync();
-  const b = bias.dataSync();
-  const newK = new Float32Array(features * units);
-  const newB = new Float32Array(units);
-  const oldUnits = bias.shape[0]!;
-  classes.forEach((c, j) => {
-    const i = oldClasses.indexOf(c);
-    if (i < 0) return;
-    let column: number;
-    let sign = 1;
-    if (oldUnits === 1) {
-      column = 0;
-      sign = c === old.positiveClass ? 0.5 : -0.5;
-    } else column = i;
-    for (let f = 0; f < features; f++) newK[f * units + j] = sign * k[f * oldUnits + column]!;
-    newB[j] = sign * b[column]!;
-  });
-  return { weights: [tf.tensor2d(newK, [features, units]), tf.tensor1d(newB)], how: `${known.join(', ')} carried over from the old head${known.length < classes.length ? `, ${classes.filter((c) => !known.includes(c)).join(', ')} new` : ''}` };
 }
 
 function makeTargets(labels: number[], output: 'sigmoid' | 'softmax', K: number, posIndex: number, smoothing: number): Float32Array {

@@ -106,6 +106,13 @@ test('a 2-class bundle starts a 3-class model: body carried over, the old head k
     assert.ok(Math.abs(h / (h + s) - before[i]!) < 1e-4, `image ${i}: forced choice ${h / (h + s)} vs old ${before[i]}`);
     assert.ok(n > 0 && n < 1);
   }
+  // And back: that 3-class bundle starts a happy/sad model whose one unit decides as its forced choice did.
+  const threeDir = join(await tempDir(), 'three');
+  await saveBundle(threeDir, result.bundle.model, result.bundle.metadata);
+  const two = await train(data, { ...quick, epochs: 1, seed: 8, initialWeights: threeDir, learningRate: 1e-12, onEvent: (e) => { if (e.type === 'stage') events.push(e.message); } });
+  assert.ok(events.some((m) => /one unit for happy against sad, from the old head's two columns/.test(m)), events.join('\n'));
+  const unit = (two.bundle.model.predict(x) as Tensor).dataSync();
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(unit[i]! - before[i]!) < 1e-4, `image ${i}: ${unit[i]} vs ${before[i]}`);
   old.dispose();
 });
 
