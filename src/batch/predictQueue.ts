@@ -1,13 +1,13 @@
 /**
  * Prediction spread over machines through a Redis job queue (BullMQ): producers enqueue batches of
  * file references (absolute paths on a shared filesystem, or http(s) URLs; never image bytes), and
- * one job per video (see videoJob.ts); workers classify them and return the rows. A worker that dies mid-batch holds a lock that
- * expires after the stall timeout; BullMQ then hands the batch to another worker. Rows are keyed by
+ * one job per video (see videoJob.ts); workers classify them and return the rows. A worker that
+ * dies mid-batch holds a lock that expires after the stall timeout; BullMQ then hands the batch to another worker. Rows are keyed by
  * path and content hash, so a batch done twice still yields each row once. Jobs are untrusted
  * input to a worker: see jobReferences.ts for what it agrees to read.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
@@ -113,13 +113,13 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   // The announcement lapses unless renewed: a producer never waits on a worker that is gone, and
   // one that survives a Redis restart without persistence announces itself again.
   // BullMQ's client type names only what BullMQ uses; underneath it is ioredis.
+  const client = async () => (await publisher.getBackend().client) as unknown as Redis;
   const announce = async () => {
-    await ((await publisher.getBackend().client) as unknown as Redis).set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
+    await (await client()).set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
   };
   await announce();
   const heartbeat = setInterval(() => announce().catch(() => {}), HEARTBEAT_MS);
-  const client = async () => (await publisher.getBackend().client) as unknown as Redis;
-  const worker = new Worker<unknown, Prediction[] | VideoJobResult>(queue, async (job) => {
+  const worker = new Worker<unknown, Prediction[] | VideoJobResult>(queue, async (job, token) => {
     if (job.name === 'video') {
       const data = validateVideoJob(job.data);
       if (typeof data === 'string') throw new UnrecoverableError(`malformed job: ${data}`);
@@ -127,7 +127,15 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
       inHand++;
       let result: VideoJobResult;
       try {
-        result = await predictVideoJob(classifier, data, { key: videoRowsKey(queue, job.id!, randomUUID().slice(0, 8)), client: await client(), chunkRows: options.videoChunkRows ?? VIDEO_CHUNK_ROWS }, policy);
+        const into = { key: videoRowsKey(queue, job.id!, randomUUID().slice(0, 8)), client: await client(), chunkRows: options.videoChunkRows ?? VIDEO_CHUNK_ROWS };
+        result = await predictVideoJob(classifier, data, into, policy, options.signal);
+      } catch (err) {
+        // A video may run for an hour: a stopping worker hands it back at once, without using up
+        // an attempt, rather than hold it until the stall timeout.
+        if (!options.signal?.aborted) throw err;
+        await job.moveToWait(token);
+        log(`batch ${job.id} handed back: this worker is stopping (another worker does the video from its start)`);
+        throw new WaitingError();
       } finally {
         inHand--;
       }
@@ -163,7 +171,8 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   const holding = inHand > 0;
   const waitMs = holding ? STOP_TIMEOUT_MS : IDLE_STOP_TIMEOUT_MS;
   const closed = await Promise.race([
-    Promise.all([worker.close(), publisher.close()]).then(() => true),
+    // The publisher's connection is the one a video job in hand cleans up with: closed after the worker.
+    worker.close().then(() => publisher.close()).then(() => true),
     new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref()),
   ]);
   if (!closed) {
@@ -202,7 +211,7 @@ async function classifyReferences(classifier: Classifier, job: BatchJob, raw: un
  * video is read from a descriptor opened under the worker's roots, so ffmpeg opens no path itself.
  * A video the worker will not or cannot open is one error row, as a bad photo is.
  */
-async function predictVideoJob(classifier: Classifier, job: VideoJob, into: { key: string; client: Redis; chunkRows: number }, policy: ReferencePolicy): Promise<VideoJobResult> {
+async function predictVideoJob(classifier: Classifier, job: VideoJob, into: { key: string; client: Redis; chunkRows: number }, policy: ReferencePolicy, signal?: AbortSignal): Promise<VideoJobResult> {
   const { key: rowsKey, client, chunkRows } = into;
   let chunk: VideoRows = [];
   let chunks = 0;
@@ -219,7 +228,7 @@ async function predictVideoJob(classifier: Classifier, job: VideoJob, into: { ke
   else {
     try {
       sha256 = await hashOpenFile(ref.fh);
-      const rows = classifier.predictVideo(job.video, { every: job.every, smooth: job.smooth, faces: job.faces, limits: job.limits, opened: { fd: ref.fh.fd, format: ref.format } });
+      const rows = classifier.predictVideo(job.video, { every: job.every, smooth: job.smooth, faces: job.faces, limits: job.limits, opened: { fd: ref.fh.fd, format: ref.format }, signal });
       for await (const row of rows) {
         if ('error' in row) chunk.push({ ...row, error: { ...row.error, message: withoutContent(row.error.message) } });
         else {
@@ -228,6 +237,10 @@ async function predictVideoJob(classifier: Classifier, job: VideoJob, into: { ke
         }
         if (chunk.length >= chunkRows) await push();
       }
+    } catch (err) {
+      // The next attempt writes a list of its own; this one's part goes now rather than in a day.
+      await client.del(rowsKey).catch(() => {});
+      throw err;
     } finally {
       await ref.fh.close();
     }
@@ -342,7 +355,10 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
     const result = validateVideoResult(job.returnvalue, queueName, job.id!);
     if (!result) return errorVideo('the worker\'s answer is not a video\'s rows (a worker of another happysad version?)');
     // Rows gone (a Redis restart without them, or a producer away for longer than they are kept): done again.
-    if ((await client.llen(result.rows)) !== result.chunks) return 'redo';
+    if ((await client.llen(result.rows)) !== result.chunks) {
+      await client.del(result.rows);
+      return 'redo';
+    }
     return { file, ...(result.sha256 ? { sha256: result.sha256 } : {}), every: result.every, rows: chunksOf(client, result.rows, result.chunks) };
   };
 

@@ -2,11 +2,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { resolveRoots } from '../../src/batch/jobReferences.js';
 import { predictThroughQueue, runPredictWorker } from '../../src/batch/predictQueue.js';
-import type { VideoJobResult, VideoRows } from '../../src/batch/videoJob.js';
+import { videoRowsKey, type VideoJob, type VideoJobResult, type VideoRows } from '../../src/batch/videoJob.js';
 import { hashFile } from '../../src/io/hashFile.js';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { VideoErrorRow, VideoRow } from '../../src/predict/predictionRow.js';
@@ -88,6 +88,37 @@ test('a video job: rows come back through Redis in chunks, equal to predictVideo
   assert.ok(worker.log.some((l) => / started: 1 video \(attempt 1\)$/.test(l)), worker.log.join('\n'));
 });
 
+test('a worker stopped mid-video hands it back at once (no attempt used, its partial list gone); another does it whole', async () => {
+  const a = startWorker('handback', 3);
+  const client = new Redis({ host: '127.0.0.1', port: redis.port });
+  let b: ReturnType<typeof startWorker> | undefined;
+  try {
+    const got: (VideoRow | VideoErrorRow)[] = [];
+    const run = predictThroughQueue([], {
+      redis: redis.url, queue: 'handback', onRows: async () => {},
+      videos: { files: [clip], every: 0.05, smooth: 0, limits },
+      onVideo: async (v) => void got.push(...(await collect(v.rows))),
+    });
+    // Stopped once its first rows are in Redis: well inside the video's 40 frames.
+    await waitFor('the first chunk', async () => (await client.keys('happysad:handback:video-rows:*')).length > 0);
+    const stopping = Date.now();
+    await a.stop();
+    const stoppedMs = Date.now() - stopping;
+    const left = await client.keys('happysad:handback:video-rows:*');
+    // Asserted once the run is over, so that a failure leaves no producer waiting.
+    b = startWorker('handback', 3);
+    await run;
+    assert.ok(stoppedMs < 8000, `stopped in ${stoppedMs} ms`);
+    assert.ok(a.log.some((l) => /handed back: this worker is stopping/.test(l)), a.log.join('\n'));
+    assert.deepEqual(left, [], 'the partial list was removed');
+    assert.ok(b.log.some((l) => / started: 1 video \(attempt 1\)$/.test(l)), `the hand-back used no attempt:\n${b.log.join('\n')}`);
+    assert.deepEqual(got.map((r) => ('frame' in r ? r.frame : -1)), Array.from({ length: 40 }, (_, i) => i), 'every frame once, in order');
+  } finally {
+    client.disconnect();
+    await b?.stop();
+  }
+});
+
 test('a hostile video job gets one error row that carries nothing of the file: outside --root, a link out, a playlist, a URL, a relative path; a malformed job fails at once', async () => {
   const outside = join(dir, 'outside.mp4');
   await copyFile(clip, outside);
@@ -129,6 +160,40 @@ test('a hostile video job gets one error row that carries nothing of the file: o
     await events.close();
     await queue.close();
     await worker.stop();
+  }
+});
+
+test('the producer trusts only an answer naming its job\'s whole list: rows gone from Redis are done again, a foreign answer is an error row', async () => {
+  const connection = { host: '127.0.0.1', port: redis.port };
+  const client = new Redis(connection);
+  const frame = (i: number): VideoRow => ({ file: clip, time: i, frame: i, face: 'none-found' });
+  let attempts = 0;
+  // A stand-in worker: its first answer names two chunks of which Redis holds one (as after a
+  // restart that lost them), its second is whole; for the other video it answers with another key.
+  const fake = new Worker<VideoJob, unknown>('redo', async (job) => {
+    const key = videoRowsKey('redo', job.id!, `t${attempts++}`);
+    if (job.data.video !== clip) return { file: job.data.video, rows: 'happysad:redo:model', chunks: 0, frames: 0, every: 1 };
+    await client.rpush(key, JSON.stringify([frame(0)]));
+    if (attempts > 1) await client.rpush(key, JSON.stringify([frame(1)]));
+    return { file: clip, sha256: 'abc', rows: key, chunks: 2, frames: 2, every: 1 } satisfies VideoJobResult;
+  }, { connection });
+  try {
+    const got = new Map<string, { sha256?: string; rows: (VideoRow | VideoErrorRow)[] }>();
+    await predictThroughQueue([], {
+      redis: redis.url, queue: 'redo', onRows: async () => {},
+      videos: { files: [clip, photo], every: 1, smooth: 0, limits },
+      onVideo: async (v) => void got.set(v.file, { sha256: v.sha256, rows: await collect(v.rows) }),
+    });
+    assert.equal(attempts, 3, 'the clip twice (its first rows were incomplete), the other once');
+    assert.deepEqual(got.get(clip), { sha256: 'abc', rows: [frame(0), frame(1)] });
+    const other = got.get(photo)!;
+    assert.equal(other.sha256, undefined);
+    assert.deepEqual(other.rows.map((r) => ('error' in r ? r.error.code : 'row')), ['job-failed']);
+    assert.match((other.rows[0] as VideoErrorRow).error.message, /the worker's answer is not a video's rows/);
+    assert.deepEqual(await client.keys('happysad:redo:video-rows:*:t1'), [], 'the list read is removed');
+  } finally {
+    await fake.close();
+    client.disconnect();
   }
 });
 
