@@ -41,7 +41,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     if (result.forcedChoice) console.log(`The model's own answers (${result.report.classes.join(', ')}; an image it calls by a class it does not have here counts as wrong):\n`);
     console.log(formatEvaluationReport(result.report));
     if (result.forcedChoice) {
-      console.log(`\nForced choice between ${result.forcedChoice.classes.join(' and ')} (threshold ${result.forcedChoice.threshold} on p(${result.forcedChoice.positiveClass}) / (p(${result.forcedChoice.classes.join(') + p(')})); images of other classes left out):\n`);
+      console.log(`\nForced choice between ${result.forcedChoice.classes.join(' and ')} (threshold ${Number(result.forcedChoice.threshold.toFixed(4))} on p(${result.forcedChoice.positiveClass}) / (p(${result.forcedChoice.classes.join(') + p(')})); images of other classes left out):\n`);
       console.log(formatEvaluationReport(result.forcedChoice));
     }
     if (written) console.log(`\nreport: ${written.html}${written.replaced ? ' (replaces the earlier report there)' : ''}`);

@@ -88,7 +88,7 @@ export function formatEvaluationReport(r: EvaluationReport): string {
     `images            ${r.n}`,
     `accuracy          ${pct(r.accuracy)}`,
     `balanced accuracy ${pct(r.balancedAccuracy)}`,
-    `ROC AUC           ${r.auc === null ? 'n/a (a class is missing)' : r.auc.toFixed(3)}${r.classes.length === 2 ? `  (positive class: ${r.positiveClass}, threshold ${r.threshold})` : ` (macro one-vs-rest${present < r.classes.length ? ` over the ${present} classes present` : ''})`}`,
+    `ROC AUC           ${r.auc === null ? 'n/a (a class is missing)' : r.auc.toFixed(3)}${r.classes.length === 2 ? `  (positive class: ${r.positiveClass}, threshold ${Number(r.threshold.toFixed(4))})` : ` (macro one-vs-rest${present < r.classes.length ? ` over the ${present} classes present` : ''})`}`,
     // Figures recorded before calibration was measured have no ECE: the line is left out, not faked.
     ...(r.ece === undefined ? [] : [`ECE               ${r.ece.toFixed(3)}  (expected calibration error: mean |accuracy - confidence| over ${ECE_BINS} confidence bins)`]),
     '',

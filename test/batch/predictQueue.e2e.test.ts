@@ -76,7 +76,9 @@ test('Redis restarted mid-run: workers and producer reconnect and the run comple
   await redis.resume();
   assert.equal(await producer.exited, 1, producer.log.join('\n'));
   const csv = (await readFile(out, 'utf8')).trim().split('\n');
-  assert.equal(csv[0], 'file,face,box,label,score,p_happy,p_sad,error,sha256,model');
+  // The workers run the default model: one probability column per class it has.
+  const { classes } = JSON.parse(await readFile('models/default/happysad.json', 'utf8')) as { classes: string[] };
+  assert.equal(csv[0], `file,face,box,label,score,${classes.map((c) => `p_${c}`).join(',')},error,sha256,model`);
   const files = new Map<string, string>();
   for (const line of csv.slice(1)) {
     const [file, face] = line.split(',');

@@ -127,9 +127,11 @@ test('happysad/browser gives Node\'s answers: same labels, scores within 0.02, b
   assert.ok(worstScore <= 0.02, `max score difference ${worstScore}`);
   assert.ok(worstIou >= 0.9, `min IoU ${worstIou}`);
   // The page registers Node's own convolution kernels (registerConvKernels), so on one thread the
-  // arithmetic is Node's: scores come out identical, not merely close (7.4e-6 apart on XNNPACK's).
+  // arithmetic is Node's: the network's outputs come out identical, not merely close (7.4e-6 apart on
+  // XNNPACK's). Calibration then runs in JavaScript doubles, where Chromium's V8 and Node's may round
+  // Math.exp/Math.log one ulp apart (1e-16), far below anything the model's own arithmetic could give.
   assert.equal(got.engine.threads, 1);
-  assert.equal(worstScore, 0, 'on one wasm thread the browser computes exactly what Node does');
+  assert.ok(worstScore <= 1e-12, `on one wasm thread the browser computes what Node does (max difference ${worstScore})`);
   assert.ok(expected.some((r) => r.face === 'none-found') && expected.some((r) => r.face === 'is-crop') && expected.filter((r) => r.faces?.length).length >= 8, 'the inputs cover faces, none found and crops');
   assert.deepEqual(problems, []);
   await page.context().close();
@@ -262,7 +264,7 @@ test('the page runs on the device by default: no photo or frame is posted; the s
   assert.match(await page.textContent('#camera-privacy') ?? '', /no frame is sent anywhere/);
   await page.click('#camera-start');
   await page.waitForFunction(() => /^(1\d|[2-9]\d|\d{3,}) frames, [\d.]+ frames\/s, \d+ ms this frame, on this device$/.test(document.getElementById('camera-stats')!.textContent!), undefined, { timeout: 30_000 });
-  assert.match(await page.textContent('#camera-boxes .tag') ?? '', /^1: (happy|sad) \d+%$/);
+  assert.match(await page.textContent('#camera-boxes .tag') ?? '', new RegExp(`^1: (${node.metadata.classes.join('|')}) \\d+%$`));
   // The face is followed by the library's FaceTracker: one person in view, one track through every frame.
   assert.equal(await page.getAttribute('#camera-boxes .box', 'data-track'), '1');
   const stats = await page.textContent('#camera-stats');

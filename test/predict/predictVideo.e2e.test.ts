@@ -99,11 +99,13 @@ test('the CLI: videos found by content, a per-track table, CSV rows; without ffm
   await copyFile(still, disguised);
   const table = runCli(['predict', disguised, '--every', '0.5']);
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /file\s+track\s+from s\s+to s\s+frames\s+happy %\s+sad %\s+mean score\s+median score/);
-  assert.match(table.stdout, /clip\.jpg\s+1\s+0\.0\s+2\.5\s+6\s+100\s+0\s/);
+  // The default model's classes, one % column each (happy, neutral, sad): the happy face is happy throughout.
+  const { classes } = JSON.parse(await readFile('models/default/happysad.json', 'utf8')) as { classes: string[] };
+  assert.match(table.stdout, new RegExp(`file\\s+track\\s+from s\\s+to s\\s+frames\\s+${classes.map((c) => `${c} %`).join('\\s+')}\\s+mean score\\s+median score`));
+  assert.match(table.stdout, new RegExp(`clip\\.jpg\\s+1\\s+0\\.0\\s+2\\.5\\s+6\\s+${classes.map((c) => (c === 'happy' ? '100' : '0')).join('\\s+')}\\s`));
   const csv = runCli(['predict', pair, '--csv', '--every', '1']);
   const [head, ...lines] = csv.stdout.trim().split('\n');
-  assert.equal(head, 'file,time,frame,track,box,label,score,p_happy,p_sad,smoothed_score,error');
+  assert.equal(head, `file,time,frame,track,box,label,score,${classes.map((c) => `p_${c}`).join(',')},smoothed_score,error`);
   assert.equal(lines.length, 6);
   const none = runCli(['predict', still], { HAPPYSAD_FFMPEG: '/nonexistent/ffmpeg' });
   assert.equal(none.code, 1);

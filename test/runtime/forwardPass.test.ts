@@ -21,14 +21,19 @@ test('test-time flip in one batch gives, bit for bit, the mean of the image alon
     mirrored[(k * side + y) * side + (side - 1 - x)] = pixels[(k * side + y) * side + x]!;
   }
   const plain = { ...spec, testTimeFlip: false };
-  const one = (data: Uint8Array, k: number) => forwardPass(tf, model, data.subarray(k * side * side, (k + 1) * side * side), 1, plain, 1)[0]!;
+  // One sigmoid unit, or a softmax row per image.
+  const units = metadata.output === 'sigmoid' ? 1 : metadata.classes.length;
+  const one = (data: Uint8Array, k: number) => forwardPass(tf, model, data.subarray(k * side * side, (k + 1) * side * side), 1, plain, 1);
   for (const batch of [1, 2, 32]) {
     const got = forwardPass(tf, model, pixels, n, spec, batch);
+    assert.equal(got.length, n * units);
     for (let k = 0; k < n; k++) {
-      const expected = Math.fround(Math.fround(one(pixels, k) + one(mirrored, k)) / 2);
-      assert.equal(got[k], expected, `image ${k}, batch ${batch}`);
+      for (let c = 0; c < units; c++) {
+        const expected = Math.fround(Math.fround(one(pixels, k)[c]! + one(mirrored, k)[c]!) / 2);
+        assert.equal(got[k * units + c], expected, `image ${k}, output ${c}, batch ${batch}`);
+      }
     }
   }
-  assert.notEqual(one(pixels, 0), one(mirrored, 0), 'the model is not already mirror-symmetric');
+  assert.notEqual(one(pixels, 0)[0], one(mirrored, 0)[0], 'the model is not already mirror-symmetric');
   model.dispose();
 });
