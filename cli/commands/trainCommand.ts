@@ -23,7 +23,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    if (values.augment && values['no-augment']) throw new OptionError('give --augment or --no-augment, not both');
+    if (values['no-augment'] && !values.from) throw new OptionError('--no-augment only changes a --from run (training from scratch has no augmentation unless --augment is given)');
     const result = await train(positionals[0], {
+      from: values.from,
       out: values.out,
       overwrite: values.overwrite,
       arch: values.arch,
@@ -34,12 +37,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
       batch: parseNumber(values.batch, 'batch', { integer: true, min: 1 }),
       seed: parseNumber(values.seed, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }),
       valSplit: parseNumber(values['val-split'], 'val-split', { min: 0, max: 0.99 }),
-      augment: values.augment,
+      augment: values.augment ? true : values['no-augment'] ? false : undefined,
       labelSmoothing: parseNumber(values['label-smoothing'], 'label-smoothing', { min: 0, max: 0.5 }),
       classWeight: parseClassWeight(values['class-weight']),
-      tuneThreshold: values['tune-threshold'],
-      calibrate: values.calibrate,
-      testTimeFlip: values.tta,
+      tuneThreshold: values['tune-threshold'] || undefined,
+      calibrate: values.calibrate || undefined,
+      testTimeFlip: values.tta || undefined,
       faces: values.faces ? 'detect' : values['faces-precropped'] ? 'precropped' : undefined,
       faceCrop: {
         ...(values['face-margin'] ? { margin: parseNumber(values['face-margin'], 'face-margin', { min: 0, max: 4 }) } : {}),
@@ -56,7 +59,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const t = result.bundle.metadata.training!;
     const e = process.stdout;
     if (values.json) {
-      e.write(`${JSON.stringify({ out: values.out, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, calibration: result.bundle.metadata.calibration ?? null, validation: result.validation, test: result.test, skipped: result.skipped.length, skippedByKind: countProblems(result.skipped), warnings: result.warnings })}\n`);
+      e.write(`${JSON.stringify({ out: values.out, startedFrom: result.bundle.metadata.startedFrom ?? null, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, calibration: result.bundle.metadata.calibration ?? null, validation: result.validation, test: result.test, skipped: result.skipped.length, skippedByKind: countProblems(result.skipped), warnings: result.warnings })}\n`);
       return t.interrupted ? 130 : 0;
     }
     e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
@@ -64,7 +67,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (c) e.write(`\nCalibrated on validation: temperature ${c.temperature.toFixed(3)}, expected calibration error ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; the figures below are the calibrated model's\n`);
     if (result.validation) e.write(`\nValidation\n${formatEvaluationReport(result.validation)}\n`);
     if (result.test) e.write(`\nTest\n${formatEvaluationReport(result.test)}\n`);
-    e.write(`\ncurves: ${values.out}/training-curves.png\n`);
+    const s = result.bundle.metadata.startedFrom;
+    if (s) e.write(`\nStarted from ${s.from === s.dir || !s.dir ? s.from : `${s.from} (${s.dir})`}${s.members ? `, its ${s.members} members fine-tuned one by one` : ''}${s.validationBefore ? `; on these validation images it scored balanced accuracy ${s.validationBefore.balancedAccuracy.toFixed(3)}${s.validationBefore.forcedChoice ? ` (forced choice ${s.validationBefore.forcedChoice.balancedAccuracy.toFixed(3)})` : ''} before fine-tuning` : ''}\n`);
+    e.write(`\ncurves: ${result.members ? result.members.map((m) => `${values.out}/training-curves-${m.name}.svg`).join(', ') : `${values.out}/training-curves.png`}\n`);
     // Said during the run too, but a model that learned nothing must be the last thing read, not a line scrolled past.
     for (const w of result.warnings.filter((x) => LEARNED_NOTHING.has(x.code))) e.write(`\nWARNING: ${w.message}\n`);
     // Interrupted is not success, even though the best model so far was saved: a script must not
