@@ -59,10 +59,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const t = result.bundle.metadata.training!;
     const e = process.stdout;
     if (values.json) {
-      e.write(`${JSON.stringify({ out: values.out, startedFrom: result.bundle.metadata.startedFrom ?? null, seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, calibration: result.bundle.metadata.calibration ?? null, validation: result.validation, test: result.test, skipped: result.skipped.length, skippedByKind: countProblems(result.skipped), warnings: result.warnings })}\n`);
+      e.write(`${JSON.stringify({ out: values.out, startedFrom: result.bundle.metadata.startedFrom ?? null, ...(result.members ? { members: result.members.map((m) => ({ name: m.name, epochsRun: m.history.epochs.length, bestEpoch: m.history.bestEpoch ?? null })) } : {}), seed: result.bundle.metadata.seed, epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, stoppedEarly: t.stoppedEarly, interrupted: t.interrupted, seconds: t.seconds, calibration: result.bundle.metadata.calibration ?? null, validation: result.validation, test: result.test, skipped: result.skipped.length, skippedByKind: countProblems(result.skipped), warnings: result.warnings })}\n`);
       return t.interrupted ? 130 : 0;
     }
-    e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
+    if (result.members) e.write(`\nFine-tuned ${result.members.length} members in ${t.seconds.toFixed(0)}s (${result.members.map((m) => `${m.name}: ${m.history.epochs.length} epochs, best ${m.history.bestEpoch}`).join('; ')}); their average saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
+    else e.write(`\n${t.interrupted ? 'Interrupted' : t.stoppedEarly ? 'Stopped early' : 'Finished'} after ${t.epochsRun} epoch(s) in ${t.seconds.toFixed(0)}s; weights of epoch ${t.bestEpoch} saved to ${values.out} (seed ${result.bundle.metadata.seed})\n`);
     const c = result.bundle.metadata.calibration;
     if (c) e.write(`\nCalibrated on validation: temperature ${c.temperature.toFixed(3)}, expected calibration error ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; the figures below are the calibrated model's\n`);
     if (result.validation) e.write(`\nValidation\n${formatEvaluationReport(result.validation)}\n`);
