@@ -30,8 +30,10 @@ export interface TrainOptions {
   learningRateSchedule?: (epoch: number) => number;
   /**
    * Start from these weights instead of a fresh initialisation (fine-tuning, a second stage at a
-   * lower rate): a bundle folder of the same architecture and input size, or tensors in
-   * `model.getWeights()` order. Batch-norm statistics come along. The bundle records where from.
+   * lower rate): a bundle folder of the same architecture and input size, such a bundle in memory,
+   * or tensors in `model.getWeights()` order. Batch-norm statistics come along. From a bundle, an
+   * output layer for other classes is rebuilt from its head. The bundle records where from. To keep
+   * the trained model's preprocessing too, and to start from an ensemble, use `from`.
    */
   initialWeights?: string | Tensor[] | ModelBundle;
   /**
