@@ -126,7 +126,10 @@ hash), the first kept when two files hold it. Reports how many duplicates were d
 out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and training curves
 (PNG, SVG) to MODEL_DIR; the best epoch so far is saved as it is found, so Ctrl-C keeps it.
 MODEL_DIR must be new or empty, outside DIR; --overwrite replaces a model already there, which
-is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, not before).`,
+is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, not before).
+--from an ensemble (the default model) fine-tunes its members one after another and saves their
+average once all are trained, with each member's history and curves (history-MEMBER.json,
+training-curves-MEMBER.svg); Ctrl-C then saves nothing.`,
     options: {
       out: { type: 'string', short: 'o', arg: 'MODEL_DIR', help: 'where to write the model: a new or empty folder outside DIR' },
       from: { type: 'string', arg: 'MODEL', help: `fine-tune a trained model (a model folder, or default: the shipped face model) instead of training from scratch: its architecture, input and face crop are kept, its classes carried over where yours match; an ensemble is fine-tuned member by member. Defaults become --lr ${F.learningRate} --patience ${F.patience} --augment --class-weight ${F.classWeight} --tune-threshold (each can still be given); the model records where it started` },
