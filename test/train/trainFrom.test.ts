@@ -13,7 +13,7 @@ import { bestThreshold } from '../../src/evaluate/bestThreshold.js';
 import { computeMetrics } from '../../src/evaluate/computeMetrics.js';
 import { evaluationWarning } from '../../src/evaluate/learnedNothing.js';
 import { OptionError } from '../../src/base/errors.js';
-import { makeClassFolders } from '../../testkit/makeImages.js';
+import { faceLikeImage, makeClassFolders, writeBytes } from '../../testkit/makeImages.js';
 import { tempDir } from '../../testkit/tempDir.js';
 
 // train({ from }): fine-tuning a trained bundle (one model, or an ensemble member by member).
@@ -103,6 +103,27 @@ test('from a 2-member ensemble: every member fine-tuned on one split, averaged, 
   assert.ok(Math.abs(best - m.threshold) < 1e-6, `recorded ${m.threshold}, best on the rebuilt split ${best}`);
   a.model.dispose();
   b.model.dispose();
+});
+
+test('from a happy/neutral/sad ensemble to happy/sad photos: one unit per member from its pair, forced choice scored before', async () => {
+  const three = await tempDir();
+  await makeClassFolders(three, 16, { size: 40 });
+  for (let i = 0; i < 16; i++) await writeBytes(join(three, 'neutral', `n_${i}.png`), await faceLikeImage(i % 2 ? 'happy' : 'sad', 90_000 + i, 40));
+  const source = { arch: 'seed-a', input: [32, 32, 3] as [number, number, 3], batch: 16, epochs: 1, workers: 1, faces: 'precropped' as const };
+  const members = [await train(three, { ...source, seed: 11 }), await train(three, { ...source, seed: 12 })];
+  assert.ok(members[0]!.bundle.metadata.forcedChoice, 'the source records its happy/sad pair');
+  const ens = await ensembleBundles(members.map((r) => r.bundle), { name: 'three' });
+  const stages: string[] = [];
+  const result = await train(data, { ...quick, from: { dir: '', model: ens.model, metadata: ens.metadata }, seed: 6, onEvent: (e) => e.type === 'stage' && stages.push(e.message) });
+  const m = result.bundle.metadata;
+  assert.deepEqual([m.output, m.classes], ['sigmoid', ['happy', 'sad']]);
+  assert.equal(m.forcedChoice, undefined);
+  assert.equal(stages.filter((x) => /one unit for happy against sad, from the old head's two columns/.test(x)).length, 2, stages.join('\n'));
+  const before = m.startedFrom!.validationBefore!;
+  assert.ok(before.forcedChoice && before.forcedChoice.n === before.n, 'every validation image is happy or sad, so all count in the forced choice');
+  assert.equal(m.startedFrom!.from, 'three', 'a bundle in memory is named by its name');
+  members.forEach((r) => r.bundle.model.dispose());
+  ens.model.dispose();
 });
 
 test('options that contradict the model fine-tuned are refused, naming both', async () => {
