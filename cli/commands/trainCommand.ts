@@ -18,7 +18,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130);
-    process.stderr.write(`\nstopping after this batch; the best model so far stays in ${values.out} (Ctrl-C again to quit now)\n`);
+    const kept = values.from ? `a single model's best epoch so far stays in ${values.out}; an ensemble's members are saved only once all are trained` : `the best model so far stays in ${values.out}`;
+    process.stderr.write(`\nstopping after this batch; ${kept} (Ctrl-C again to quit now)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);
