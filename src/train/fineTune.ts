@@ -51,13 +51,14 @@ export async function fineTune(dataDir: string, input: TrainInput, trainFrom: Tr
   const asked = typeof input.from === 'string' ? input.from : input.from!.dir || input.from!.metadata.name;
   const owned = typeof input.from === 'string';
   const source = typeof input.from === 'string' ? await readBundle(resolveBundleDir(input.from)) : input.from!;
-  const members = source.metadata.members?.length ? await memberBundles(source) : [source];
+  let members: ModelBundle[] = [];
   const warnings: TrainWarning[] = [];
   const emit = (e: TrainEvent) => {
     if (e.type === 'warning') warnings.push({ code: e.code, message: e.message });
     input.onEvent?.(e);
   };
   try {
+    members = source.metadata.members?.length ? await memberBundles(source) : [source];
     const { options, spec } = carriedOptions(input, source, members[0]!.metadata.arch, asked);
     const o = resolveTrainOptions({ ...options, seed: options.seed ?? randomInt(0, 2 ** 31 - 1) });
     const seed = o.seed!;
@@ -79,7 +80,7 @@ export async function fineTune(dataDir: string, input: TrainInput, trainFrom: Tr
     }
     return await fineTuneMembers(dataDir, o, { members, spec, startedFrom, data, claim, asked, seed, emit, warnings }, trainFrom);
   } finally {
-    if (members[0] !== source) members.forEach((m) => m.model.dispose());
+    for (const m of members) if (m !== source) m.model.dispose();
     if (owned) source.model.dispose();
   }
 }

@@ -108,7 +108,7 @@ export type TrainCallbackResult = void | 'stop' | Promise<void | 'stop'>;
 /**
  * Something the user should know about a run that did not stop it. `code` is stable for scripts
  * (train --json): 'skipped', 'leak', 'shortcut', 'conflicting-labels', 'no-validation',
- * 'previous-kept', 'calibration-raised-ece' (train --calibrate), and after training 'collapsed' or 'at-chance' (see learnedNothing).
+ * 'previous-kept', 'calibration-raised-ece' (train --calibrate), 'calibration-dropped' (train --from a calibrated model without validation images), and after training 'collapsed' or 'at-chance' (see learnedNothing).
  */
 export interface TrainWarning {
   code: string;

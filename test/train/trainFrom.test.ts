@@ -75,6 +75,14 @@ test('an option given explicitly wins over the fine-tuning defaults', async () =
   assert.equal(result.bundle.metadata.calibration, undefined);
 });
 
+test('a calibrated model fine-tuned without validation images: its calibration is dropped, with a warning that says so', async () => {
+  const result = await train(data, { ...quick, from: start, seed: 4, valSplit: 0 });
+  assert.equal(result.bundle.metadata.calibration, undefined);
+  assert.equal(result.bundle.metadata.training!.options.calibrate, false);
+  assert.match(result.warnings.find((w) => w.code === 'calibration-dropped')?.message ?? '', /was calibrated, but .* leaves no validation images to refit its calibration on/);
+  assert.equal(result.bundle.metadata.startedFrom?.validationBefore, undefined, 'no validation images, no score before');
+});
+
 test('from a 2-member ensemble: every member fine-tuned on one split, averaged, threshold tuned there, curves kept', async () => {
   const [a, b] = [await readBundle(start), await readBundle(second)];
   const ens = await ensembleBundles([a, b], { name: 'pair' });
