@@ -6,6 +6,7 @@ import { DEFAULT_PREDICTION_BATCH } from '../src/runtime/predictionBatch.js';
 import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY } from '../src/input/videoLimits.js';
 import { DEFAULT_LISTEN, DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
 import { DEFAULT_TRAIN_OPTIONS as T, FROM_TRAIN_DEFAULTS as F } from '../src/train/trainOptions.js';
+import { LEARNING_CURVE_FRACTIONS } from '../src/train/learningCurveFractions.js';
 
 /**
  * Every command and option of the `happysad` CLI, declared once. Parsing (parseCommand), `--help`,
@@ -144,6 +145,7 @@ training-curves-MEMBER.svg); Ctrl-C then saves nothing.`,
       'val-split': { type: 'string', arg: 'F', help: 'validation fraction for the class-folders layout', shows: T.valSplit },
       augment: { type: 'boolean', help: 'random flips, shifts, rotation, zoom, brightness and contrast' },
       'no-augment': { type: 'boolean', help: 'with --from: train without augmentation' },
+      'learning-curve': { type: 'boolean', help: `first train on ${LEARNING_CURVE_FRACTIONS.map((f) => `${100 * f}%`).join(', ')} of the training images (same seed and validation images), then on all; writes MODEL_DIR/learning-curve.svg and .json: validation balanced accuracy against the number of images, to see whether more would help. Costs a training run per share` },
       lr: { type: 'string', arg: 'F', help: 'Adam learning rate', shows: T.learningRate },
       positive: { type: 'string', arg: 'CLASS', help: 'class whose probability is the score', shows: 'happy, if present' },
       neither: { type: 'string', arg: 'CLASS', help: "with 3+ classes: the class that is neither the positive one nor its opposite; the model then records the forced choice between those two (--forced-choice), its threshold tuned on validation", shows: 'neutral, if present' },

@@ -4,6 +4,7 @@ import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../inp
 import { faceCropFor } from '../faces/faceCropper.js';
 import type { ImageRecord } from '../data/prepareDataset.js';
 import { prepareTrainingData } from './prepareTrainingData.js';
+import { trainSubset } from './trainSubset.js';
 import { fineTune, type CarriedOver } from './fineTune.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
@@ -94,8 +95,8 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
   let previousKept: string | undefined;
 
   const data = carried?.data ?? (await prepareTrainingData(dataDir, { spec, seed, valSplit: o.valSplit, limits: o.limits, faces: o.faces }, emit));
-  const trainSet = data.splits.train;
-  if (!trainSet || trainSet.items.length === 0) throw new DatasetError(`${dataDir}: no usable training images (run \`happysad clean ${dataDir}\` to see why each file was skipped)`);
+  const allTrain = data.splits.train;
+  if (!allTrain || allTrain.items.length === 0) throw new DatasetError(`${dataDir}: no usable training images (run \`happysad clean ${dataDir}\` to see why each file was skipped)`);
   // Counted after the checks, not from the folder listing: a class whose every file was rejected
   // would otherwise train a model that never predicts it and scores 100% on what is left.
   for (const cls of data.classes) {
@@ -104,6 +105,8 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
     const example = rejected[0] ? ` e.g. ${rejected[0].file}: ${rejected[0].detail}` : '';
     throw new DatasetError(`${dataDir}: class "${cls}" has no usable training images (${rejected.length} of its file(s) failed the checks;${example}). Fix or replace them (\`happysad clean ${dataDir}\` lists every problem), or remove the class folder`);
   }
+  if (o.trainFraction !== undefined && !(o.trainFraction > 0 && o.trainFraction <= 1)) throw new OptionError(`trainFraction must be in (0, 1], got ${o.trainFraction}`);
+  const trainSet = o.trainFraction !== undefined && o.trainFraction < 1 ? trainSubset(allTrain, o.trainFraction, seed) : allTrain;
   const valSet = data.splits.val;
   if (o.calibrate && !valSet?.items.length) throw new OptionError(`--calibrate fits on validation images and ${dataDir} has none${data.dataset.layout === 'split' ? ` (add ${dataDir}/val/<class>/)` : ' (give --val-split above 0)'}; or train without --calibrate`);
   if (!valSet) emit({ type: 'warning', code: 'no-validation', message: 'no validation images: early stopping and best-epoch selection use the training loss' });
@@ -160,7 +163,7 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: describeInitialWeights(o.initialWeights) } : {}), ...(carried ? { from: carried.startedFrom.from } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: describeInitialWeights(o.initialWeights) } : {}), ...(carried ? { from: carried.startedFrom.from } : {}), ...(o.trainFraction !== undefined ? { trainFraction: o.trainFraction, trainImages: trainSet.items.length } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,

@@ -45,6 +45,12 @@ export interface TrainOptions {
    * DEFAULT_TRAIN_OPTIONS. The bundle records where it started (metadata.startedFrom).
    */
   from?: string | ModelBundle;
+  /**
+   * Train on this share of the training images, stratified and seeded (each class keeps its share;
+   * with one seed a larger share holds every image of a smaller one); validation stays whole. What
+   * learningCurve() varies. The bundle records the share and the images it came to.
+   */
+  trainFraction?: number;
   /** Training targets pulled toward 0.5 by this much (0 = off): a guard against overconfident fits on noisy labels. */
   labelSmoothing: number;
   /** 'balanced' weighs each class's loss by N / (K * N_class). */
