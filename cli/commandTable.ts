@@ -77,7 +77,7 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       out: { type: 'string', short: 'o', arg: 'FILE', help: "append rows to FILE (.jsonl or .csv) as batches finish, each chunk written whole and synced, each row with its file's sha256; never replaces an existing FILE" },
       resume: { type: 'boolean', help: 'continue an interrupted --out FILE: files already in it (same path and content) are skipped, none is written twice' },
       shard: { type: 'string', arg: 'i/N|auto', help: 'only the i-th of N disjoint parts of the files (by a hash of each absolute path, whatever the listing order; every shard must see the same paths); auto: from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or HAPPYSAD_SHARD', shows: 'all files' },
-      redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs' },
+      redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs; videos go one per job, as paths' },
       queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: DEFAULT_QUEUE },
       every: { type: 'string', arg: 'S', help: `videos: seconds between sampled frames, at least ${MIN_VIDEO_EVERY} (the first frame is always sampled)`, shows: DEFAULT_VIDEO_EVERY },
       'forced-choice': forcedChoiceOption,
@@ -90,15 +90,19 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
   worker: {
     summary: 'classify batches from a Redis job queue until stopped',
     usage: '--redis URL [options]',
-    description: `Serves \`happysad predict ... --redis URL\` runs: takes batches of file references from the queue,
-classifies them with MODEL_DIR (or the default model) and returns their rows. Run one per machine
+    description: `Serves \`happysad predict ... --redis URL\` runs: takes batches of file references, and videos one
+per job, from the queue, classifies them with MODEL_DIR (or the default model) and returns their
+rows (a video's through Redis in chunks of 500 as they are computed). Run one per machine
 (it uses every core) or one single-threaded worker per core. A worker that dies mid-batch loses
 nothing: after --stall-timeout its batch goes to another worker. SIGTERM or Ctrl-C finishes the
-current batch, then stops (within 10 s if Redis is unreachable). The connection to Redis is
+current batch (a video in progress is handed back to the queue instead), then stops (within 10 s
+if Redis is unreachable). The connection to Redis is
 re-established when lost. Anyone who can write to the Redis can queue jobs, so a worker reads only
 what it is told it may: absolute paths to regular files under a --root folder, and http(s) URLs
-on an --allow-host host (redirects included, bodies capped at 64 MB, 30 s per file); anything
-else gets an error row that carries nothing of the file. Finished jobs that no producer collected
+on an --allow-host host (redirects included, bodies capped at 64 MB, 30 s per file); a video
+only by path, when its first bytes are an MP4, MOV, WebM, Matroska or AVI (ffmpeg is given that
+open file and that demuxer, never a path or a guess); anything else gets an error row that
+carries nothing of the file. Finished jobs that no producer collected
 (a producer was killed) expire from Redis after a day.`,
     options: {
       redis: { type: 'string', arg: 'URL', help: 'the Redis to take jobs from (redis://HOST:PORT[/DB], redis://[::1]:PORT for IPv6)' },

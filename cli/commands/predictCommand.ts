@@ -9,12 +9,11 @@ import { loadModel, type Classifier, type Prediction } from '../../src/predict/c
 import { sniffVideoFormat } from '../../src/input/sniffVideoFormat.js';
 import { probeVideo } from '../../src/input/videoFrames.js';
 import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY, type VideoLimits } from '../../src/input/videoLimits.js';
-import type { VideoErrorRow, VideoRow } from '../../src/predict/predictVideo.js';
 import { claimReportOutput, VIDEO_REPORT_FORMAT } from '../../src/report/reportOutput.js';
-import { writeVideoReport } from '../../src/report/videoReport.js';
-import { TrackSummaries } from '../../src/predict/trackSummary.js';
+import { VIDEO_JOB_LIMITS } from '../../src/batch/videoJob.js';
+import { VideoRowsOutput } from '../videoRowsOutput.js';
 import { formatTable } from '../formatTable.js';
-import { csvCell, csvHeader, formatRow, formatVideoRow, predictionTable, round4, videoCsvHeader } from '../../src/predict/rowFormats.js';
+import { csvCell, csvHeader, formatRow, predictionTable } from '../../src/predict/rowFormats.js';
 import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
 import { arrayJobVariable, inShard, parseShard, shardFromEnvironment } from '../../src/batch/shard.js';
 import { runIdentity } from '../../src/model/modelIdentity.js';
@@ -41,6 +40,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (values.out) resultsFormatOf(values.out);
   // Checked before any file is read, whether or not a video turns up: a typo costs nothing.
   const video = parseVideoOptions(values);
+  if (values.redis) checkQueuedVideoLimits(video);
   const shard = values.shard === 'auto' ? shardFromEnvironment() : values.shard ? parseShard(values.shard) : undefined;
   if (!values.shard && arrayJobVariable()) process.stderr.write(`note: ${arrayJobVariable()} is set, but every file is classified; add --shard auto to classify only this task's part\n`);
   const batch = parseNumber(values.batch, 'batch', { integer: true, min: 1, ...(values.redis ? { max: JOB_LIMITS.maxBatch } : {}) }) ?? DEFAULT_PREDICTION_BATCH;
@@ -64,16 +64,15 @@ export async function predictCommand(argv: string[]): Promise<number> {
   // A worker may run in another folder, or on another machine with the same shared filesystem:
   // it is sent absolute paths, and rows name files that way.
   if (values.redis) files = files.map((f) => (/^https?:\/\//i.test(f) ? f : resolve(f)));
-  const videos = files.filter((_, i) => kinds[i] === 'video');
+  let videos = files.filter((_, i) => kinds[i] === 'video');
   if (videos.length) {
     files = files.filter((_, i) => kinds[i] !== 'video');
-    if (values.redis) throw new OptionError(`${videos[0]} is a video: the job queue (--redis) takes images for now; run videos here, e.g. --out rows.jsonl (resumable)`);
     if (values.out && resultsFormatOf(values.out) === 'csv') throw new OptionError(`${videos[0]} is a video: its rows (time, frame, track) do not fit a CSV results file's photo columns; give --out a .jsonl file`);
     if (values.csv && (files.length || unreadable.length)) throw new OptionError('--csv: videos and images have different columns; give them in separate runs');
   }
   if (values.report !== undefined && !videos.length) throw new OptionError('--report is for videos (a timeline per person); for photos, `happysad evaluate DIR --report OUT` reports on a labelled folder');
   // A folder the report may not go into is refused before any video is read.
-  if (values.report !== undefined) await claimReportOutput(values.report, { format: VIDEO_REPORT_FORMAT, inputs: positionals.filter((p) => !videos.includes(p)) });
+  if (values.report !== undefined) await claimReportOutput(values.report, { format: VIDEO_REPORT_FORMAT, inputs: positionals.filter((p) => !videos.includes(p) && !videos.includes(resolve(p))) });
 
   // Local threads, or the queue's workers: either way the model's description comes first.
   const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
@@ -85,11 +84,15 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (forcedChoice) forcedChoicePair(metadata);
   const out = values.out ? await ResultsFile.open(values.out, { classes, model: runIdentity(metadata, { forcedChoice }), resume: values.resume, note: (l) => process.stderr.write(`${l}\n`) }) : undefined;
   if (out && out.done.size > 0) {
-    const before = files.length;
+    const before = files.length + (values.redis ? videos.length : 0);
     files = await skipDone(files, out);
     unreadable = unreadable.filter((r) => !out.has(r.file, undefined));
-    process.stderr.write(`resuming ${values.out}: ${before - files.length} file(s) already done, ${files.length} to go\n`);
+    // Here each video is hashed and skipped as its turn comes; queued, the done ones are not sent.
+    if (values.redis) videos = await skipDone(videos, out);
+    const after = files.length + (values.redis ? videos.length : 0);
+    process.stderr.write(`resuming ${values.out}: ${before - after} file(s) already done, ${after} to go\n`);
   }
+  const videoOutput = videos.length ? new VideoRowsOutput(metadata, { json: values.json, csv: values.csv, report: values.report, every: video.every, smooth: video.smooth, forcedChoice }, out) : undefined;
 
   const rows: Prediction[] = [];
   let failed = 0;
@@ -105,11 +108,19 @@ export async function predictCommand(argv: string[]): Promise<number> {
     for (const p of preds) if (values.json || values.csv) process.stdout.write(formatRow(p, values.json ? 'jsonl' : 'csv', classes));
   };
   if (values.csv && !out && !videos.length) console.log(csvHeader(classes).map(csvCell).join(','));
-  const progress = createCountProgress(files.length);
+  const progress = createCountProgress(files.length + (values.redis ? videos.length : 0));
   try {
     if (values.redis) {
       const { predictThroughQueue } = await import('../../src/batch/predictQueue.js');
-      await predictThroughQueue(files, { redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], forcedChoice, onRows: emit, onProgress: (done) => progress.update(done), log: (l) => process.stderr.write(`${l}\n`) });
+      await predictThroughQueue(files, {
+        redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], forcedChoice, onRows: emit, onProgress: (done) => progress.update(done), log: (l) => process.stderr.write(`${l}\n`),
+        videos: { files: videos, every: video.every, smooth: video.smooth, limits: { maxSeconds: video.limits.maxSeconds, maxPixels: video.limits.maxPixels } },
+        onVideo: async (v) => {
+          const frames = await videoOutput!.add(v.file, v.sha256, v.rows, v.every);
+          count++;
+          process.stderr.write(`${v.file}: ${frames} frame(s) sampled every ${v.every} s\n`);
+        },
+      });
     } else {
       // Written per batch with --out (a killed run loses at most one batch); otherwise streamed in
       // chunks of a few batches: memory stays flat, and within a chunk the next batch decodes as
@@ -122,10 +133,13 @@ export async function predictCommand(argv: string[]): Promise<number> {
     }
     progress.finish();
     await emit(unreadable);
-    if (videos.length) {
-      const v = await predictVideos(classifier!, videos, values, video, out);
-      failed += v.failed;
+    if (videos.length && !values.redis) {
+      await predictVideos(classifier!, videos, values, video, videoOutput!, out);
       count += videos.length;
+    }
+    if (videoOutput) {
+      failed += videoOutput.failed;
+      await videoOutput.finish();
     }
   } finally {
     await out?.close();
@@ -146,6 +160,13 @@ interface VideoOptions {
   limits: VideoLimits;
 }
 
+/** A worker refuses a video job that asks for more than VIDEO_JOB_LIMITS; the producer says so first. */
+function checkQueuedVideoLimits(video: VideoOptions): void {
+  const { maxSeconds, maxPixels } = video.limits;
+  if (maxSeconds > VIDEO_JOB_LIMITS.maxSeconds) throw new OptionError(`--max-seconds ${maxSeconds}: a queued video is read for at most ${VIDEO_JOB_LIMITS.maxSeconds} s; lower it, or run the video here (without --redis)`);
+  if (maxPixels > VIDEO_JOB_LIMITS.maxPixels) throw new OptionError(`--max-video-pixels ${maxPixels}: queued videos may have frames of at most ${VIDEO_JOB_LIMITS.maxPixels} pixels; lower it, or run the video here (without --redis)`);
+}
+
 function parseVideoOptions(values: CommandValues<'predict'>): VideoOptions {
   if (values.report === '') throw new OptionError('--report needs a folder name: --report OUT writes OUT/report.html');
   return {
@@ -159,57 +180,25 @@ function parseVideoOptions(values: CommandValues<'predict'>): VideoOptions {
 }
 
 /**
- * Each video's rows in turn (JSON Lines or CSV on stdout, or into the --out file, a whole video at
- * a time, so a video an interrupted run did not finish is done again by --resume), then, for a
- * terminal, one line per track: when the person was seen and how happy or sad they looked. On a
- * terminal, a progress line (seconds of video done, ETA) while each video runs.
+ * Each video's rows in turn, into `output`: into the --out file a video at a time, streamed and
+ * closed by its end row, so a video an interrupted run did not finish is done again by --resume.
+ * On a terminal, a progress line (seconds of video done, ETA) while each video runs.
  */
-async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>, video: VideoOptions, out?: ResultsFile): Promise<{ failed: number }> {
-  const classes = classifier.metadata.classes;
+async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>, video: VideoOptions, output: VideoRowsOutput, out?: ResultsFile): Promise<void> {
   const { every, smooth, limits } = video;
-  const summaries = new TrackSummaries(classes);
-  if (values.csv) console.log(videoCsvHeader(classes, smooth > 0).map(csvCell).join(','));
-  let failed = 0;
-  const errors: string[][] = [];
-  const kept: { file: string; rows: (VideoRow | VideoErrorRow)[] }[] = [];
   for (const file of videos) {
-    let frames = 0;
-    const mine: (VideoRow | VideoErrorRow)[] = [];
     const sha256 = out ? await hashFile(file).catch(() => undefined) : undefined;
     if (out?.has(file, sha256)) {
       process.stderr.write(`${file}: already in ${out.path}, skipped\n`);
       continue;
     }
-    if (values.report) kept.push({ file, rows: mine });
     const info = await probeVideo(file).catch(() => undefined);
     const progress = process.stderr.isTTY && info?.duration ? createCountProgress(Math.ceil(Math.min(info.duration, limits.maxSeconds)), `s of ${file}`) : undefined;
-    for await (const row of classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], forcedChoice: values['forced-choice'], limits, info })) {
-      if ('time' in row) progress?.update(Math.floor(row.time));
-      if (values.report || out) mine.push(row);
-      if ('error' in row) {
-        failed++;
-        errors.push([file, row.error.message]);
-      } else {
-        frames = Math.max(frames, row.frame + 1);
-        summaries.add(row);
-      }
-      if (!out && (values.json || values.csv)) process.stdout.write(formatVideoRow(row, values.json ? 'jsonl' : 'csv', classes, smooth > 0));
-    }
+    const rows = classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], forcedChoice: values['forced-choice'], limits, info });
+    const frames = await output.add(file, sha256, rows, every, (row) => 'time' in row && progress?.update(Math.floor(row.time)));
     progress?.finish();
-    if (out) await out.appendVideo(file, sha256, mine, { frames, every });
     process.stderr.write(`${file}: ${frames} frame(s) sampled every ${every} s\n`);
   }
-  if (!values.json && !values.csv) {
-    const head = ['file', 'track', 'from s', 'to s', 'frames', ...classes.map((c) => `${c} %`), 'mean score', 'median score'];
-    const body = summaries.summaries().map((t) => [t.file, t.track, t.first.toFixed(1), t.last.toFixed(1), t.frames, ...classes.map((c) => Math.round(100 * t.share[c]!)), round4(t.meanScore), round4(t.medianScore)]);
-    console.log(formatTable(head, body));
-    for (const [file, message] of errors) console.log(`${file}: ${message}`);
-  }
-  if (values.report) {
-    const written = await writeVideoReport({ metadata: classifier.metadata, videos: kept, every, smooth, forcedChoice: values['forced-choice'] }, values.report);
-    process.stderr.write(`report: ${written.html}${written.replaced ? ' (replaces the earlier report there)' : ''}\n`);
-  }
-  return { failed };
 }
 
 /** The files an interrupted run has not done: by path, then (for a path it has) by content hash. */

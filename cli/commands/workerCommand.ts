@@ -21,7 +21,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const classifier = await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
   const stop = new AbortController();
   const onSignal = () => {
-    log('stopping: finishing the current batch');
+    log('stopping: finishing the current batch (a video in progress is handed back to the queue)');
     stop.abort();
   };
   process.once('SIGINT', onSignal);

@@ -6,11 +6,12 @@
  * streams. A refusal says why without reading, hashing or echoing anything of the file.
  */
 import { constants } from 'node:fs';
-import { open, realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { OptionError } from '../base/errors.js';
 import { formatBytes } from '../base/formatBytes.js';
 import { messageOf } from '../base/messageOf.js';
+import { sniffVideoFormat, type VideoFormat } from '../input/sniffVideoFormat.js';
 
 export interface ReferencePolicy {
   /** Real absolute folders whose files may be read. */
@@ -105,7 +106,8 @@ export async function readReference(ref: string, policy: ReferencePolicy, limits
   return isUrl(ref) ? fetchReference(ref, policy, limits) : readPath(ref, policy, limits);
 }
 
-async function readPath(ref: string, policy: ReferencePolicy, limits: typeof JOB_LIMITS): Promise<Uint8Array | ReferenceError> {
+/** A path a job names, opened once it has passed every check; the caller closes it. */
+async function openPath(ref: string, policy: ReferencePolicy): Promise<{ fh: FileHandle; size: number } | ReferenceError> {
   const refuse = (why: string): ReferenceError => ({ code: 'path-not-allowed', message: `${ref}: ${why}` });
   if (!isAbsolute(ref)) return refuse('a relative path; the producer must send absolute paths (happysad predict --redis does), so every worker reads the same file');
   const rootsHint = policy.roots.length ? `this worker reads only under ${policy.roots.join(', ')}` : 'this worker was started without --root, so it reads no paths';
@@ -119,9 +121,24 @@ async function readPath(ref: string, policy: ReferencePolicy, limits: typeof JOB
   if (fh instanceof Error) return { code: 'unreadable', message: `${ref}: cannot read file (${fh.code ?? fh.message})` };
   try {
     const info = await fh.stat();
-    if (!info.isFile()) return { code: 'not-a-file', message: `${ref}: not a regular file (a FIFO, socket, device or folder)` };
-    if (info.size > limits.maxBytes) return { code: 'image-too-large', message: `${ref}: ${formatBytes(info.size)} is more than a worker reads (${formatBytes(limits.maxBytes)})` };
-    const bytes = Buffer.alloc(info.size);
+    if (!info.isFile()) {
+      await fh.close();
+      return { code: 'not-a-file', message: `${ref}: not a regular file (a FIFO, socket, device or folder)` };
+    }
+    return { fh, size: info.size };
+  } catch (err) {
+    await fh.close();
+    return { code: 'unreadable', message: `${ref}: cannot read file (${(err as NodeJS.ErrnoException).code ?? messageOf(err)})` };
+  }
+}
+
+async function readPath(ref: string, policy: ReferencePolicy, limits: typeof JOB_LIMITS): Promise<Uint8Array | ReferenceError> {
+  const opened = await openPath(ref, policy);
+  if (!('fh' in opened)) return opened;
+  const { fh, size } = opened;
+  try {
+    if (size > limits.maxBytes) return { code: 'image-too-large', message: `${ref}: ${formatBytes(size)} is more than a worker reads (${formatBytes(limits.maxBytes)})` };
+    const bytes = Buffer.alloc(size);
     let off = 0;
     const deadline = Date.now() + limits.timeoutMs;
     while (off < bytes.length) {
@@ -136,6 +153,31 @@ async function readPath(ref: string, policy: ReferencePolicy, limits: typeof JOB
   } finally {
     await fh.close();
   }
+}
+
+/** A video a job names: opened under the same rules as any path, and a video by its first bytes. */
+export interface VideoReference {
+  fh: FileHandle;
+  format: Exclude<VideoFormat, 'unknown'>;
+}
+
+/**
+ * The video a job names, open, or why this worker will not read it. Paths only: a URL is fetched
+ * whole (JOB_LIMITS.maxBytes), which a video is not. Its size is not capped: ffmpeg streams it, and
+ * the job's seconds and frame size bound the work. The caller closes it.
+ */
+export async function openVideoReference(ref: string, policy: ReferencePolicy): Promise<VideoReference | ReferenceError> {
+  if (isUrl(ref)) return { code: 'url-not-allowed', message: `${ref}: a worker reads videos from paths under its --root only, not from URLs` };
+  const opened = await openPath(ref, policy);
+  if (!('fh' in opened)) return opened;
+  const head = new Uint8Array(64);
+  const { bytesRead } = await opened.fh.read(head, 0, head.length, 0).catch(() => ({ bytesRead: 0 }));
+  const format = sniffVideoFormat(head.subarray(0, bytesRead));
+  if (format === 'unknown') {
+    await opened.fh.close();
+    return { code: 'not-a-video', message: `${ref}: not an MP4, MOV, WebM, Matroska or AVI video by its first bytes` };
+  }
+  return { fh: opened.fh, format };
 }
 
 async function fetchReference(ref: string, policy: ReferencePolicy, limits: typeof JOB_LIMITS): Promise<Uint8Array | ReferenceError> {

@@ -1,19 +1,22 @@
 /**
  * Prediction spread over machines through a Redis job queue (BullMQ): producers enqueue batches of
- * file references (absolute paths on a shared filesystem, or http(s) URLs; never image bytes),
- * workers classify them and return the rows. A worker that dies mid-batch holds a lock that
- * expires after the stall timeout; BullMQ then hands the batch to another worker. Rows are keyed by
+ * file references (absolute paths on a shared filesystem, or http(s) URLs; never image bytes), and
+ * one job per video (see videoJob.ts); workers classify them and return the rows. A worker that
+ * dies mid-batch holds a lock that expires after the stall timeout; BullMQ then hands the batch to another worker. Rows are keyed by
  * path and content hash, so a batch done twice still yields each row once. Jobs are untrusted
  * input to a worker: see jobReferences.ts for what it agrees to read.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HappysadError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Classifier, Prediction } from '../predict/classifier.js';
-import { invalidEntry, readReference, validateBatchJob, type BatchJob, type ReferencePolicy } from './jobReferences.js';
+import { invalidEntry, openVideoReference, readReference, validateBatchJob, type BatchJob, type ReferencePolicy } from './jobReferences.js';
+import { validateVideoJob, validateVideoResult, VIDEO_CHUNK_ROWS, videoRowsKey, type VideoJob, type VideoJobResult, type VideoRows } from './videoJob.js';
+import { hashOpenFile } from '../io/hashFile.js';
+import type { VideoErrorRow, VideoRow } from '../predict/predictionRow.js';
 import { rowKey } from '../predict/predictionRow.js';
 import { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS } from './queueDefaults.js';
 import { redisConnection, validateQueueName } from './redisOptions.js';
@@ -84,9 +87,11 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** Aborting stops taking batches; the current one is finished first. */
   signal?: AbortSignal;
+  /** A video's rows per chunk handed back through Redis (default VIDEO_CHUNK_ROWS). */
+  videoChunkRows?: number;
 }
 
-/** Serves batches from the queue until `signal` aborts; resolves with what it did once stopped. */
+/** Serves batches from the queue until `signal` aborts; resolves with what it did once stopped (a video counts as one file). */
 export async function runPredictWorker(options: WorkerOptions): Promise<{ batches: number; files: number }> {
   const queue = validateQueueName(options.queue ?? DEFAULT_QUEUE);
   const connection = redisConnection(options.redis);
@@ -107,14 +112,38 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   publisher.on('error', onError);
   // The announcement lapses unless renewed: a producer never waits on a worker that is gone, and
   // one that survives a Redis restart without persistence announces itself again.
+  // BullMQ's client type names only what BullMQ uses; underneath it is ioredis.
+  const client = async () => (await publisher.getBackend().client) as unknown as Redis;
   const announce = async () => {
-    // BullMQ's client type names only what BullMQ uses; underneath it is ioredis.
-    const client = (await publisher.getBackend().client) as unknown as Redis;
-    await client.set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
+    await (await client()).set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
   };
   await announce();
   const heartbeat = setInterval(() => announce().catch(() => {}), HEARTBEAT_MS);
-  const worker = new Worker<unknown, Prediction[]>(queue, async (job) => {
+  const worker = new Worker<unknown, Prediction[] | VideoJobResult>(queue, async (job, token) => {
+    if (job.name === 'video') {
+      const data = validateVideoJob(job.data);
+      if (typeof data === 'string') throw new UnrecoverableError(`malformed job: ${data}`);
+      log(`batch ${job.id} started: 1 video (attempt ${job.attemptsMade + 1})`);
+      inHand++;
+      let result: VideoJobResult;
+      try {
+        const into = { key: videoRowsKey(queue, job.id!, randomUUID().slice(0, 8)), client: await client(), chunkRows: options.videoChunkRows ?? VIDEO_CHUNK_ROWS };
+        result = await predictVideoJob(classifier, data, into, policy, options.signal);
+      } catch (err) {
+        // A video may run for an hour: a stopping worker hands it back at once, without using up
+        // an attempt, rather than hold it until the stall timeout.
+        if (!options.signal?.aborted) throw err;
+        await job.moveToWait(token);
+        log(`batch ${job.id} handed back: this worker is stopping (another worker does the video from its start)`);
+        throw new WaitingError();
+      } finally {
+        inHand--;
+      }
+      batches++;
+      files++;
+      log(`batch ${job.id} done`);
+      return result;
+    }
     const data = validateBatchJob(job.data);
     // A malformed job cannot be answered row by row; it fails at once, without retries.
     if (typeof data === 'string') throw new UnrecoverableError(`malformed job: ${data}`);
@@ -142,7 +171,8 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   const holding = inHand > 0;
   const waitMs = holding ? STOP_TIMEOUT_MS : IDLE_STOP_TIMEOUT_MS;
   const closed = await Promise.race([
-    Promise.all([worker.close(), publisher.close()]).then(() => true),
+    // The publisher's connection is the one a video job in hand cleans up with: closed after the worker.
+    worker.close().then(() => publisher.close()).then(() => true),
     new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref()),
   ]);
   if (!closed) {
@@ -176,6 +206,66 @@ async function classifyReferences(classifier: Classifier, job: BatchJob, raw: un
   return out;
 }
 
+/**
+ * One video's rows, pushed to `rowsKey` in chunks as predictVideo gives them (see videoJob.ts). The
+ * video is read from a descriptor opened under the worker's roots, so ffmpeg opens no path itself.
+ * A video the worker will not or cannot open is one error row, as a bad photo is.
+ */
+async function predictVideoJob(classifier: Classifier, job: VideoJob, into: { key: string; client: Redis; chunkRows: number }, policy: ReferencePolicy, signal?: AbortSignal): Promise<VideoJobResult> {
+  const { key: rowsKey, client, chunkRows } = into;
+  let chunk: VideoRows = [];
+  let chunks = 0;
+  let frames = 0;
+  let sha256: string | undefined;
+  const push = async () => {
+    // Expires like a finished job: a list whose producer never came for it does not stay.
+    await client.multi().rpush(rowsKey, JSON.stringify(chunk)).pexpire(rowsKey, KEEP_FINISHED_SECONDS * 1000).exec();
+    chunks++;
+    chunk = [];
+  };
+  const ref = await openVideoReference(job.video, policy);
+  if ('code' in ref) chunk.push({ file: job.video, error: ref });
+  else {
+    try {
+      sha256 = await hashOpenFile(ref.fh);
+      const rows = classifier.predictVideo(job.video, { every: job.every, smooth: job.smooth, faces: job.faces, forcedChoice: job.forcedChoice, limits: job.limits, opened: { fd: ref.fh.fd, format: ref.format }, signal });
+      for await (const row of rows) {
+        if ('error' in row) chunk.push({ ...row, error: { ...row.error, message: withoutContent(row.error.message) } });
+        else {
+          frames = Math.max(frames, row.frame + 1);
+          chunk.push(row);
+        }
+        if (chunk.length >= chunkRows) await push();
+      }
+    } catch (err) {
+      // The next attempt writes a list of its own; this one's part goes now rather than in a day.
+      await client.del(rowsKey).catch(() => {});
+      throw err;
+    } finally {
+      await ref.fh.close();
+    }
+  }
+  if (chunk.length) await push();
+  return { file: job.video, ...(sha256 ? { sha256 } : {}), rows: rowsKey, chunks, frames, every: job.every };
+}
+
+/** Videos for the queue: one job each, sampled as `predict` would sample them here. */
+export interface QueuedVideos {
+  files: string[];
+  every: number;
+  smooth: number;
+  limits: VideoJob['limits'];
+}
+
+/** A video whose job finished: its rows, read from Redis a chunk at a time as they are consumed. */
+export interface QueuedVideo {
+  file: string;
+  /** Absent when the worker could not read the file (then the rows are its error row). */
+  sha256?: string;
+  every: number;
+  rows: AsyncIterable<VideoRow | VideoErrorRow> | Iterable<VideoRow | VideoErrorRow>;
+}
+
 export interface QueueRunOptions {
   redis: string;
   queue?: string;
@@ -188,6 +278,10 @@ export interface QueueRunOptions {
   window?: number;
   /** Called with each job's rows as they arrive, in no particular order; duplicates are already removed. */
   onRows: (rows: Prediction[]) => Promise<void>;
+  /** Videos, enqueued before the photos (the longest jobs start first). */
+  videos?: QueuedVideos;
+  /** Called with each video as its job finishes, one at a time, between photo rows; a video done twice comes once. */
+  onVideo?: (video: QueuedVideo) => Promise<void>;
   onProgress?: (done: number, total: number) => void;
   /** Notes for the user: no worker serving the queue, nothing heard for a while. */
   log?: (line: string) => void;
@@ -203,25 +297,41 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   await checkRedis(options.redis);
   const batch = options.batch ?? DEFAULT_PREDICTION_BATCH;
   const window = options.window ?? 256;
+  const videos = options.videos;
+  if (videos?.files.length && !options.onVideo) throw new TypeError('predictThroughQueue: videos need an onVideo callback');
+  const faces = options.faces ?? true;
+  const total = files.length + (videos?.files.length ?? 0);
   const jobOptions = {
     attempts: ATTEMPTS,
     backoff: { type: 'exponential' as const, delay: 1000 },
     removeOnComplete: { age: KEEP_FINISHED_SECONDS },
     removeOnFail: { age: KEEP_FINISHED_SECONDS },
   };
-  const queue = new Queue<BatchJob, Prediction[]>(queueName, { connection });
+  const queue = new Queue<BatchJob | VideoJob, Prediction[] | VideoJobResult>(queueName, { connection });
   const events = new QueueEvents(queueName, { connection });
   events.on('error', () => {});
   queue.on('error', () => {});
+  const client = (await queue.getBackend().client) as unknown as Redis;
   const run = randomUUID().slice(0, 8);
   const seen = new Set<string>();
-  const pending = new Map<string, string[]>();
+  type Pending = { name: 'predict'; data: BatchJob } | { name: 'video'; data: VideoJob };
+  const sizeOf = (p: Pending) => (p.name === 'video' ? 1 : p.data.files.length);
+  const pending = new Map<string, Pending>();
+  const forced = options.forcedChoice ? { forcedChoice: true } : {};
+  // Videos first: a long video started early does not keep the run waiting at its end.
+  function* plan(): Generator<[string, Pending]> {
+    for (const [i, video] of (videos?.files ?? []).entries()) {
+      yield [`${run}-v${i}`, { name: 'video', data: { video, faces, every: videos!.every, smooth: videos!.smooth, limits: videos!.limits, ...forced } }];
+    }
+    for (let i = 0; i < files.length; i += batch) yield [`${run}-${i}`, { name: 'predict', data: { files: files.slice(i, i + batch), faces, batch, ...forced } }];
+  }
+  const jobs = plan();
   // Jobs the events say finished: looked at first. Every SWEEP_MS all jobs in flight are looked at
   // too, so a completion whose event was lost (events are not replayed across a Redis restart) is
   // still collected.
   const finished = new Set<string>();
   let done = 0;
-  let next = 0;
+  let planned = false;
   let lastSweep = performance.now();
   let lastNews = performance.now();
   let wake: (() => void) | undefined;
@@ -231,41 +341,75 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   };
   events.on('completed', onEvent);
   events.on('failed', onEvent);
+  const add = (id: string, p: Pending) => queue.add(p.name, p.data, { ...jobOptions, jobId: id });
+
+  /** The rows of a finished job: its own, or an error row per file when it failed; undefined while it runs. */
+  const rowsOf = async (job: Job<BatchJob | VideoJob, Prediction[] | VideoJobResult>, p: Pending): Promise<Prediction[] | QueuedVideo | 'redo' | undefined> => {
+    const failed = job.finishedOn && !job.returnvalue && job.failedReason && (await job.getState()) === 'failed';
+    if (p.name === 'predict') {
+      if (job.finishedOn && job.returnvalue) return job.returnvalue as Prediction[];
+      if (failed) return p.data.files.map((file) => ({ file, error: { code: 'job-failed', message: `${file}: its batch failed on the workers (${job.failedReason})` } }));
+      return undefined;
+    }
+    const file = p.data.video;
+    const errorVideo = (message: string): QueuedVideo => ({ file, every: p.data.every, rows: [{ file, error: { code: 'job-failed', message: `${file}: ${message}` } }] });
+    if (failed) return errorVideo(`its job failed on the workers (${job.failedReason})`);
+    if (!job.finishedOn || !job.returnvalue) return undefined;
+    const result = validateVideoResult(job.returnvalue, queueName, job.id!);
+    if (!result) return errorVideo('the worker\'s answer is not a video\'s rows (a worker of another happysad version?)');
+    // Rows gone (a Redis restart without them, or a producer away for longer than they are kept): done again.
+    if ((await client.llen(result.rows)) !== result.chunks) {
+      await client.del(result.rows);
+      return 'redo';
+    }
+    return { file, ...(result.sha256 ? { sha256: result.sha256 } : {}), every: result.every, rows: chunksOf(client, result.rows, result.chunks) };
+  };
 
   /** Writes a finished job's rows; false if it is not finished yet. */
-  const collect = async (id: string, slice: string[]): Promise<boolean> => {
-    const job = (await queue.getJob(id)) as Job<BatchJob, Prediction[]> | undefined;
-    let rows: Prediction[] | undefined;
-    if (job?.finishedOn && job.returnvalue) rows = job.returnvalue;
-    else if (job?.finishedOn && job.failedReason && (await job.getState()) === 'failed') {
-      rows = slice.map((file) => ({ file, error: { code: 'job-failed', message: `${file}: its batch failed on the workers (${job.failedReason})` } }));
-    } else if (!job) {
+  const collect = async (id: string, p: Pending): Promise<boolean> => {
+    const job = (await queue.getJob(id)) as Job<BatchJob | VideoJob, Prediction[] | VideoJobResult> | undefined;
+    if (!job) {
       // Lost (Redis restarted before the job was persisted): add it again.
-      await queue.add('predict', { files: slice, faces: options.faces ?? true, batch, ...(options.forcedChoice ? { forcedChoice: true } : {}) }, { ...jobOptions, jobId: id });
+      await add(id, p);
+      return false;
+    }
+    const rows = await rowsOf(job, p);
+    if (rows === 'redo') {
+      await job.remove().catch(() => {});
+      await add(id, p);
       return false;
     }
     if (!rows) return false;
-    await options.onRows(rows.filter((r) => !seen.has(rowKey(r)) && seen.add(rowKey(r))));
+    if (Array.isArray(rows)) await options.onRows(rows.filter((r) => !seen.has(rowKey(r)) && seen.add(rowKey(r))));
+    else if (!rows.sha256 || !seen.has(rowKey(rows))) {
+      if (rows.sha256) seen.add(rowKey(rows));
+      await options.onVideo!(rows);
+    }
+    const result = job.returnvalue as VideoJobResult | undefined;
+    if (p.name === 'video' && result?.rows) await client.del(result.rows).catch(() => {});
     pending.delete(id);
-    done += slice.length;
+    done += sizeOf(p);
     lastNews = performance.now();
-    options.onProgress?.(done, files.length);
-    await job!.remove().catch(() => {});
+    options.onProgress?.(done, total);
+    await job.remove().catch(() => {});
     return true;
   };
 
   try {
-    while (done < files.length) {
+    while (done < total) {
       // Keep the window full.
-      const add: { name: string; data: BatchJob; opts: typeof jobOptions & { jobId: string } }[] = [];
-      while (pending.size + add.length < window && next < files.length) {
-        const slice = files.slice(next, next + batch);
-        const jobId = `${run}-${next}`;
-        next += slice.length;
-        add.push({ name: 'predict', data: { files: slice, faces: options.faces ?? true, batch, ...(options.forcedChoice ? { forcedChoice: true } : {}) }, opts: { ...jobOptions, jobId } });
-        pending.set(jobId, slice);
+      const adding: { name: string; data: BatchJob | VideoJob; opts: typeof jobOptions & { jobId: string } }[] = [];
+      while (!planned && pending.size < window) {
+        const step = jobs.next();
+        if (step.done) {
+          planned = true;
+          break;
+        }
+        const [jobId, p] = step.value;
+        adding.push({ name: p.name, data: p.data, opts: { ...jobOptions, jobId } });
+        pending.set(jobId, p);
       }
-      if (add.length) await queue.addBulk(add);
+      if (adding.length) await queue.addBulk(adding);
       const sweep = performance.now() - lastSweep > SWEEP_MS;
       const ids = sweep ? [...pending.keys()] : [...finished].filter((id) => pending.has(id));
       if (sweep) lastSweep = performance.now();
@@ -275,10 +419,10 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
         lastNews = performance.now();
         const workers = await queue.getWorkersCount().catch(() => undefined);
         options.log?.(workers === 0
-          ? `no worker is serving queue "${queueName}" at ${options.redis}; ${files.length - done} file(s) wait (start one with: happysad worker --redis ${options.redis} --queue ${queueName} --root DIR)`
-          : `no batch finished in the last ${QUIET_NOTE_MS / 1000} s${workers === undefined ? '' : ` (${workers} worker(s) connected)`}; ${files.length - done} file(s) to go`);
+          ? `no worker is serving queue "${queueName}" at ${options.redis}; ${total - done} file(s) wait (start one with: happysad worker --redis ${options.redis} --queue ${queueName} --root DIR)`
+          : `no batch finished in the last ${QUIET_NOTE_MS / 1000} s${workers === undefined ? '' : ` (${workers} worker(s) connected)`}; ${total - done} file(s) to go`);
       }
-      if (done < files.length && finished.size === 0) {
+      if (done < total && finished.size === 0) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, SWEEP_MS);
@@ -288,6 +432,16 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   } finally {
     await events.close().catch(() => {});
     await queue.close().catch(() => {});
+  }
+}
+
+/** A video's rows from its Redis list, one chunk in memory at a time. */
+async function* chunksOf(client: Redis, key: string, chunks: number): AsyncGenerator<VideoRow | VideoErrorRow> {
+  for (let i = 0; i < chunks; i++) {
+    const [text] = await client.lrange(key, i, i);
+    const rows = JSON.parse(text ?? 'null') as unknown;
+    if (!Array.isArray(rows)) throw new HappysadError('queue-rows-lost', `${key}: chunk ${i + 1} of ${chunks} is missing from Redis; run the same command with --resume to do that video again`);
+    yield* rows as VideoRows;
   }
 }
 

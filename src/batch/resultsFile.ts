@@ -14,6 +14,9 @@ export function resultsFormatOf(path: string): ResultsFormat {
   throw new OptionError(`--out ${path}: name it .jsonl (JSON Lines) or .csv, so the format is clear to you and to --resume`);
 }
 
+/** Video rows per write to an --out file: a few hundred KB, one fsync each. */
+const VIDEO_WRITE_ROWS = 1000;
+
 /** What an existing results file already holds: path -> content hash of its current row ('' for an error row). */
 export type DoneFiles = Map<string, string>;
 
@@ -110,20 +113,41 @@ export class ResultsFile {
   }
 
   /**
-   * Appends a whole video, as one chunk: its rows, each with the video's hash and this run's model,
-   * then the VideoEndRow that says it is complete. Returns false when this content was written already.
+   * Appends a whole video as its rows come (from predictVideo here, or from the queue's workers):
+   * its rows, each with the video's hash and this run's model, written VIDEO_WRITE_ROWS at a time
+   * (memory flat however long the video), then the VideoEndRow that says it is complete. Should
+   * the rows fail midway (a write, the video, the queue), what was written of this video is cut
+   * off again, so the file never holds part of a video before another file's rows. Returns false,
+   * reading nothing, when this content was written already.
    */
-  async appendVideo(file: string, sha256: string | undefined, rows: (VideoRow | VideoErrorRow)[], video: VideoEndRow['video']): Promise<boolean> {
+  async appendVideo(file: string, sha256: string | undefined, rows: AsyncIterable<VideoRow | VideoErrorRow> | Iterable<VideoRow | VideoErrorRow>, every: number): Promise<boolean> {
     if (this.format !== 'jsonl') throw new OptionError(`--out ${this.path}: a video's rows (time, frame, track) do not fit this CSV's photo columns; write videos to a .jsonl file`);
     // Without a hash (the file could not be read) the video is not done: --resume tries it again.
     const key = rowKey({ file, sha256 });
     if (sha256 && this.written.has(key)) return false;
-    if (sha256) this.written.add(key);
+    const start = this.position;
     const provenance = { ...(sha256 ? { sha256 } : {}), model: this.model };
     let text = '';
-    for (const row of rows) text += formatVideoRow({ ...row, ...provenance }, 'jsonl', this.classes);
-    text += `${JSON.stringify({ file, video, ...provenance } satisfies VideoEndRow)}\n`;
-    await this.write(text);
+    let n = 0;
+    let frames = 0;
+    try {
+      for await (const row of rows) {
+        if (!('error' in row)) frames = Math.max(frames, row.frame + 1);
+        text += formatVideoRow({ ...row, ...provenance }, 'jsonl', this.classes);
+        if (++n % VIDEO_WRITE_ROWS === 0) {
+          await this.write(text);
+          text = '';
+        }
+      }
+      text += `${JSON.stringify({ file, video: { frames, every }, ...provenance } satisfies VideoEndRow)}\n`;
+      await this.write(text);
+    } catch (err) {
+      if (this.position > start) {
+        await this.fh.truncate(start).then(() => (this.position = start), () => {});
+      }
+      throw err;
+    }
+    if (sha256) this.written.add(key);
     return true;
   }
 

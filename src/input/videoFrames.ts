@@ -4,6 +4,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { VideoError } from '../base/errors.js';
 import { DEFAULT_VIDEO_LIMITS, MAX_VIDEO_PIXELS_OPTION, type VideoLimits } from './videoLimits.js';
 import type { Pixels } from '../pixels/pixels.js';
+import type { VideoFormat } from './sniffVideoFormat.js';
 
 export { DEFAULT_VIDEO_LIMITS, type VideoLimits } from './videoLimits.js';
 
@@ -57,15 +58,35 @@ export function ffmpegInput(file: string): string {
   return `file:${resolve(file)}`;
 }
 
+/**
+ * A video its caller has opened and checked (a queue worker, see batch/jobReferences.ts): ffmpeg
+ * reads that open file, with the demuxer its first bytes named, and opens no path of its own. A
+ * path could be swapped for a link between the check and ffmpeg's open; and a demuxer chosen by
+ * ffmpeg's guess could be a playlist's (HLS), which opens the other files it names.
+ */
+export interface OpenedVideo {
+  fd: number;
+  format: Exclude<VideoFormat, 'unknown'>;
+}
+
+const DEMUXER: Record<OpenedVideo['format'], string> = { mp4: 'mov', mov: 'mov', webm: 'matroska', mkv: 'matroska', avi: 'avi' };
+
+/** ffmpeg's input arguments for a video, and the descriptors its child process inherits. */
+function ffmpegSource(file: string, opened?: OpenedVideo): { args: string[]; extraStdio: number[] } {
+  if (!opened) return { args: ['-i', ffmpegInput(file)], extraStdio: [] };
+  // The descriptor becomes the child's fd 3; /dev/fd/3 reopens that very file, seekable (an MP4's index may be at its end).
+  return { args: ['-f', DEMUXER[opened.format], '-i', 'file:/dev/fd/3'], extraStdio: [opened.fd] };
+}
+
 /** Runs ffmpeg to completion, returning its stderr (where it reports the streams and any error). */
-function ffmpegText(ffmpeg: string, args: string[], signal?: AbortSignal): Promise<{ code: number | null; stderr: string }> {
+function ffmpegText(ffmpeg: string, args: string[], signal?: AbortSignal, extraStdio: number[] = []): Promise<{ code: number | null; stderr: string }> {
   signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe', ...extraStdio] });
     const onAbort = () => child.kill('SIGKILL');
     signal?.addEventListener('abort', onAbort, { once: true });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
       if (stderr.length < 1e6) stderr += c;
     });
     child.once('error', reject);
@@ -81,8 +102,9 @@ function ffmpegText(ffmpeg: string, args: string[], signal?: AbortSignal): Promi
  * The video stream's displayed size and duration, from `ffmpeg -i` (so no ffprobe is needed): the
  * coded size, turned by the rotation side data when there is one, as ffmpeg's autorotation will.
  */
-export async function probeVideo(file: string, ffmpeg = findFfmpeg(), signal?: AbortSignal): Promise<VideoInfo> {
-  const { stderr } = await ffmpegText(ffmpeg, ['-hide_banner', '-nostdin', '-i', ffmpegInput(file)], signal);
+export async function probeVideo(file: string, ffmpeg = findFfmpeg(), signal?: AbortSignal, opened?: OpenedVideo): Promise<VideoInfo> {
+  const source = ffmpegSource(file, opened);
+  const { stderr } = await ffmpegText(ffmpeg, ['-hide_banner', '-nostdin', ...source.args], signal, source.extraStdio);
   const video = /Stream #\d+:\d+[^\n]*: Video: [^\n]*?, (\d{2,5})x(\d{2,5})/.exec(stderr);
   if (!video) {
     const why = /(Invalid data found[^\n]*|moov atom not found|No such file[^\n]*|Permission denied)/.exec(stderr)?.[1];
@@ -108,23 +130,24 @@ export function framesTooLarge(name: string, info: VideoInfo, maxPixels: number,
  * yields the frames ffmpeg could decode, then throws a VideoError saying what failed. `signal`
  * kills ffmpeg and ends the frames with its reason.
  */
-export async function* videoFrames(file: string, options: { every: number; limits?: VideoLimits; ffmpeg?: string; signal?: AbortSignal; info?: VideoInfo }): AsyncGenerator<VideoFrame> {
+export async function* videoFrames(file: string, options: { every: number; limits?: VideoLimits; ffmpeg?: string; signal?: AbortSignal; info?: VideoInfo; opened?: OpenedVideo }): AsyncGenerator<VideoFrame> {
   const limits = options.limits ?? DEFAULT_VIDEO_LIMITS;
   const ffmpeg = options.ffmpeg ?? findFfmpeg();
   const signal = options.signal;
   if (!(options.every > 0)) throw new RangeError(`sampling interval must be positive, got ${options.every}`);
-  const info = options.info ?? (await probeVideo(file, ffmpeg, signal));
+  const info = options.info ?? (await probeVideo(file, ffmpeg, signal, options.opened));
   if (info.width * info.height > limits.maxPixels) throw framesTooLarge(file, info, limits.maxPixels);
   signal?.throwIfAborted();
   const { width, height } = info;
   const frameBytes = width * height * 3;
   // eof_action=pass: without it the fps filter drops the only frame of a video shorter than one interval.
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-i', ffmpegInput(file), '-t', String(limits.maxSeconds), '-an', '-sn', '-dn',
+  const source = ffmpegSource(file, options.opened);
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...source.args, '-t', String(limits.maxSeconds), '-an', '-sn', '-dn',
     '-vf', `fps=1/${options.every}:round=near:eof_action=pass,scale=${width}:${height},format=rgb24`,
     ...(limits.maxFrames ? ['-frames:v', String(limits.maxFrames)] : []), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
-  const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe', ...source.extraStdio] });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
     if (stderr.length < 64_000) stderr += c;
   });
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JOB_LIMITS, parseAllowedHost, readReference, resolveRoots, validateBatchJob } from '../../src/batch/jobReferences.js';
+import { JOB_LIMITS, openVideoReference, parseAllowedHost, readReference, resolveRoots, validateBatchJob, type ReferenceError as JobReferenceError, type VideoReference } from '../../src/batch/jobReferences.js';
+import { validateVideoJob, validateVideoResult, videoRowsKey } from '../../src/batch/videoJob.js';
+import { videoFrames } from '../../src/input/videoFrames.js';
 import { checkRedis } from '../../src/batch/predictQueue.js';
 import { redisConnection, validateQueueName } from '../../src/batch/redisOptions.js';
 import { tempDir } from '../../testkit/tempDir.js';
@@ -56,6 +58,55 @@ test('a file over the byte cap is refused from its size', async () => {
   const { root, policy } = await layout();
   await writeFile(join(root, 'big.jpg'), Buffer.alloc(2048));
   assert.equal(errorOf(await readReference(join(root, 'big.jpg'), policy, { ...JOB_LIMITS, maxBytes: 1024 })).code, 'image-too-large');
+});
+
+const refusal = (x: VideoReference | JobReferenceError) => {
+  assert.ok(!('fh' in x), 'refused, not opened');
+  return x;
+};
+
+test('videos: opened under the same rules as photos, a video by its first bytes; ffmpeg reads the opened file, not whatever the path names later', async () => {
+  const { dir, root, policy } = await layout();
+  const clip = join(root, 'clip.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-t', '1', '-pix_fmt', 'yuv420p', clip]);
+  for (const ref of [join(dir, 'secret.txt'), join(root, 'escape.jpg'), 'shared/clip.mp4']) assert.equal(refusal(await openVideoReference(ref, policy)).code, 'path-not-allowed', ref);
+  // Not a container ffmpeg is given: a playlist (it would open the files it lists), a text file.
+  await writeFile(join(root, 'list.mp4'), `#EXTM3U\n#EXTINF:1,\nfile://${join(dir, 'secret.txt')}\n`);
+  assert.equal(refusal(await openVideoReference(join(root, 'list.mp4'), policy)).code, 'not-a-video');
+  assert.equal(refusal(await openVideoReference(join(root, 'ok.jpg'), policy)).code, 'not-a-video');
+  assert.equal(refusal(await openVideoReference('http://127.0.0.1/clip.mp4', { roots: [root], hosts: ['127.0.0.1'] })).code, 'url-not-allowed');
+  const opened = (await openVideoReference(clip, policy)) as VideoReference;
+  assert.equal(opened.format, 'mp4');
+  try {
+    // The path now names a text file: what ffmpeg decodes is still the video that was checked.
+    await rename(clip, join(root, 'moved.mp4'));
+    await writeFile(clip, 'not a video any more');
+    let frames = 0;
+    for await (const f of videoFrames(clip, { every: 0.5, opened: { fd: opened.fh.fd, format: opened.format } })) {
+      assert.deepEqual([f.image.width, f.image.height], [64, 48]);
+      frames++;
+    }
+    assert.equal(frames, 2);
+  } finally {
+    await opened.fh.close();
+  }
+});
+
+test('video jobs are checked: sampling, smoothing and limits within what a worker takes; an answer must name its own job\'s list', () => {
+  const job = { video: '/v.mp4', faces: true, every: 0.5, smooth: 0, limits: { maxSeconds: 60, maxPixels: 1000 } };
+  assert.deepEqual(validateVideoJob(job), job);
+  assert.match(validateVideoJob({ ...job, every: 0.001 }) as string, /"every" must be a number of seconds from 0\.01/);
+  assert.match(validateVideoJob({ ...job, every: Number.NaN }) as string, /"every"/);
+  assert.match(validateVideoJob({ ...job, smooth: -1 }) as string, /"smooth"/);
+  assert.match(validateVideoJob({ ...job, limits: { maxSeconds: 1e9, maxPixels: 1000 } }) as string, /"limits\.maxSeconds" must be from 0\.01 to 86400/);
+  assert.match(validateVideoJob({ ...job, limits: { maxSeconds: 60, maxPixels: 1.5 } }) as string, /"limits\.maxPixels" must be a whole number/);
+  assert.match(validateVideoJob({ ...job, limits: undefined }) as string, /"limits\.maxSeconds"/);
+  assert.match(validateVideoJob({ ...job, video: 7 }) as string, /"video" must be a path/);
+  const answer = { file: '/v.mp4', rows: videoRowsKey('q', '7', 'ab12'), chunks: 2, frames: 10, every: 0.5 };
+  assert.deepEqual(validateVideoResult(answer, 'q', '7'), answer);
+  assert.equal(validateVideoResult({ ...answer, rows: 'happysad:q:model' }, 'q', '7'), undefined, 'a key that is not this job\'s rows is not read');
+  assert.equal(validateVideoResult({ ...answer, rows: videoRowsKey('q', '70', 'ab12') }, 'q', '7'), undefined);
+  assert.equal(validateVideoResult([{ file: '/v.mp4' }], 'q', '7'), undefined);
 });
 
 async function serve(handler: RequestListener): Promise<{ server: Server; host: string }> {

@@ -4,7 +4,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mergeResults } from '../../src/batch/mergeResults.js';
-import type { ResultRow } from '../../src/predict/predictionRow.js';
+import type { ResultRow, VideoEndRow, VideoRow } from '../../src/predict/predictionRow.js';
 import { ResultsFile } from '../../src/batch/resultsFile.js';
 import { tempDir } from '../../testkit/tempDir.js';
 
@@ -179,4 +179,33 @@ test('--out errors say what to do: a missing folder, a folder given as the file'
   await assert.rejects(mergeResults([join(dir, 'none.jsonl')], join(dir, 'm.jsonl')), /none\.jsonl: no such file/);
   await mkdir(join(dir, 'folder.jsonl'));
   await assert.rejects(mergeResults([join(dir, 'folder.jsonl')], join(dir, 'm.jsonl')), /is not a regular file/);
+});
+
+test('a video is written as its rows come, in several writes, closed by its end row; one that fails midway is cut off whole', async () => {
+  const file = join(await tempDir(), 'v.jsonl');
+  const out = await ResultsFile.open(file, { classes, model });
+  await out.append([row(1)]);
+  const frame = (i: number): VideoRow => ({ file: 'clips/a.mp4', time: i / 10, frame: i, track: 1, box: [0, 0, 10, 10], label: 'sad', score: 0.7, probabilities: { happy: 0.3, sad: 0.7 }, detector_score: 0.9 });
+  // More rows than one write takes, then the source fails (a queue gone, a disk full).
+  async function* failing(): AsyncGenerator<VideoRow> {
+    for (let i = 0; i < 2500; i++) yield frame(i);
+    throw new Error('the rows stopped coming');
+  }
+  const before = await readFile(file, 'utf8');
+  await assert.rejects(out.appendVideo('clips/a.mp4', 'va', failing(), 0.1), /the rows stopped coming/);
+  assert.equal(await readFile(file, 'utf8'), before, 'nothing of the failed video stays');
+  // Written again (a retried job): whole, after what was there, and then not a second time.
+  async function* rows(): AsyncGenerator<VideoRow> {
+    for (let i = 0; i < 2500; i++) yield frame(i);
+  }
+  assert.equal(await out.appendVideo('clips/a.mp4', 'va', rows(), 0.1), true);
+  assert.equal(await out.appendVideo('clips/a.mp4', 'va', rows(), 0.1), false);
+  await out.append([row(2)]);
+  await out.close();
+  const lines = await jsonRows(file);
+  assert.deepEqual(lines.map((r) => r.file), ['photos/p1.jpg', ...Array(2501).fill('clips/a.mp4'), 'photos/p2.jpg']);
+  assert.deepEqual((lines[2501] as unknown as VideoEndRow).video, { frames: 2500, every: 0.1 });
+  const again = await ResultsFile.open(file, { classes, model, resume: true });
+  assert.ok(again.has('clips/a.mp4', 'va'));
+  await again.close();
 });

@@ -74,11 +74,15 @@ test('merge keeps a video\'s rows together: the same video in two files is one, 
   assert.equal((await stat(merged2)).size, 0);
 });
 
-test('videos are refused, before any work, with a CSV --out or the queue', () => {
+test('videos are refused, before any work, with a CSV --out, or with the queue beyond what a worker takes', () => {
   const csv = runCli(['predict', clip, '--out', join(dir, 'rows.csv')]);
   assert.equal(csv.code, 2);
   assert.match(csv.stderr, /do not fit a CSV results file's photo columns; give --out a \.jsonl file/);
-  const queue = runCli(['predict', clip, '--redis', 'redis://127.0.0.1:1']);
-  assert.equal(queue.code, 2);
-  assert.match(queue.stderr, /the job queue \(--redis\) takes images for now/);
+  // Refused before Redis is reached (nothing listens on port 1).
+  const long = runCli(['predict', clip, '--redis', 'redis://127.0.0.1:1', '--max-seconds', '100000']);
+  assert.equal(long.code, 2);
+  assert.match(long.stderr, /--max-seconds 100000: a queued video is read for at most 86400 s; lower it, or run the video here \(without --redis\)/);
+  const big = runCli(['predict', clip, '--redis', 'redis://127.0.0.1:1', '--max-video-pixels', '40000000']);
+  assert.equal(big.code, 2);
+  assert.match(big.stderr, /--max-video-pixels 40000000: queued videos may have frames of at most 33177600 pixels/);
 });
