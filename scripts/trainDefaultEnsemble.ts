@@ -12,12 +12,13 @@
  *
  * The shipped 3-class model (happy, neutral, sad) is made from the 2-class one by fine-tuning each
  * of its members with a third class (--from-ensemble, --extra; see RECIPES below):
- *   npm run train:default -- DATA_DIR --recipe neutral --from-ensemble OLD_DEFAULT --extra neutral=EXPRESSIONS/train/neutral
+ *   git archive 35585a9 models/default | tar -x --strip-components=2 -C runs/default-happysad-35585a9   (the happy/sad model)
+ *   npm run train:default -- DATA_DIR --recipe neutral --from-ensemble runs/default-happysad-35585a9 --extra neutral=EXPRESSIONS/train/neutral --work runs/neutral
  * ~8 min per member on 2 cores.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -122,21 +123,33 @@ for (const m of DEFAULT_MEMBERS) {
 }
 
 const holdout = node([memberScript, data, '--links-only', '--holdout-seed', String(HOLDOUT_SEED), ...extraArgs], true).trim();
+// The mean is calibrated (temperature scaling) on the same validation images it is tuned on; the
+// uncalibrated ensemble stays in --work.
+const uncalibrated = resolve(values.work!, 'ensemble');
+const calibrated = resolve(values.work!, 'ensemble-calibrated');
 try {
-  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', values.out!, '--name', 'default', '--tune', holdout, '--test', holdout, '--no-faces', '--overwrite']);
+  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', uncalibrated, '--name', 'default', '--tune', holdout, '--test', holdout, '--no-faces', '--overwrite']);
+  await rm(calibrated, { recursive: true, force: true });
+  node([join(repo, 'cli/main.ts'), 'calibrate', uncalibrated, holdout, '--split', 'val', '--no-faces', '--out', calibrated]);
+  // Only a bundle is replaced: anything else at --out is someone's and stops the script.
+  if (existsSync(resolve(values.out!)) && !existsSync(join(resolve(values.out!), 'happysad.json'))) throw new Error(`--out ${values.out} exists and is not a model bundle; give another folder`);
+  await rm(resolve(values.out!), { recursive: true, force: true });
+  await cp(calibrated, resolve(values.out!), { recursive: true });
 } finally {
   await rm(holdout, { recursive: true, force: true });
 }
 
 // What made each member, next to the ensemble (the bundle's happysad.json records their metrics).
 const memberRecipes = await Promise.all(memberDirs.map((d) => readFile(join(d, 'recipe.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => null)));
-const meta = JSON.parse(await readFile(join(values.out!, 'happysad.json'), 'utf8')) as { source?: string };
+const meta = JSON.parse(await readFile(join(values.out!, 'happysad.json'), 'utf8')) as { source?: string; calibration?: { fittedOn: string } };
+// Temp folder names say nothing to a reader: name the data instead.
+if (meta.calibration) meta.calibration.fittedOn = `DATA/validation${extraArgs.length ? ` + each extra class's validation part` : ''} (the threshold's tuning images)`;
 meta.source =
   `scripts/trainDefaultEnsemble.ts: the mean of ${DEFAULT_MEMBERS.length} models trained by scripts/trainDefaultModel.ts on FER2013 happy/sad${extraArgs.length ? ` plus ${(values.extra ?? []).map((e) => e.split('=')[0]).join(', ')} (each extra class's own seeded 10% is its validation part)` : ''}` +
   `${values['from-ensemble'] ? `, each fine-tuned from the matching member of ${values['from-ensemble']} (recipe ${values.recipe})` : ''} ` +
   `(DATA/train minus a seeded (seed ${HOLDOUT_SEED}) class-stratified 10% holdout, shared by all members; see recipe.json). The threshold is tuned on ` +
   `DATA/validation, which also drove each member's early stopping, so metrics.validation is optimistic; metrics.test is the untouched ` +
-  `holdout, not FER2013's own test set.`;
+  `holdout, not FER2013's own test set. Calibrated (temperature scaling) on DATA/validation.`;
 await writeFileAtomic(join(values.out!, 'happysad.json'), `${JSON.stringify(meta, null, 2)}\n`);
 await writeFileAtomic(join(values.out!, 'recipe.json'), `${JSON.stringify({
   script: 'scripts/trainDefaultEnsemble.ts',
@@ -144,6 +157,7 @@ await writeFileAtomic(join(values.out!, 'recipe.json'), `${JSON.stringify({
   recipe: values.recipe,
   fromEnsemble: values['from-ensemble'] ?? null,
   extra: values.extra ?? [],
+  calibration: 'happysad calibrate ENSEMBLE LINKED_DATA --split val --no-faces',
   ensemble: { tune: 'DATA/validation', test: `DATA/train holdout (10%, seed ${HOLDOUT_SEED})`, faces: 'precropped (--no-faces)' },
   members: DEFAULT_MEMBERS.map((m, i) => ({ ...m, recipe: memberRecipes[i] })),
 }, null, 2)}\n`);
