@@ -216,6 +216,8 @@ async function tuneOnValidation(model: ModelBundle['model'], m: BundleMetadata, 
       calibration = fit.calibration;
       threshold = fit.rule.threshold;
       emit({ type: 'stage', message: `calibration refitted on validation: temperature ${calibration.temperature.toFixed(3)}, expected calibration error ${calibration.eceBefore.toFixed(3)} -> ${calibration.eceAfter.toFixed(3)}` });
+      // As in train(): the temperature minimises log-loss, which on few images binned ECE can disagree with.
+      if (calibration.eceAfter > calibration.eceBefore) emit({ type: 'warning', code: 'calibration-raised-ece', message: `calibration raised the validation ECE (${calibration.eceBefore.toFixed(3)} -> ${calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
     }
     const rule = { classes: m.classes, output: m.output, positiveClass: m.positiveClass, threshold, calibration };
     const forcedChoice = await forcedChoiceOnValidation({ ...rule, neitherClass: o.neitherClass }, valSet && { raw: () => rawOf(valSet), truth: truthOf(valSet) }, emit);

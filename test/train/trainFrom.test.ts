@@ -113,6 +113,19 @@ test('from a 2-member ensemble: every member fine-tuned on one split, averaged, 
   b.model.dispose();
 });
 
+test('from a calibrated ensemble: the average\'s calibration is refitted on the validation split, a raised ECE said', async () => {
+  const [a, b] = [await readBundle(start), await readBundle(second)];
+  const ens = await ensembleBundles([a, b], { name: 'pair' });
+  const calibrated = { dir: '', model: ens.model, metadata: { ...ens.metadata, calibration: a.metadata.calibration! } };
+  const result = await train(data, { ...quick, from: calibrated, seed: 5 });
+  const c = result.bundle.metadata.calibration!;
+  assert.equal(c.n, result.bundle.metadata.metrics!.validation!.n);
+  assert.notEqual(c.temperature, a.metadata.calibration!.temperature, 'fitted anew, not copied');
+  assert.equal(result.warnings.some((w) => w.code === 'calibration-raised-ece'), c.eceAfter > c.eceBefore);
+  [a, b].forEach((x) => x.model.dispose());
+  ens.model.dispose();
+});
+
 test('from a happy/neutral/sad ensemble to happy/sad photos: one unit per member from its pair, forced choice scored before', async () => {
   const three = await tempDir();
   await makeClassFolders(three, 16, { size: 40 });
