@@ -5,7 +5,8 @@ import { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS } from '../src/batch/queueDefaults
 import { DEFAULT_PREDICTION_BATCH } from '../src/runtime/predictionBatch.js';
 import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY } from '../src/input/videoLimits.js';
 import { DEFAULT_LISTEN, DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
-import { DEFAULT_TRAIN_OPTIONS as T } from '../src/train/trainOptions.js';
+import { DEFAULT_TRAIN_OPTIONS as T, FROM_TRAIN_DEFAULTS as F } from '../src/train/trainOptions.js';
+import { LEARNING_CURVE_FRACTIONS } from '../src/train/learningCurveFractions.js';
 
 /**
  * Every command and option of the `happysad` CLI, declared once. Parsing (parseCommand), `--help`,
@@ -130,9 +131,13 @@ hash), the first kept when two files hold it. Reports how many duplicates were d
 out) or DIR/{train,val,test}/<class>/. Writes the model bundle, history.json and training curves
 (PNG, SVG) to MODEL_DIR; the best epoch so far is saved as it is found, so Ctrl-C keeps it.
 MODEL_DIR must be new or empty, outside DIR; --overwrite replaces a model already there, which
-is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, not before).`,
+is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, not before).
+--from an ensemble (the default model) fine-tunes its members one after another and saves their
+average once all are trained, with each member's history and curves (history-MEMBER.json,
+training-curves-MEMBER.svg); Ctrl-C then saves nothing.`,
     options: {
       out: { type: 'string', short: 'o', arg: 'MODEL_DIR', help: 'where to write the model: a new or empty folder outside DIR' },
+      from: { type: 'string', arg: 'MODEL', help: `fine-tune a trained model (a model folder, or default: the shipped face model) instead of training from scratch: its architecture, input and face crop are kept, its classes carried over where yours match; an ensemble is fine-tuned member by member. Defaults become --lr ${F.learningRate} --patience ${F.patience} --augment --class-weight ${F.classWeight} --tune-threshold (each can still be given); the model records where it started` },
       arch: { type: 'string', arg: 'NAME', help: 'architecture: seed-a (Model A), seed-b (Model B), face-48, ...; `happysad arch` lists them all', shows: T.arch },
       input: { type: 'string', arg: 'HxWxC', help: 'input size, e.g. 48x48x1', shows: "the arch's own" },
       epochs: { type: 'string', arg: 'N', help: 'most epochs', shows: T.epochs },
@@ -143,6 +148,8 @@ is kept as MODEL_DIR.previous (moved aside at the new run's first checkpoint, no
       seed: { type: 'string', arg: 'N', help: 'seed of every random choice', shows: 'random, recorded in the model' },
       'val-split': { type: 'string', arg: 'F', help: 'validation fraction for the class-folders layout', shows: T.valSplit },
       augment: { type: 'boolean', help: 'random flips, shifts, rotation, zoom, brightness and contrast' },
+      'no-augment': { type: 'boolean', help: 'with --from: train without augmentation' },
+      'learning-curve': { type: 'boolean', help: `first train on ${LEARNING_CURVE_FRACTIONS.map((f) => `${100 * f}%`).join(', ')} of the training images (same seed and validation images), then on all; writes MODEL_DIR/learning-curve.svg and .json: validation balanced accuracy against the number of images, to see whether more would help. Costs a training run per share` },
       lr: { type: 'string', arg: 'F', help: 'Adam learning rate', shows: T.learningRate },
       positive: { type: 'string', arg: 'CLASS', help: 'class whose probability is the score', shows: 'happy, if present' },
       neither: { type: 'string', arg: 'CLASS', help: "with 3+ classes: the class that is neither the positive one nor its opposite; the model then records the forced choice between those two (--forced-choice), its threshold tuned on validation", shows: 'neutral, if present' },

@@ -21,11 +21,11 @@ export { getArchitecture, listArchitectures, type Architecture } from './model/a
 export { summarizeModel, formatModelSummary, type ModelSummary } from './model/summarizeModel.js';
 export { saveBundle, readBundle, type ModelBundle } from './model/modelBundle.js';
 export { defaultModelDir, DEFAULT_MODEL } from './model/defaultModel.js';
-export type { BundleMetadata, EnsembleMember, ForcedChoiceRecord, TemperatureCalibration } from './model/bundleMetadata.js';
+export type { BundleMetadata, EnsembleMember, ForcedChoiceRecord, StartedFrom, TemperatureCalibration } from './model/bundleMetadata.js';
 export { ensembleBundles, type EnsembleOptions, type EnsembleData, type EnsembleResult } from './ensemble/ensembleBundles.js';
 export { memberBundles } from './ensemble/memberBundles.js';
 export { train, type TrainResult } from './train/train.js';
-export { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainInput, type TrainEvent, type TrainWarning, type TrainCallbackResult } from './train/trainOptions.js';
+export { DEFAULT_TRAIN_OPTIONS, FROM_TRAIN_DEFAULTS, type TrainOptions, type TrainInput, type TrainEvent, type TrainWarning, type TrainCallbackResult } from './train/trainOptions.js';
 export type { TrainingHistory, EpochRecord } from './model/trainingHistory.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult, type EvaluatedImage } from './evaluate/evaluate.js';
 export { computeMetrics, formatEvaluationReport, type EvaluationReport } from './evaluate/computeMetrics.js';

@@ -12,7 +12,7 @@ import type { BundleMetadata, EnsembleMember } from '../model/bundleMetadata.js'
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import type { ModelBundle } from '../model/modelBundle.js';
 import { createClassifier } from '../predict/classifier.js';
-import { forcedChoiceClasses, forcedChoiceThreshold } from '../train/tuneForcedChoice.js';
+import { forcedChoiceClasses, forcedChoiceThreshold } from '../evaluate/forcedChoiceTuning.js';
 import { membersForcedChoice } from './ensembleForcedChoice.js';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 

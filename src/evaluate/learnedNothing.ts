@@ -128,6 +128,7 @@ export function evaluationWarning(result: Pick<EvaluateResult, 'report' | 'split
   return learnedNothingWarning(result.report, SPLIT_IMAGES[result.split] ?? 'images', {
     faces: Boolean(meta.preprocessing.faces),
     patience: typeof options.patience === 'number' ? options.patience : undefined,
-    fromTrained: options.initialWeights !== undefined,
+    // Fine-tuned (train --from) records where it started; the library's initialWeights records the weights given.
+    fromTrained: meta.startedFrom !== undefined || options.from !== undefined || options.initialWeights !== undefined,
   });
 }

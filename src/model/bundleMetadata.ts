@@ -42,6 +42,31 @@ export interface BundleMetadata {
    * Absent in two-class models (forced choice changes nothing there) and in bundles from before.
    */
   forcedChoice?: ForcedChoiceRecord;
+  /** Present when the model was fine-tuned from another (train --from): what it started from. */
+  startedFrom?: StartedFrom;
+}
+
+/** The trained model a fine-tuned one started from, as it was when training began. */
+export interface StartedFrom {
+  /** What was asked for (`default`, or the folder given). */
+  from: string;
+  name: string;
+  /** Its folder, resolved ('' for a bundle passed in memory). */
+  dir: string;
+  arch: string;
+  createdAt: string;
+  classes: string[];
+  /** Members fine-tuned one by one (an ensemble), else absent. */
+  members?: number;
+  /** The data it had been trained on (its dataset record's root and fingerprint), when it records one. */
+  trainedOn: { root: string; count: number; sha256: string } | null;
+  /**
+   * How it scored, before fine-tuning, on the validation images the fine-tuned model is chosen and
+   * scored on: the comparison that says whether fine-tuning helped. `forcedChoice` for a model with
+   * a neither class, on images of its pair. Absent without validation images, or when the data
+   * has a class the model did not know.
+   */
+  validationBefore?: { balancedAccuracy: number; auc: number | null; n: number; forcedChoice?: { balancedAccuracy: number; auc: number | null; n: number } };
 }
 
 /**

@@ -11,26 +11,38 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
  * from a half-loaded state. Only the output layer may differ (other classes, or two classes where
  * there were more): then the body is carried over and the head is rebuilt by transferHead.
  */
-export async function loadInitialWeights(model: LayersModel, source: string | Tensor[], arch: string, classes: string[], positiveClass: string, emit: (e: TrainEvent) => void): Promise<void> {
+export async function loadInitialWeights(model: LayersModel, source: string | Tensor[] | ModelBundle, arch: string, classes: string[], positiveClass: string, emit: (e: TrainEvent) => void): Promise<void> {
   let weights: Tensor[];
   let loaded: ModelBundle | undefined;
+  // Only a bundle read here is disposed here: one passed in stays the caller's.
+  let owned = false;
   if (typeof source === 'string') {
     loaded = await readBundle(source);
-    if (loaded.metadata.members?.length) throw new OptionError(`initial weights: ${source} is an ensemble of ${loaded.metadata.members.length} models; start from one of them (memberBundles() in the library splits an ensemble)`);
-    if (loaded.metadata.arch !== arch) throw new OptionError(`initial weights: ${source} holds a ${loaded.metadata.arch} model; this run trains ${arch}. Start from a bundle of the same architecture`);
+    owned = true;
+  } else if (!Array.isArray(source)) loaded = source;
+  const where = typeof source === 'string' ? source : loaded ? loaded.dir || `bundle ${loaded.metadata.name}` : 'the given tensors';
+  if (loaded) {
+    if (loaded.metadata.members?.length) {
+      if (owned) loaded.model.dispose();
+      throw new OptionError(`initial weights: ${where} is an ensemble of ${loaded.metadata.members.length} models; start from one of them (memberBundles() in the library splits an ensemble), or fine-tune it whole with train --from`);
+    }
+    if (loaded.metadata.arch !== arch) {
+      if (owned) loaded.model.dispose();
+      throw new OptionError(`initial weights: ${where} holds a ${loaded.metadata.arch} model; this run trains ${arch}. Start from a bundle of the same architecture`);
+    }
     weights = loaded.model.getWeights();
-  } else weights = source;
+  } else weights = source as Tensor[];
   try {
     const fresh = model.getWeights();
     const shapeOf = (t: Tensor) => t.shape.join('x');
-    if (fresh.length !== weights.length) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${weights.length} weight tensors, the model has ${fresh.length}. Use weights of the same architecture and input size`);
+    if (fresh.length !== weights.length) throw new OptionError(`initial weights from ${where} do not fit this model: ${weights.length} weight tensors, the model has ${fresh.length}. Use weights of the same architecture and input size`);
     // The output layer's kernel and bias: getWeights lists trainable weights before batch-norm statistics, so not the last two.
     const headNames = model.layers[model.layers.length - 1]!.weights.map((w) => w.name);
     const headAt = headNames.map((name) => model.weights.findIndex((w) => w.name === name));
     const isHead = (i: number) => headAt.includes(i);
     const mismatch = (i: number) => (shapeOf(fresh[i]!) === shapeOf(weights[i]!) ? '' : `tensor ${i} (${model.weights[i]?.name}) is ${shapeOf(weights[i]!)}, the model's is ${shapeOf(fresh[i]!)}`);
     const body = fresh.map((_, i) => (isHead(i) ? '' : mismatch(i))).find(Boolean);
-    if (body) throw new OptionError(`initial weights${typeof source === 'string' ? ` from ${source}` : ''} do not fit this model: ${body}. Use weights of the same architecture and input size`);
+    if (body) throw new OptionError(`initial weights from ${where} do not fit this model: ${body}. Use weights of the same architecture and input size`);
     const sameHead = headAt.every((i) => !mismatch(i)) && (!loaded || loaded.metadata.classes.join('\u0000') === classes.join('\u0000'));
     if (sameHead) {
       model.setWeights(weights);
@@ -40,9 +52,9 @@ export async function loadInitialWeights(model: LayersModel, source: string | Te
     const head = transferHead(loaded?.metadata, [weights[headAt[0]!]!, weights[headAt[1]!]!], classes, positiveClass, [fresh[headAt[0]!]!, fresh[headAt[1]!]!]);
     model.setWeights(weights.map((w, i) => (i === headAt[0] ? head.weights[0]! : i === headAt[1] ? head.weights[1]! : w)));
     head.weights.forEach((t) => t.dispose());
-    emit({ type: 'stage', message: `initial weights: the body comes from ${typeof source === 'string' ? source : 'the given tensors'}; the output layer is new (${head.how})` });
+    emit({ type: 'stage', message: `initial weights: the body comes from ${where}; the output layer is new (${head.how})` });
   } finally {
-    loaded?.model.dispose();
+    if (owned) loaded?.model.dispose();
   }
 }
 

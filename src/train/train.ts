@@ -2,10 +2,12 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { tf, initEngine } from '../engine/engine.js';
 import { defaultPreprocessSpec, inputShapeOf, type PreprocessSpec } from '../input/preprocessSpec.js';
 import { faceCropFor } from '../faces/faceCropper.js';
-import { prepareDataset, type ImageRecord } from '../data/prepareDataset.js';
+import type { ImageRecord } from '../data/prepareDataset.js';
+import { prepareTrainingData } from './prepareTrainingData.js';
+import { trainSubset } from './trainSubset.js';
+import { fineTune, type CarriedOver } from './fineTune.js';
 import type { ImageSet } from '../data/loadImages.js';
 import type { CleanProblem } from '../data/cleanDataset.js';
-import { describeSkipped } from '../data/problemKinds.js';
 import { DatasetError, HappysadError, OptionError } from '../base/errors.js';
 import { assertInputFits, getArchitecture } from '../model/architectures.js';
 import type { BundleMetadata, TemperatureCalibration } from '../model/bundleMetadata.js';
@@ -25,7 +27,7 @@ import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
 import { EarlyStopping } from './earlyStopping.js';
 import type { EpochRecord, TrainingHistory } from '../model/trainingHistory.js';
-import { resolveTrainOptions, type TrainEvent, type TrainInput, type TrainWarning } from './trainOptions.js';
+import { resolveTrainOptions, type TrainEvent, type TrainInput, type TrainOptions, type TrainWarning } from './trainOptions.js';
 import { lossAndAccuracy } from './lossAndAccuracy.js';
 import { loadInitialWeights } from './initialWeights.js';
 import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';
@@ -42,6 +44,11 @@ export interface TrainResult {
   skipped: CleanProblem[];
   /** Duplicates shared between training and evaluation splits. */
   leaks: CleanProblem[];
+  /**
+   * An ensemble fine-tuned member by member (`from`): each member's history, in member order
+   * (`history` is then the first member's).
+   */
+  members?: { name: string; history: TrainingHistory }[];
   /** Every warning the run emitted, in order (also sent to onEvent as it happened). */
   warnings: TrainWarning[];
 }
@@ -52,6 +59,16 @@ export interface TrainResult {
  * a crash or Ctrl-C leaves the best model so far on disk.
  */
 export async function train(dataDir: string, options: TrainInput = {}): Promise<TrainResult> {
+  if (options.from !== undefined) return fineTune(dataDir, options, trainOne);
+  return trainOne(dataDir, options);
+}
+
+/**
+ * One training run. With `carried` (fineTune's), the model starts from `carried.initial`, reads
+ * its preprocessing, and trains on data fineTune already prepared (every member of an ensemble
+ * on the same split, decoded and face-cropped once).
+ */
+async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedOver): Promise<TrainResult> {
   const o = resolveTrainOptions(options);
   await initEngine();
   const warnings: TrainWarning[] = [];
@@ -63,7 +80,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   // Not derived from the seed: two runs with the same seed into one folder must still differ.
   const runId = randomBytes(8).toString('hex');
   const arch = getArchitecture(o.arch);
-  const spec: PreprocessSpec = {
+  const spec: PreprocessSpec = carried ? carried.preprocessing : {
     ...defaultPreprocessSpec(o.input ?? arch.defaultInput),
     ...(o.testTimeFlip ? { testTimeFlip: true } : {}),
     ...(o.faces ? { faces: faceCropFor({ height: (o.input ?? arch.defaultInput)[0], width: (o.input ?? arch.defaultInput)[1] }, o.faceCrop) } : {}),
@@ -77,14 +94,9 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const outDir = o.out ? await claimBundleOutput(o.out, { overwrite: o.overwrite, inputs: [dataDir] }) : undefined;
   let previousKept: string | undefined;
 
-  const data = await prepareDataset(dataDir, { spec, splits: ['train', 'val', 'test'], valSplit: o.valSplit, seed, limits: o.limits, faces: o.faces === 'detect' ? 'detect' : undefined, nearDuplicates: true, audit: true, onStage: (message) => emit({ type: 'stage', message }) });
-  if (data.skipped.length) emit({ type: 'warning', code: 'skipped', message: `${describeSkipped(data.skipped, data.nearDuplicateProblems, data.dataset.files.length)} (run \`happysad clean ${dataDir}\` for the list)` });
-  if (data.leaks.length) emit({ type: 'warning', code: 'leak', message: `TRAIN/EVALUATION LEAK: ${data.leaks.length} evaluation image(s) are copies (exact or near) of training images; they were excluded from evaluation (\`happysad clean ${dataDir}\` lists them)` });
-  for (const s of data.shortcuts) emit({ type: 'warning', code: 'shortcut', message: `SHORTCUT: ${s.attribute} alone tells the classes apart (cross-validated balanced accuracy ${s.balancedAccuracy.toFixed(2)}): ${s.detail}` });
-  const conflicting = data.nearDuplicates.filter((g) => g.conflictingLabels);
-  if (conflicting.length) emit({ type: 'warning', code: 'conflicting-labels', message: `CONFLICTING LABELS: ${conflicting.length} picture(s) look the same under more than one class (e.g. ${conflicting[0]!.files.join(' and ')}); check them (\`happysad clean ${dataDir}\` lists them all)` });
-  const trainSet = data.splits.train;
-  if (!trainSet || trainSet.items.length === 0) throw new DatasetError(`${dataDir}: no usable training images (run \`happysad clean ${dataDir}\` to see why each file was skipped)`);
+  const data = carried?.data ?? (await prepareTrainingData(dataDir, { spec, seed, valSplit: o.valSplit, limits: o.limits, faces: o.faces }, emit));
+  const allTrain = data.splits.train;
+  if (!allTrain || allTrain.items.length === 0) throw new DatasetError(`${dataDir}: no usable training images (run \`happysad clean ${dataDir}\` to see why each file was skipped)`);
   // Counted after the checks, not from the folder listing: a class whose every file was rejected
   // would otherwise train a model that never predicts it and scores 100% on what is left.
   for (const cls of data.classes) {
@@ -93,6 +105,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     const example = rejected[0] ? ` e.g. ${rejected[0].file}: ${rejected[0].detail}` : '';
     throw new DatasetError(`${dataDir}: class "${cls}" has no usable training images (${rejected.length} of its file(s) failed the checks;${example}). Fix or replace them (\`happysad clean ${dataDir}\` lists every problem), or remove the class folder`);
   }
+  if (o.trainFraction !== undefined && !(o.trainFraction > 0 && o.trainFraction <= 1)) throw new OptionError(`trainFraction must be in (0, 1], got ${o.trainFraction}`);
+  const trainSet = o.trainFraction !== undefined && o.trainFraction < 1 ? trainSubset(allTrain, o.trainFraction, seed) : allTrain;
   const valSet = data.splits.val;
   if (o.calibrate && !valSet?.items.length) throw new OptionError(`--calibrate fits on validation images and ${dataDir} has none${data.dataset.layout === 'split' ? ` (add ${dataDir}/val/<class>/)` : ' (give --val-split above 0)'}; or train without --calibrate`);
   if (!valSet) emit({ type: 'warning', code: 'no-validation', message: 'no validation images: early stopping and best-epoch selection use the training loss' });
@@ -107,7 +121,8 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const targetsOf = (set: ImageSet<ImageRecord>, smoothing = 0) => makeTargets(set.items.map((r) => r.classIndex), output, classes.length, posIndex, smoothing);
 
   const model = arch.build({ input: inputShapeOf(spec), numClasses: classes.length, seed, dropout: o.dropout });
-  if (o.initialWeights) await loadInitialWeights(model, o.initialWeights, o.arch, classes, positiveClass, emit);
+  const initial = carried?.initial ?? o.initialWeights;
+  if (initial) await loadInitialWeights(model, initial, o.arch, classes, positiveClass, emit);
   const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7);
   const learningRateFor = (epoch: number): number => {
     const lr = o.learningRateSchedule ? o.learningRateSchedule(epoch) : o.learningRate;
@@ -139,7 +154,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
   const started = Date.now();
 
   const metadataFor = (completed: boolean, metrics: BundleMetadata['metrics']): BundleMetadata => buildBundleMetadata({
-    name: o.out ? basename(o.out) : `${o.arch}-${seed}`,
+    name: carried?.name ?? (o.out ? basename(o.out) : `${o.arch}-${seed}`),
     arch: o.arch,
     classes,
     output,
@@ -148,7 +163,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: typeof o.initialWeights === 'string' ? o.initialWeights : 'tensors passed by the caller' } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: describeInitialWeights(o.initialWeights) } : {}), ...(carried ? { from: carried.startedFrom.from } : {}), ...(o.trainFraction !== undefined ? { trainFraction: o.trainFraction, trainImages: trainSet.items.length } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -161,6 +176,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     metrics,
     ...(calibration ? { calibration } : {}),
     ...(forcedChoice ? { forcedChoice } : {}),
+    ...(carried ? { startedFrom: carried.startedFrom } : {}),
   });
 
   try {
@@ -258,7 +274,7 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     const test = await evaluateSplit(data.splits.test);
     // A model that learned nothing is still saved (the user may want to look at it) but never quietly.
     const heldOut = validation ?? test;
-    const nothing = heldOut && learnedNothingWarning(heldOut, validation ? 'validation images' : 'test images', { faces: Boolean(spec.faces), patience: o.patience, fromTrained: o.initialWeights !== undefined });
+    const nothing = heldOut && learnedNothingWarning(heldOut, validation ? 'validation images' : 'test images', { faces: Boolean(spec.faces), patience: o.patience, fromTrained: initial !== undefined });
     if (nothing) emit({ type: 'warning', ...nothing });
     const metadata = metadataFor(true, { ...(validation ? { validation } : {}), ...(test ? { test } : {}) });
     const bundle: ModelBundle = { dir: o.out ?? '', model, metadata };
@@ -276,6 +292,11 @@ export async function train(dataDir: string, options: TrainInput = {}): Promise<
     bestWeights?.forEach((t) => t.dispose());
     await trainer.close();
   }
+}
+
+function describeInitialWeights(w: NonNullable<TrainOptions['initialWeights']>): string {
+  if (typeof w === 'string') return w;
+  return Array.isArray(w) ? 'tensors passed by the caller' : w.dir || `bundle ${w.metadata.name} (in memory)`;
 }
 
 function makeTargets(labels: number[], output: 'sigmoid' | 'softmax', K: number, posIndex: number, smoothing: number): Float32Array {

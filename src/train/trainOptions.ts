@@ -3,6 +3,7 @@ import type { ImageLimits } from '../input/imageLimits.js';
 import { DATASET_IMAGE_LIMITS } from '../input/imageLimits.js';
 import type { EpochRecord } from '../model/trainingHistory.js';
 import type { Tensor } from '@tensorflow/tfjs';
+import type { ModelBundle } from '../model/modelBundle.js';
 
 export interface TrainOptions {
   /** Architecture name (see listArchitectures()); default 'seed-a'. */
@@ -29,10 +30,27 @@ export interface TrainOptions {
   learningRateSchedule?: (epoch: number) => number;
   /**
    * Start from these weights instead of a fresh initialisation (fine-tuning, a second stage at a
-   * lower rate): a bundle folder of the same architecture and input size, or tensors in
-   * `model.getWeights()` order. Batch-norm statistics come along. The bundle records where from.
+   * lower rate): a bundle folder of the same architecture and input size, such a bundle in memory,
+   * or tensors in `model.getWeights()` order. Batch-norm statistics come along. From a bundle, an
+   * output layer for other classes is rebuilt from its head. The bundle records where from. To keep
+   * the trained model's preprocessing too, and to start from an ensemble, use `from`.
    */
-  initialWeights?: string | Tensor[];
+  initialWeights?: string | Tensor[] | ModelBundle;
+  /**
+   * Fine-tune this trained model (a bundle folder, 'default' for the shipped face model, or a bundle
+   * in memory) on the data instead of training from scratch: its architecture, input size and
+   * preprocessing (face crop, test-time flip) are kept, its weights are the start, and a head is
+   * rebuilt when the classes differ. An ensemble is fine-tuned member by member (one seed, so one
+   * validation split) and averaged again. Options not given take FROM_TRAIN_DEFAULTS, not
+   * DEFAULT_TRAIN_OPTIONS. The bundle records where it started (metadata.startedFrom).
+   */
+  from?: string | ModelBundle;
+  /**
+   * Train on this share of the training images, stratified and seeded (each class keeps its share;
+   * with one seed a larger share holds every image of a smaller one); validation stays whole. What
+   * learningCurve() varies. The bundle records the share and the images it came to.
+   */
+  trainFraction?: number;
   /** Training targets pulled toward 0.5 by this much (0 = off): a guard against overconfident fits on noisy labels. */
   labelSmoothing: number;
   /** 'balanced' weighs each class's loss by N / (K * N_class). */
@@ -96,7 +114,7 @@ export type TrainCallbackResult = void | 'stop' | Promise<void | 'stop'>;
 /**
  * Something the user should know about a run that did not stop it. `code` is stable for scripts
  * (train --json): 'skipped', 'leak', 'shortcut', 'conflicting-labels', 'no-validation',
- * 'previous-kept', 'calibration-raised-ece' (train --calibrate), and after training 'collapsed' or 'at-chance' (see learnedNothing).
+ * 'previous-kept', 'calibration-raised-ece' (train --calibrate), 'calibration-dropped' (train --from a calibrated model without validation images), and after training 'collapsed' or 'at-chance' (see learnedNothing).
  */
 export interface TrainWarning {
   code: string;
@@ -128,6 +146,20 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   limits: DATASET_IMAGE_LIMITS,
 };
 
+/**
+ * What changes when fine-tuning (`from`): a trained body needs small steps (a rate 10x lower) and
+ * more patience (its validation loss moves slowly and noisily on few images); few images need
+ * augmentation and a loss that does not let the larger class win; and a threshold tuned on the
+ * user's validation images, since the trained model's was set on other data.
+ */
+export const FROM_TRAIN_DEFAULTS = {
+  learningRate: 1e-4,
+  patience: 5,
+  augment: true,
+  classWeight: 'balanced',
+  tuneThreshold: true,
+} as const satisfies Partial<TrainOptions>;
+
 /** What callers pass: every field optional, image limits partial. */
 export type TrainInput = Partial<Omit<TrainOptions, 'limits'>> & { limits?: Partial<ImageLimits> };
 
@@ -135,6 +167,11 @@ export function resolveTrainOptions(options: TrainInput): TrainOptions {
   const o = { ...DEFAULT_TRAIN_OPTIONS, ...stripUndefined(options) } as TrainOptions;
   o.limits = { ...DATASET_IMAGE_LIMITS, ...options.limits };
   return o;
+}
+
+/** A fine-tuning run's options: the caller's over `carried` (what the model brings) over FROM_TRAIN_DEFAULTS. */
+export function withFromDefaults(options: TrainInput, carried: TrainInput = {}): TrainInput {
+  return { ...FROM_TRAIN_DEFAULTS, ...stripUndefined(carried), ...stripUndefined(options) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
