@@ -2,7 +2,7 @@
  * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
  *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
  *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300] [--no-decode] [--no-serve]
- *               [--no-face-command] [--no-browser] [--no-queue] [--no-video] [--before REF]
+ *               [--no-face-command] [--no-browser] [--no-queue] [--no-video] [--no-fine-tune] [--before REF]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
  * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
@@ -48,6 +48,7 @@ const { values } = parseArgs({
     'no-browser': { type: 'boolean', default: false },
     'no-queue': { type: 'boolean', default: false },
     'no-video': { type: 'boolean', default: false },
+    'no-fine-tune': { type: 'boolean', default: false },
     before: { type: 'string' },
   },
 });
@@ -221,6 +222,12 @@ if (!values['no-queue'] && existsSync('/usr/bin/redis-server')) {
 if (!values['no-video'] && existsSync('/usr/bin/ffmpeg')) {
   if (!values.json) console.log('\nvideos (bench/video.ts):');
   spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/video.ts'), ...compared, ...(compared.length ? ['--minutes', '1', '--rounds', '3'] : []), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
+
+// Fine-tuning the default model on ~400 of a user's photos (bench/fineTune.ts, ~3 min; needs ../shared).
+if (!values['no-fine-tune'] && existsSync(join(values.data, 'web-happysad'))) {
+  if (!values.json) console.log('\ntrain --from default on 400 photos (bench/fineTune.ts):');
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/fineTune.ts'), join(values.data, 'web-happysad'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
 async function measureOurs(c: Case, workers: number): Promise<{ train: number[]; infer: number[]; peakRssMb: number }> {
