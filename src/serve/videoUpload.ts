@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HappysadError, VideoError } from '../base/errors.js';
 import { messageOf } from '../base/messageOf.js';
+import { sniffVideoFormat } from '../input/sniffVideoFormat.js';
 import { framesTooLarge, probeVideo } from '../input/videoFrames.js';
 import { MAX_VIDEO_PIXELS_OPTION, sampledFrames, type VideoLimits } from '../input/videoLimits.js';
 import type { Classifier } from '../predict/classifier.js';
@@ -39,10 +40,17 @@ export interface VideoUploadOptions {
  */
 export async function classifyVideoUpload(classifier: Classifier, bytes: Uint8Array, name: string, options: VideoUploadOptions, signal?: AbortSignal): Promise<VideoAnswer> {
   const file = join(options.dir, `${randomUUID()}.video`);
+  let handle: FileHandle | undefined;
   const scrub = (text: string) => text.replaceAll(`file:${file}`, name).replaceAll(file, name).replaceAll(options.dir, 'the server');
   try {
     await writeFile(file, bytes, { mode: 0o600, flag: 'wx' });
-    const info = await probeVideo(file, undefined, signal);
+    // ffmpeg reads it as the container its first bytes say (as a queue worker does), never by its own
+    // guess: a guessed playlist or concat list would make it open other files of this machine.
+    const format = sniffVideoFormat(bytes);
+    if (format === 'unknown') throw new VideoError('video-corrupt', `${name}: not a video this server reads (MP4, MOV, WebM, Matroska or AVI)`);
+    handle = await open(file, 'r');
+    const opened = { fd: handle.fd, format };
+    const info = await probeVideo(file, undefined, signal, opened);
     if (info.duration !== undefined && info.duration > options.maxSeconds) {
       throw new VideoError('video-too-large', `${name}: ${info.duration.toFixed(1)} s is longer than this server takes (${options.maxSeconds} s); run longer videos with \`happysad predict VIDEO\` or the job queue`);
     }
@@ -57,7 +65,7 @@ export async function classifyVideoUpload(classifier: Classifier, bytes: Uint8Ar
     const limits: VideoLimits = { maxSeconds: options.maxSeconds, maxPixels: options.maxPixels, maxFrames: options.maxFrames };
     const summaries = new TrackSummaries(classifier.metadata.classes);
     const results: (VideoRow | VideoErrorRow)[] = [];
-    for await (const row of classifier.predictVideo(file, { every: options.every, smooth: options.smooth, forcedChoice: options.forcedChoice, limits, info, signal })) {
+    for await (const row of classifier.predictVideo(file, { every: options.every, smooth: options.smooth, forcedChoice: options.forcedChoice, limits, info, signal, opened })) {
       const named = { ...row, file: name };
       if (!('error' in named)) summaries.add(named);
       else named.error = { ...named.error, message: scrub(named.error.message) };
@@ -68,6 +76,7 @@ export async function classifyVideoUpload(classifier: Classifier, bytes: Uint8Ar
     if (signal?.aborted) throw err;
     throw err instanceof HappysadError ? new HappysadError(err.code, scrub(err.message)) : new Error(scrub(messageOf(err)));
   } finally {
+    await handle?.close();
     await rm(file, { force: true });
   }
 }
