@@ -6,12 +6,8 @@ import type { ImageSet } from '../data/loadImages.js';
 import type { ImageRecord, PreparedDataset } from '../data/prepareDataset.js';
 import { ensembleBundles } from '../ensemble/ensembleBundles.js';
 import { memberBundles } from '../ensemble/memberBundles.js';
-import { bestThreshold } from '../evaluate/bestThreshold.js';
-import { fitCalibration } from '../evaluate/fitCalibration.js';
-import { learnedNothingWarning } from '../evaluate/learnedNothing.js';
-import { scoreOutputs } from '../evaluate/scoreOutputs.js';
 import type { PreprocessSpec } from '../input/preprocessSpec.js';
-import type { BundleMetadata, StartedFrom, TemperatureCalibration } from '../model/bundleMetadata.js';
+import type { BundleMetadata, StartedFrom } from '../model/bundleMetadata.js';
 import { claimBundleOutput, writeClaimedBundle } from '../model/bundleOutput.js';
 import { resolveBundleDir } from '../model/defaultModel.js';
 import { readBundle, saveBundle, type ModelBundle } from '../model/modelBundle.js';
@@ -19,8 +15,8 @@ import { renderTrainingCurvesSvg } from '../report/trainingCurves.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import { prepareTrainingData } from './prepareTrainingData.js';
 import { scoreStart } from './scoreStart.js';
+import { settleOnValidation } from './settleOnValidation.js';
 import { resolveTrainOptions, withFromDefaults, type TrainEvent, type TrainInput, type TrainWarning } from './trainOptions.js';
-import { forcedChoiceOnValidation } from './tuneForcedChoice.js';
 import type { TrainResult } from './train.js';
 
 /** What fine-tuning hands each training run: the model to start from, its preprocessing, and the data, prepared once. */
@@ -195,42 +191,18 @@ async function fineTuneMembers(dataDir: string, o: ReturnType<typeof resolveTrai
   }
 }
 
-/**
- * What train() settles on validation after training, for the averaged members: the threshold,
- * the calibration, the forced-choice threshold, then the figures and the learned-nothing check.
- */
+/** settleOnValidation for the averaged members, through a predictor of their own. */
 async function tuneOnValidation(model: ModelBundle['model'], m: BundleMetadata, data: PreparedDataset, o: ReturnType<typeof resolveTrainOptions>, dataDir: string, emit: (e: TrainEvent) => void) {
   const predictor = await ParallelPredictor.create(model, m.preprocessing, m.output, 1);
   try {
-    const rawOf = (set: ImageSet<ImageRecord>) => predictor.predict(set.pixels, set.items.length, Math.max(o.batch, 64));
-    const truthOf = (set: ImageSet<ImageRecord>) => set.items.map((r) => m.classes.indexOf(r.label));
-    const valSet = data.splits.val?.items.length ? data.splits.val : undefined;
-    let threshold = m.threshold;
-    let calibration: TemperatureCalibration | undefined;
-    if (o.tuneThreshold && m.output === 'sigmoid' && valSet) {
-      threshold = bestThreshold(await rawOf(valSet), valSet.items.map((r) => r.label === m.positiveClass));
-      emit({ type: 'stage', message: `the averaged members' decision threshold, tuned on validation for balanced accuracy: ${threshold.toFixed(4)}` });
-    }
-    if (o.calibrate && valSet) {
-      const fit = fitCalibration(await rawOf(valSet), truthOf(valSet), { classes: m.classes, output: m.output, positiveClass: m.positiveClass, threshold }, `${dataDir} (val split)`);
-      calibration = fit.calibration;
-      threshold = fit.rule.threshold;
-      emit({ type: 'stage', message: `calibration refitted on validation: temperature ${calibration.temperature.toFixed(3)}, expected calibration error ${calibration.eceBefore.toFixed(3)} -> ${calibration.eceAfter.toFixed(3)}` });
-      // As in train(): the temperature minimises log-loss, which on few images binned ECE can disagree with.
-      if (calibration.eceAfter > calibration.eceBefore) emit({ type: 'warning', code: 'calibration-raised-ece', message: `calibration raised the validation ECE (${calibration.eceBefore.toFixed(3)} -> ${calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
-    }
-    const rule = { classes: m.classes, output: m.output, positiveClass: m.positiveClass, threshold, calibration };
-    const forcedChoice = await forcedChoiceOnValidation({ ...rule, neitherClass: o.neitherClass }, valSet && { raw: () => rawOf(valSet), truth: truthOf(valSet) }, emit);
-    const scored = async (set: ImageSet<ImageRecord> | undefined) => (set?.items.length ? scoreOutputs(await rawOf(set), truthOf(set), rule).report : undefined);
-    const validation = await scored(valSet);
-    const test = await scored(data.splits.test);
-    const heldOut = validation ?? test;
-    const nothing = heldOut && learnedNothingWarning(heldOut, validation ? 'validation images' : 'test images', { faces: Boolean(m.preprocessing.faces), patience: o.patience, fromTrained: true });
-    if (nothing) emit({ type: 'warning', ...nothing });
-    return {
-      fields: { threshold, metrics: { ...(validation ? { validation } : {}), ...(test ? { test } : {}) }, ...(calibration ? { calibration } : {}), ...(forcedChoice ? { forcedChoice } : {}) },
-      reports: { ...(validation ? { validation } : {}), ...(test ? { test } : {}) },
-    };
+    const s = await settleOnValidation({
+      rule: m, val: data.splits.val, test: data.splits.test,
+      rawOf: (set: ImageSet<ImageRecord>) => predictor.predict(set.pixels, set.items.length, Math.max(o.batch, 64)),
+      truthOf: (set: ImageSet<ImageRecord>) => set.items.map((r) => m.classes.indexOf(r.label)),
+      options: o, fittedOn: `${dataDir} (val split)`, faces: Boolean(m.preprocessing.faces), fromTrained: true, subject: 'averaged', emit,
+    });
+    const metrics = { ...(s.validation ? { validation: s.validation } : {}), ...(s.test ? { test: s.test } : {}) };
+    return { fields: { threshold: s.threshold, metrics, ...(s.calibration ? { calibration: s.calibration } : {}), ...(s.forcedChoice ? { forcedChoice: s.forcedChoice } : {}) }, reports: metrics };
   } finally {
     await predictor.close();
   }

@@ -12,16 +12,13 @@ import { DatasetError, HappysadError, OptionError } from '../base/errors.js';
 import { assertInputFits, getArchitecture } from '../model/architectures.js';
 import type { BundleMetadata, TemperatureCalibration } from '../model/bundleMetadata.js';
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
-import { bestThreshold } from '../evaluate/bestThreshold.js';
-import { learnedNothingWarning } from '../evaluate/learnedNothing.js';
 import { saveBundle, type ModelBundle } from '../model/modelBundle.js';
 import { claimBundleOutput } from '../model/bundleOutput.js';
 import { setAside } from '../io/outputPaths.js';
 import type { EvaluationReport } from '../evaluate/computeMetrics.js';
-import { scoreOutputs } from '../evaluate/scoreOutputs.js';
-import { fitCalibration } from '../evaluate/fitCalibration.js';
 import type { ForcedChoiceRecord } from '../model/bundleMetadata.js';
-import { forcedChoiceClasses, forcedChoiceOnValidation } from './tuneForcedChoice.js';
+import { forcedChoiceClasses } from './tuneForcedChoice.js';
+import { settleOnValidation } from './settleOnValidation.js';
 import { renderTrainingCurves } from '../report/trainingCurves.js';
 import { Random } from '../base/random.js';
 import { augmentBatch } from './augmentBatch.js';
@@ -250,32 +247,14 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
     else history.bestEpoch = history.epochs.length;
 
     trainer.publishWeights();
-    const rawOf = (set: ImageSet<ImageRecord>) => trainer.predictor.predict(set.pixels, set.items.length, Math.max(o.batch, 64));
-    if (o.tuneThreshold && output === 'sigmoid' && valSet) {
-      const raw = await rawOf(valSet);
-      threshold = bestThreshold(raw, valSet.items.map((r) => r.classIndex === posIndex));
-      emit({ type: 'stage', message: `decision threshold tuned on validation for balanced accuracy: ${threshold.toFixed(4)}` });
-    }
-    if (o.calibrate && valSet) {
-      const fit = fitCalibration(await rawOf(valSet), valSet.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold }, `${dataDir} (val split)`);
-      ({ calibration } = fit);
-      threshold = fit.rule.threshold;
-      emit({ type: 'stage', message: `calibrated on validation: temperature ${fit.calibration.temperature.toFixed(3)}, expected calibration error ${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}` });
-      // The temperature minimises log-loss; on few images, or for a model that has learned little, binned ECE can disagree.
-      if (fit.calibration.eceAfter > fit.calibration.eceBefore) emit({ type: 'warning', code: 'calibration-raised-ece', message: `calibration raised the validation ECE (${fit.calibration.eceBefore.toFixed(3)} -> ${fit.calibration.eceAfter.toFixed(3)}) while lowering its log-loss: too few validation images (${fit.calibration.n}) to bin, or a model that learned little; check with happysad evaluate` });
-    }
-    // A model with a neither class (happy, neutral, sad) records the pair forced choice decides between, tuned on validation.
-    forcedChoice = await forcedChoiceOnValidation({ classes, output, positiveClass, threshold, calibration, neitherClass: o.neitherClass }, valSet && { raw: () => rawOf(valSet), truth: valSet.items.map((r) => r.classIndex) }, emit);
-    const evaluateSplit = async (set: ImageSet<ImageRecord> | undefined) => {
-      if (!set) return undefined;
-      return scoreOutputs(await rawOf(set), set.items.map((r) => r.classIndex), { classes, output, positiveClass, threshold, calibration }).report;
-    };
-    const validation = await evaluateSplit(valSet);
-    const test = await evaluateSplit(data.splits.test);
-    // A model that learned nothing is still saved (the user may want to look at it) but never quietly.
-    const heldOut = validation ?? test;
-    const nothing = heldOut && learnedNothingWarning(heldOut, validation ? 'validation images' : 'test images', { faces: Boolean(spec.faces), patience: o.patience, fromTrained: initial !== undefined });
-    if (nothing) emit({ type: 'warning', ...nothing });
+    const settled = await settleOnValidation({
+      rule: { classes, output, positiveClass, threshold }, val: valSet, test: data.splits.test,
+      rawOf: (set) => trainer.predictor.predict(set.pixels, set.items.length, Math.max(o.batch, 64)),
+      truthOf: (set) => set.items.map((r) => r.classIndex),
+      options: o, fittedOn: `${dataDir} (val split)`, faces: Boolean(spec.faces), fromTrained: initial !== undefined, emit,
+    });
+    ({ threshold, calibration, forcedChoice } = settled);
+    const { validation, test } = settled;
     const metadata = metadataFor(true, { ...(validation ? { validation } : {}), ...(test ? { test } : {}) });
     const bundle: ModelBundle = { dir: o.out ?? '', model, metadata };
     if (o.out) {
