@@ -8,9 +8,8 @@ import { scoreDecisions } from './scoreOutputs.js';
 import type { ImageLimits } from '../input/imageLimits.js';
 import type { FaceBox } from '../faces/types.js';
 import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
-import { forcedChoicePair, type ForcedChoicePair } from '../predict/forcedChoice.js';
+import { forcedChoicePair, optionalForcedChoicePair } from '../predict/forcedChoice.js';
 import type { ClassDecision } from '../predict/interpretOutput.js';
-import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { scoreForcedChoice } from './forcedChoiceReport.js';
 
 export interface EvaluateOptions {
@@ -72,7 +71,7 @@ export interface EvaluatedImage {
 export async function evaluate(dataDir: string, classifier: Classifier, options: EvaluateOptions = {}): Promise<EvaluateResult> {
   const meta = classifier.metadata;
   // Asked for, it must apply (refused here, before any image is read); not asked for, it is reported when it can be.
-  const pair = options.forcedChoice ? forcedChoicePair(meta) : optionalPair(meta);
+  const pair = options.forcedChoice ? forcedChoicePair(meta) : optionalForcedChoicePair(meta);
   const found = await discoverDataset(dataDir);
   const missing = found.classes.filter((c) => !meta.classes.includes(c));
   if (missing.length) throw new DatasetError(`${dataDir}: class folder(s) ${missing.join(', ')} are not classes of the model (${meta.classes.join(', ')})`);
@@ -130,13 +129,4 @@ export async function evaluate(dataDir: string, classifier: Classifier, options:
     checked: { files: inSplit.size, nearDuplicateProblems: data.nearDuplicateProblems.filter((p) => inSplit.has(p.file)) },
     dataset: { root: data.dataset.root, layout: data.dataset.layout, fingerprint: data.fingerprint },
   };
-}
-
-/** The pair forced choice would use, or undefined when the model has two classes or none applies. */
-function optionalPair(meta: BundleMetadata): ForcedChoicePair | undefined {
-  try {
-    return forcedChoicePair(meta) ?? undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -33,6 +33,15 @@ export function forcedChoicePair(meta: Pick<BundleMetadata, 'classes' | 'positiv
   throw new OptionError(`forced choice: ${meta.name ? `model "${meta.name}"` : 'this model'} has the classes ${classes.join(', ')} and records no pair to choose between (its happysad.json has no "forcedChoice"), and it lacks the classes ${happy} and ${sad} to fall back on; run it without forced choice, or train it with a neutral class so that training records the pair`);
 }
 
+/** The pair forced choice would use, or undefined for a two-class model or one it cannot apply to (no error). */
+export function optionalForcedChoicePair(meta: Parameters<typeof forcedChoicePair>[0]): ForcedChoicePair | undefined {
+  try {
+    return forcedChoicePair(meta) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The answer between the pair only: their probabilities renormalised to sum to 1, every other
  * class 0, and the positive class chosen when its share reaches the pair's threshold. Applied to

@@ -4,7 +4,7 @@ import { scoreForcedChoice } from '../evaluate/forcedChoiceReport.js';
 import { scoreDecisions } from '../evaluate/scoreOutputs.js';
 import type { StartedFrom } from '../model/bundleMetadata.js';
 import type { ModelBundle } from '../model/modelBundle.js';
-import { forcedChoicePair } from '../predict/forcedChoice.js';
+import { optionalForcedChoicePair } from '../predict/forcedChoice.js';
 import { interpretOutput } from '../predict/interpretOutput.js';
 import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 
@@ -23,7 +23,7 @@ export async function scoreStart(bundle: ModelBundle, set: ImageSet<ImageRecord>
     const decisions = interpretOutput(await predictor.predict(set.pixels, n, 64), n, m);
     const truth = set.items.map((r) => m.classes.indexOf(r.label));
     const report = scoreDecisions(decisions, truth, m);
-    const pair = m.classes.length > 2 ? pairOf(bundle) : undefined;
+    const pair = optionalForcedChoicePair(m);
     const forced = pair ? scoreForcedChoice(decisions, truth, m, pair) : undefined;
     return {
       balancedAccuracy: report.balancedAccuracy,
@@ -33,14 +33,5 @@ export async function scoreStart(bundle: ModelBundle, set: ImageSet<ImageRecord>
     };
   } finally {
     await predictor.close();
-  }
-}
-
-/** A model that cannot be forced (no pair, no happy and sad) has no forced-choice figure. */
-function pairOf(bundle: ModelBundle) {
-  try {
-    return forcedChoicePair(bundle.metadata) ?? undefined;
-  } catch {
-    return undefined;
   }
 }
