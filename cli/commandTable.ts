@@ -3,7 +3,7 @@ import { FACE_DETECTORS } from '../src/input/preprocessSpec.js';
 import { DEFAULT_FACE_CROP } from '../src/faces/faceCropDefaults.js';
 import { DEFAULT_QUEUE, DEFAULT_STALL_SECONDS } from '../src/batch/queueDefaults.js';
 import { DEFAULT_PREDICTION_BATCH } from '../src/runtime/predictionBatch.js';
-import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY } from '../src/input/videoLimits.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, DEFAULT_VIDEO_SEARCH_EVERY, MIN_VIDEO_EVERY } from '../src/input/videoLimits.js';
 import { DEFAULT_LISTEN, DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
 import { DEFAULT_TRAIN_OPTIONS as T, FROM_TRAIN_DEFAULTS as F } from '../src/train/trainOptions.js';
 import { LEARNING_CURVE_FRACTIONS } from '../src/train/learningCurveFractions.js';
@@ -80,6 +80,7 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       redis: { type: 'string', arg: 'URL', help: 'enqueue the files on this Redis (redis://HOST:PORT) for `happysad worker`s to classify; collects their rows. Paths must be readable by the workers (a shared filesystem) or http(s) URLs; videos go one per job, as paths' },
       queue: { type: 'string', arg: 'NAME', help: 'the queue name, with --redis', shows: DEFAULT_QUEUE },
       every: { type: 'string', arg: 'S', help: `videos: seconds between sampled frames, at least ${MIN_VIDEO_EVERY} (the first frame is always sampled)`, shows: DEFAULT_VIDEO_EVERY },
+      'search-every': { type: 'string', arg: 'S', help: 'videos: search the whole frame for faces every S seconds; the frames between look for each face around where it was (a new face waits for the next search); 0: search every frame', shows: DEFAULT_VIDEO_SEARCH_EVERY },
       'forced-choice': forcedChoiceOption,
       smooth: { type: 'string', arg: 'S', help: "videos: add each track's class probabilities averaged over the last S seconds (smoothed_probabilities), the model's label on them (smoothed_label) and smoothed_score, their p(positive)", shows: 'off' },
       'max-seconds': { type: 'string', arg: 'S', help: 'videos: read at most this many seconds of each', shows: DEFAULT_VIDEO_LIMITS.maxSeconds },

@@ -8,7 +8,7 @@ import { OptionError } from '../../src/base/errors.js';
 import { loadModel, type Classifier, type Prediction } from '../../src/predict/classifier.js';
 import { sniffVideoFormat } from '../../src/input/sniffVideoFormat.js';
 import { probeVideo } from '../../src/input/videoFrames.js';
-import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, MIN_VIDEO_EVERY, type VideoLimits } from '../../src/input/videoLimits.js';
+import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, DEFAULT_VIDEO_SEARCH_EVERY, MIN_VIDEO_EVERY, type VideoLimits } from '../../src/input/videoLimits.js';
 import { claimReportOutput, VIDEO_REPORT_FORMAT } from '../../src/report/reportOutput.js';
 import { VIDEO_JOB_LIMITS } from '../../src/batch/videoJob.js';
 import { VideoRowsOutput } from '../videoRowsOutput.js';
@@ -114,7 +114,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
       const { predictThroughQueue } = await import('../../src/batch/predictQueue.js');
       await predictThroughQueue(files, {
         redis: values.redis, queue: values.queue, batch, faces: !values['no-faces'], forcedChoice, onRows: emit, onProgress: (done) => progress.update(done), log: (l) => process.stderr.write(`${l}\n`),
-        videos: { files: videos, every: video.every, smooth: video.smooth, limits: { maxSeconds: video.limits.maxSeconds, maxPixels: video.limits.maxPixels } },
+        videos: { files: videos, every: video.every, searchEvery: video.searchEvery, smooth: video.smooth, limits: { maxSeconds: video.limits.maxSeconds, maxPixels: video.limits.maxPixels } },
         onVideo: async (v) => {
           const frames = await videoOutput!.add(v.file, v.sha256, v.rows, v.every);
           count++;
@@ -156,6 +156,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
 
 interface VideoOptions {
   every: number;
+  searchEvery: number;
   smooth: number;
   limits: VideoLimits;
 }
@@ -171,6 +172,7 @@ function parseVideoOptions(values: CommandValues<'predict'>): VideoOptions {
   if (values.report === '') throw new OptionError('--report needs a folder name: --report OUT writes OUT/report.html');
   return {
     every: parseNumber(values.every, 'every', { min: MIN_VIDEO_EVERY }) ?? DEFAULT_VIDEO_EVERY,
+    searchEvery: parseNumber(values['search-every'], 'search-every', { min: 0 }) ?? DEFAULT_VIDEO_SEARCH_EVERY,
     smooth: parseNumber(values.smooth, 'smooth', { min: 0 }) ?? 0,
     limits: {
       maxSeconds: parseNumber(values['max-seconds'], 'max-seconds', { min: 0.01 }) ?? DEFAULT_VIDEO_LIMITS.maxSeconds,
@@ -185,7 +187,7 @@ function parseVideoOptions(values: CommandValues<'predict'>): VideoOptions {
  * On a terminal, a progress line (seconds of video done, ETA) while each video runs.
  */
 async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>, video: VideoOptions, output: VideoRowsOutput, out?: ResultsFile): Promise<void> {
-  const { every, smooth, limits } = video;
+  const { every, searchEvery, smooth, limits } = video;
   for (const file of videos) {
     const sha256 = out ? await hashFile(file).catch(() => undefined) : undefined;
     if (out?.has(file, sha256)) {
@@ -194,7 +196,7 @@ async function predictVideos(classifier: Classifier, videos: string[], values: C
     }
     const info = await probeVideo(file).catch(() => undefined);
     const progress = process.stderr.isTTY && info?.duration ? createCountProgress(Math.ceil(Math.min(info.duration, limits.maxSeconds)), `s of ${file}`) : undefined;
-    const rows = classifier.predictVideo(file, { every, smooth, faces: !values['no-faces'], forcedChoice: values['forced-choice'], limits, info });
+    const rows = classifier.predictVideo(file, { every, searchEvery, smooth, faces: !values['no-faces'], forcedChoice: values['forced-choice'], limits, info });
     const frames = await output.add(file, sha256, rows, every, (row) => 'time' in row && progress?.update(Math.floor(row.time)));
     progress?.finish();
     process.stderr.write(`${file}: ${frames} frame(s) sampled every ${every} s\n`);

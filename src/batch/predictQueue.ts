@@ -228,7 +228,7 @@ async function predictVideoJob(classifier: Classifier, job: VideoJob, into: { ke
   else {
     try {
       sha256 = await hashOpenFile(ref.fh);
-      const rows = classifier.predictVideo(job.video, { every: job.every, smooth: job.smooth, faces: job.faces, forcedChoice: job.forcedChoice, limits: job.limits, opened: { fd: ref.fh.fd, format: ref.format }, signal });
+      const rows = classifier.predictVideo(job.video, { every: job.every, searchEvery: job.searchEvery, smooth: job.smooth, faces: job.faces, forcedChoice: job.forcedChoice, limits: job.limits, opened: { fd: ref.fh.fd, format: ref.format }, signal });
       for await (const row of rows) {
         if ('error' in row) chunk.push({ ...row, error: { ...row.error, message: withoutContent(row.error.message) } });
         else {
@@ -253,6 +253,7 @@ async function predictVideoJob(classifier: Classifier, job: VideoJob, into: { ke
 export interface QueuedVideos {
   files: string[];
   every: number;
+  searchEvery?: number;
   smooth: number;
   limits: VideoJob['limits'];
 }
@@ -321,7 +322,7 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   // Videos first: a long video started early does not keep the run waiting at its end.
   function* plan(): Generator<[string, Pending]> {
     for (const [i, video] of (videos?.files ?? []).entries()) {
-      yield [`${run}-v${i}`, { name: 'video', data: { video, faces, every: videos!.every, smooth: videos!.smooth, limits: videos!.limits, ...forced } }];
+      yield [`${run}-v${i}`, { name: 'video', data: { video, faces, every: videos!.every, searchEvery: videos!.searchEvery, smooth: videos!.smooth, limits: videos!.limits, ...forced } }];
     }
     for (let i = 0; i < files.length; i += batch) yield [`${run}-${i}`, { name: 'predict', data: { files: files.slice(i, i + batch), faces, batch, ...forced } }];
   }

@@ -16,6 +16,8 @@ export interface VideoJob {
   video: string;
   faces: boolean;
   every: number;
+  /** PredictVideoOptions.searchEvery; absent in jobs of producers from before (the worker's default). */
+  searchEvery?: number;
   smooth: number;
   limits: Pick<VideoLimits, 'maxSeconds' | 'maxPixels'>;
   /** Decide between two classes only (PredictVideoOptions.forcedChoice); absent in jobs of producers from before. */
@@ -52,16 +54,17 @@ const positive = (x: unknown, min: number, max: number): x is number => typeof x
 /** A video job's data as a worker receives it, checked; a string says what is wrong with it. */
 export function validateVideoJob(data: unknown): VideoJob | string {
   if (typeof data !== 'object' || data === null) return 'the job is not an object';
-  const { video, faces, every, smooth, limits, forcedChoice } = data as Record<string, unknown>;
+  const { video, faces, every, searchEvery, smooth, limits, forcedChoice } = data as Record<string, unknown>;
   if (typeof video !== 'string' || video.length === 0 || video.length > JOB_LIMITS.maxReferenceLength) return `"video" must be a path of 1 to ${JOB_LIMITS.maxReferenceLength} characters`;
   if (typeof faces !== 'boolean') return '"faces" must be true or false';
   if (forcedChoice !== undefined && typeof forcedChoice !== 'boolean') return '"forcedChoice" must be true or false';
   if (!positive(every, MIN_VIDEO_EVERY, VIDEO_JOB_LIMITS.maxSeconds)) return `"every" must be a number of seconds from ${MIN_VIDEO_EVERY} to ${VIDEO_JOB_LIMITS.maxSeconds}`;
+  if (searchEvery !== undefined && !positive(searchEvery, 0, VIDEO_JOB_LIMITS.maxSeconds)) return `"searchEvery" must be a number of seconds from 0 to ${VIDEO_JOB_LIMITS.maxSeconds}`;
   if (!positive(smooth, 0, VIDEO_JOB_LIMITS.maxSeconds)) return `"smooth" must be a number of seconds from 0 to ${VIDEO_JOB_LIMITS.maxSeconds}`;
   const { maxSeconds, maxPixels } = (typeof limits === 'object' && limits !== null ? limits : {}) as Record<string, unknown>;
   if (!positive(maxSeconds, 0.01, VIDEO_JOB_LIMITS.maxSeconds)) return `"limits.maxSeconds" must be from 0.01 to ${VIDEO_JOB_LIMITS.maxSeconds}`;
   if (!positive(maxPixels, 1, VIDEO_JOB_LIMITS.maxPixels) || !Number.isInteger(maxPixels)) return `"limits.maxPixels" must be a whole number from 1 to ${VIDEO_JOB_LIMITS.maxPixels}`;
-  return { video, faces, every, smooth, limits: { maxSeconds, maxPixels }, ...(forcedChoice ? { forcedChoice: true } : {}) };
+  return { video, faces, every, ...(searchEvery !== undefined ? { searchEvery } : {}), smooth, limits: { maxSeconds, maxPixels }, ...(forcedChoice ? { forcedChoice: true } : {}) };
 }
 
 /**

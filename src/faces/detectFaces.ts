@@ -3,7 +3,7 @@ import { tf } from '../engine/engine.js';
 import { OptionError } from '../base/errors.js';
 import { asNetInput, loadFaceNet } from './faceModels.js';
 import { assertRgbPixels, type Candidate, compareCandidates, copyRegion, mergeCandidates, toPixelBox } from './geometry.js';
-import type { DetectedFace, EyeLandmarks, Point } from './types.js';
+import type { DetectedFace, EyeLandmarks, FaceBox, Point } from './types.js';
 import { FACE_DETECTORS, type FaceDetectorKind } from '../input/preprocessSpec.js';
 import { loadBlazeFace } from './blazeFace.js';
 import { toDetectedFace } from './blazeFaceCore.js';
@@ -49,6 +49,11 @@ export interface FaceDetector {
   readonly options: Readonly<Required<FaceDetectorOptions>>;
   /** Faces sorted by score, ties largest first. Never throws for a face-free image: returns []. */
   detect(image: Pixels<3>): Promise<DetectedFace[]>;
+  /**
+   * The faces at `near` (boxes from an earlier video frame) found again in the regions around
+   * them, or null when one is not there: then detect(). Only BlazeFace has it.
+   */
+  detectNear?(image: Pixels<3>, near: readonly FaceBox[]): Promise<DetectedFace[] | null>;
 }
 
 const SSD_INPUT = 512;
@@ -196,6 +201,9 @@ async function blazeFaceDetector(opts: Readonly<Required<FaceDetectorOptions>>):
     options: opts,
     async detect(image) {
       return (await blaze.detect(image)).map((d) => toDetectedFace(d, opts.landmarks));
+    },
+    async detectNear(image, near) {
+      return (await blaze.detectNear(image, near))?.map((d) => toDetectedFace(d, opts.landmarks)) ?? null;
     },
   };
 }

@@ -24,7 +24,7 @@ port.on('message', async (m: FaceCropRequest) => {
     return;
   }
   try {
-    const decoded = m.type === 'photo' ? await cropper!.photo(m.request) : await cropper!.frame(m.image);
+    const decoded = m.type === 'photo' ? await cropper!.photo(m.request) : await cropper!.frame(m.image, m.near);
     const buffers = modelInputsOf(decoded).map((image) => image.data.buffer as ArrayBuffer);
     port.postMessage({ type: 'decoded', id: m.id, decoded } satisfies FaceCropReply, [...new Set(buffers)]);
   } catch (err) {

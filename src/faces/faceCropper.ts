@@ -8,6 +8,7 @@ import { DEFAULT_FACE_CROP } from './faceCropDefaults.js';
 
 export { DEFAULT_FACE_CROP };
 import type { Pixels } from '../pixels/pixels.js';
+import type { FaceBox } from './types.js';
 
 export type { FaceCrop, FaceDecoded } from './faceStep.js';
 
@@ -46,9 +47,9 @@ export class FaceCropper {
     return facesToModelInputs(full, this.spec, this.detector, { ...NODE_RESIZE, original });
   }
 
-  /** A video frame: a scene (never taken for a face crop), boxes in the frame's pixels. */
-  async frame(image: Pixels<3>): Promise<FaceDecoded> {
-    return facesToModelInputs(image, this.spec, this.detector, { ...NODE_RESIZE, scene: true });
+  /** A video frame: a scene (never taken for a face crop), boxes in the frame's pixels; `near`: see FaceStepOptions.near. */
+  async frame(image: Pixels<3>, near?: readonly FaceBox[]): Promise<FaceDecoded> {
+    return facesToModelInputs(image, this.spec, this.detector, { ...NODE_RESIZE, scene: true, near });
   }
 }
 

@@ -6,6 +6,7 @@ import type { Pixels } from '../pixels/pixels.js';
 import { FaceCropCache } from './faceCropCache.js';
 import { FaceCropper, type FaceDecoded, type PhotoRequest } from './faceCropper.js';
 import type { FaceCropReply, FaceCropRequest } from './faceCropMessages.js';
+import type { FaceBox } from './types.js';
 
 export type { FaceCrop, FaceDecoded, PhotoRequest } from './faceCropper.js';
 
@@ -20,7 +21,7 @@ export interface FacePipelineOptions {
   background?: boolean;
 }
 
-type Job = { type: 'photo'; request: PhotoRequest } | { type: 'frame'; image: Pixels<3> };
+type Job = { type: 'photo'; request: PhotoRequest } | { type: 'frame'; image: Pixels<3>; near?: readonly FaceBox[] };
 type Executor = (job: Job) => Promise<FaceDecoded>;
 
 /**
@@ -56,7 +57,7 @@ export class FacePipeline {
   private dedicated = false;
 
   private constructor(readonly spec: PreprocessSpec, local: FaceCropper, private readonly target: number) {
-    this.local = (job) => (job.type === 'photo' ? local.photo(job.request) : local.frame(job.image));
+    this.local = (job) => (job.type === 'photo' ? local.photo(job.request) : local.frame(job.image, job.near));
     this.idle = [this.local];
   }
 
@@ -118,14 +119,15 @@ export class FacePipeline {
 
   /**
    * A video frame's faces, boxes in the frame's pixels. The frame's buffer is handed over (moved
-   * to the thread that takes it): the caller must not use the pixels afterwards.
+   * to the thread that takes it): the caller must not use the pixels afterwards. `near`: the faces
+   * of an earlier frame, looked for around where they were (FaceStepOptions.near).
    */
-  frame(image: Pixels<3>): Promise<FaceDecoded> {
+  frame(image: Pixels<3>, near?: readonly FaceBox[]): Promise<FaceDecoded> {
     if (!this.dedicated && this.target > 1) {
       this.dedicated = true;
       this.warnIfFailed(firstFailure(this.spawn(1)));
     }
-    return this.run({ type: 'frame', image });
+    return this.run({ type: 'frame', image, near });
   }
 
   private async run(job: Job): Promise<FaceDecoded> {
@@ -215,9 +217,9 @@ function remoteExecutor(worker: Worker): Executor {
       // A photo's bytes are copied, not moved: the caller may still hold them (to hash, or to explain an error).
       worker.postMessage({ type: 'photo', id, request: job.request } satisfies FaceCropRequest);
     } else {
-      const { image } = job;
+      const { image, near } = job;
       const moved = ownsBuffer(image.data) ? image : { ...image, data: image.data.slice() };
-      worker.postMessage({ type: 'frame', id, image: moved } satisfies FaceCropRequest, [moved.data.buffer as ArrayBuffer]);
+      worker.postMessage({ type: 'frame', id, image: moved, near } satisfies FaceCropRequest, [moved.data.buffer as ArrayBuffer]);
     }
   });
 }

@@ -33,6 +33,8 @@ export interface FaceDecoded {
 
 export interface FaceFinder {
   detect(image: Pixels<3>): Promise<DetectedFace[]>;
+  /** See FaceDetector.detectNear: the faces at `near` found again around where they were, or null. */
+  detectNear?(image: Pixels<3>, near: readonly FaceBox[]): Promise<DetectedFace[] | null>;
 }
 
 /** What differs between the hosts that run the face step: how pixels are resized, where they came from. */
@@ -51,6 +53,13 @@ export interface FaceStepOptions {
   original?: { width: number; height: number };
   /** A video frame: a scene, never taken for a face crop whatever its size (default false). */
   scene?: boolean;
+  /**
+   * Boxes of the faces in an earlier frame of the same video (in `original`'s pixels): each is
+   * looked for only around where it was, and the whole frame is searched only when one is missing
+   * or the detector cannot (FaceFinder.detectNear). A face new to the scene is found at the next
+   * frame searched whole.
+   */
+  near?: readonly FaceBox[];
 }
 
 /**
@@ -69,7 +78,8 @@ export async function facesToModelInputs(image: Pixels<3>, spec: PreprocessSpec,
   const maxSide = options.scene ? undefined : faces.wholeImageMaxSide;
   if (maxSide !== undefined && Math.max(original.width, original.height) <= maxSide) return { faces: [], whole: await toModelInput(image, spec), wholeBecause: 'is-crop' };
   const searched = Math.max(image.width, image.height) > FACE_SEARCH_MAX_SIDE ? await options.shrink(image, FACE_SEARCH_MAX_SIDE) : image;
-  const found = await detector.detect(searched);
+  const near = options.near?.length && detector.detectNear ? options.near.map((b) => scaleBox(b, original, searched)) : undefined;
+  const found = (near && (await detector.detectNear!(searched, near))) || (await detector.detect(searched));
   if (found.length === 0) return options.scene ? { faces: [], whole: null } : { faces: [], whole: await toModelInput(searched, spec), wholeBecause: 'none-found' };
   const crops: FaceCrop[] = [];
   for (const face of found) {
@@ -84,13 +94,13 @@ export function modelInputsOf(decoded: FaceDecoded): Pixels[] {
   return decoded.whole ? [decoded.whole] : decoded.faces.map((f) => f.image);
 }
 
-/** A box found in `searched` (a shrunk copy) in the pixels of `original`: what callers draw on. */
-function scaleBox(box: FaceBox, searched: { width: number; height: number }, original: { width: number; height: number }): FaceBox {
-  if (searched.width === original.width && searched.height === original.height) return box;
-  const sx = original.width / searched.width;
-  const sy = original.height / searched.height;
+/** A box in the pixels of `from` in those of `to` (the same picture at another size), e.g. a box found in a shrunk copy in the photo's own pixels: what callers draw on. */
+function scaleBox(box: FaceBox, from: { width: number; height: number }, to: { width: number; height: number }): FaceBox {
+  if (from.width === to.width && from.height === to.height) return box;
+  const sx = to.width / from.width;
+  const sy = to.height / from.height;
   const [x, y, w, h] = box;
-  const x0 = Math.max(0, Math.min(original.width - 1, Math.round(x * sx)));
-  const y0 = Math.max(0, Math.min(original.height - 1, Math.round(y * sy)));
-  return [x0, y0, Math.max(1, Math.min(original.width - x0, Math.round(w * sx))), Math.max(1, Math.min(original.height - y0, Math.round(h * sy)))];
+  const x0 = Math.max(0, Math.min(to.width - 1, Math.round(x * sx)));
+  const y0 = Math.max(0, Math.min(to.height - 1, Math.round(y * sy)));
+  return [x0, y0, Math.max(1, Math.min(to.width - x0, Math.round(w * sx))), Math.max(1, Math.min(to.height - y0, Math.round(h * sy)))];
 }

