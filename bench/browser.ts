@@ -6,7 +6,8 @@
  * build can use. Three cases: the frame in an ImageData (predict alone, median of 30 after warm-up),
  * the same face smaller (a 150-pixel box, which also runs the full-range detector pass), and the
  * live loop on Chromium's fake camera playing the frame through a <video> (grab + predict, back to
- * back, for --seconds). The target of issue #24 is >= 25 frames/s on one wasm thread. With --roots
+ * back, for --seconds); each case again through model.stream(), as a page's camera runs (each
+ * frame follows the faces of the one before, the whole frame searched once a second). The target of issue #24 is >= 25 frames/s on one wasm thread. With --roots
  * (bench/run.ts --before REF) each checkout's library is measured, rounds alternating.
  * 'wasm-threads' is wasm with 2 XNNPACK threads: the page reports 4 cores, since on this 2-core
  * machine the library (and tfjs' cap of half the cores) would otherwise use one.
@@ -78,13 +79,20 @@ try {
           for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) rgba.set([rgb[i]!, rgb[i + 1]!, rgb[i + 2]!, 255], j);
           return new ImageData(rgba, 640, 480);
         };
-        const timeIt = async (source: unknown, runs: number) => {
+        type Predict = (source: unknown) => Promise<{ faces?: unknown[] }>;
+        // A camera's frames through model.stream() (each follows the faces of the one before), where the checkout has it.
+        const streamed = (): Predict | undefined => {
+          if (typeof model.stream !== 'function') return undefined;
+          const stream = model.stream();
+          return (source) => stream.predict(source);
+        };
+        const timeIt = async (source: unknown, runs: number, predict: Predict = (s) => model.predict(s)) => {
           let faces = 0;
-          for (let i = 0; i < 3; i++) faces = (await model.predict(source)).faces?.length ?? 0;
+          for (let i = 0; i < 3; i++) faces = (await predict(source)).faces?.length ?? 0;
           const ts: number[] = [];
           for (let i = 0; i < runs; i++) {
             const t = performance.now();
-            await model.predict(source);
+            await predict(source);
             ts.push(performance.now() - t);
           }
           ts.sort((a, b) => a - b);
@@ -93,24 +101,33 @@ try {
         const runs = backend === 'webgl' ? 10 : 30;
         const big = await timeIt(toImageData(frames.big), runs);
         const smallFace = await timeIt(toImageData(frames.small), runs);
+        const bigStream = streamed();
+        const bigStreamed = bigStream ? await timeIt(toImageData(frames.big), runs, bigStream) : undefined;
+        const smallStream = streamed();
+        const smallStreamed = smallStream ? await timeIt(toImageData(frames.small), runs, smallStream) : undefined;
         const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
         const video = document.createElement('video');
         video.muted = true;
         video.srcObject = stream;
         await video.play();
         while (!video.videoWidth) await new Promise((r) => setTimeout(r, 20));
-        await model.predict(video);
-        let n = 0;
-        let faces = 0;
-        const t0 = performance.now();
-        while (performance.now() - t0 < seconds * 1000) {
-          faces = (await model.predict(video)).faces?.length ?? 0;
-          n++;
-        }
-        const live = { fps: (n * 1000) / (performance.now() - t0), faces };
+        const loop = async (predict: Predict) => {
+          await predict(video);
+          let n = 0;
+          let faces = 0;
+          const t0 = performance.now();
+          while (performance.now() - t0 < seconds * 1000) {
+            faces = (await predict(video)).faces?.length ?? 0;
+            n++;
+          }
+          return { fps: (n * 1000) / (performance.now() - t0), faces };
+        };
+        const live = await loop((s) => model.predict(s));
+        const liveStream = streamed();
+        const liveStreamed = liveStream ? await loop(liveStream) : undefined;
         for (const track of stream.getTracks()) track.stop();
         model.dispose();
-        return { engine: model.engine, big, smallFace, live };
+        return { engine: model.engine, big, smallFace, live, bigStreamed, smallStreamed, liveStreamed };
       }, { backend, frames: { big: Buffer.from(frame.data).toString('base64'), small: small.toString('base64') }, seconds: Number(values.seconds) });
       await page.context().close();
       if ('error' in result) {
@@ -126,6 +143,9 @@ try {
       add('one face 640x480, ImageData', result.big);
       add('smaller face (150 px box), ImageData', result.smallFace);
       add('live camera <video>, grab + predict', result.live);
+      if (result.bigStreamed) add('one face 640x480, stream()', result.bigStreamed);
+      if (result.smallStreamed) add('smaller face (150 px box), stream()', result.smallStreamed);
+      if (result.liveStreamed) add('live camera <video>, stream()', result.liveStreamed);
     }
   }
   if (!values.json) {

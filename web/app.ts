@@ -7,7 +7,7 @@
 // Written against happysad/browser as any page would be: scripts/buildPage.ts bundles this file
 // with the library's entry left as an import of ./lib/happysad.js, so the page runs the library's
 // own code (model, tracker, smoothing, decision rule), never a copy.
-import { loadModel, type BrowserModel, type BundleMetadata, type PredictionRow } from '../src/browser/index.js';
+import { loadModel, type BrowserModel, type BundleMetadata, type FrameStream, type PredictionRow } from '../src/browser/index.js';
 import { LabelSmoother, type SteadyRow } from './labelSmoother.js';
 
 const API = 'v1/predict'; // relative, so the page also works behind a proxy under a path prefix
@@ -136,10 +136,10 @@ async function predict(blob: Blob, { name, signal }: { name?: string; signal?: A
 }
 
 /** The same row as the API's, computed here; a photo the browser cannot read is a row with `error`, as the API gives it. */
-async function predictOnDevice(source: Blob | HTMLVideoElement, name: string): Promise<Row> {
+async function predictOnDevice(source: Blob | HTMLVideoElement, name: string, stream?: FrameStream): Promise<Row> {
   try {
     if (!device) throw new Error('the model is not loaded on this device');
-    return { file: name, ...(await device.predict(source)) };
+    return { file: name, ...(await (stream ?? device).predict(source)) };
   } catch (err) {
     return { file: name, error: { code: (err as { code?: string }).code || 'decode', message: (err as Error).message } };
   }
@@ -436,6 +436,8 @@ async function cameraLoop(): Promise<void> {
   const smoother = new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS);
   const recent: number[] = []; // end times of the last frames, for frames per second
   let frames = 0;
+  // The camera's frames follow each face from the frame before (the whole frame is searched once a second).
+  let stream: { of: BrowserModel; frames: FrameStream } | undefined;
   while (camera.running) {
     if (!video.videoWidth) {
       await sleep(100);
@@ -448,7 +450,8 @@ async function cameraLoop(): Promise<void> {
       let size: { width: number; height: number };
       if (where === 'device') {
         size = { width: video.videoWidth, height: video.videoHeight };
-        row = await predictOnDevice(video, 'frame');
+        if (device && stream?.of !== device) stream = { of: device, frames: device.stream() };
+        row = await predictOnDevice(video, 'frame', stream?.frames);
       } else {
         const frame = await grabFrame(video, canvas);
         size = frame;

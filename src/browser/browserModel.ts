@@ -15,6 +15,8 @@ import { forwardPass } from '../runtime/forwardPass.js';
 import { backendCandidates, tf, useBackend, type BackendChoice, type EngineInfo } from './browserEngine.js';
 import { decodeImageSource, type ImageSource } from './decodeImageSource.js';
 import type { Pixels } from '../pixels/pixels.js';
+import type { FaceBox } from '../faces/types.js';
+import { FrameStream, type FrameStreamOptions } from './frameStream.js';
 
 export interface BrowserLoadOptions {
   /**
@@ -113,7 +115,11 @@ export class BrowserModel {
       const [net, closeUp] = graphs.map((g, i) => prepareBlazeNet(tf, g, `BlazeFace ${i === 0 ? variant : 'front'}`));
       const detector = createBlazeFace({ tf, letterbox: letterboxPixels, net: net!, closeUp }, variant, { minScore: spec.faces.minScore });
       const withLandmarks = spec.faces.align;
-      return { model, faces: { detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)) }, graphs };
+      const faces: FaceFinder = {
+        detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)),
+        detectNear: async (im, near) => (await detector.detectNear(im, near))?.map((d) => toDetectedFace(d, withLandmarks)) ?? null,
+      };
+      return { model, faces, graphs };
     };
 
     const candidates = backendCandidates(options.backend ?? 'auto');
@@ -161,6 +167,19 @@ export class BrowserModel {
 
   /** predict() on pixels already decoded to RGB (what decodeImageSource gives). */
   async predictPixels(rgb: Pixels<3>, options: BrowserPredictOptions = {}): Promise<PredictionRow> {
+    return (await this.predictNear(rgb, options, undefined)).row;
+  }
+
+  /**
+   * The frames of one camera or video (FrameStream): each follows the faces of the one before, so
+   * a frame costs less than a photo; the rows are predict()'s.
+   */
+  stream(options: FrameStreamOptions = {}): FrameStream {
+    return new FrameStream(this.metadata.preprocessing.background, (rgb, o, near) => this.predictNear(rgb, o, near), options);
+  }
+
+  /** predictPixels(), the faces looked for around `near` first (FaceStepOptions.near). */
+  private async predictNear(rgb: Pixels<3>, options: BrowserPredictOptions, near: readonly FaceBox[] | undefined): Promise<{ row: PredictionRow; followed: boolean }> {
     const spec = this.metadata.preprocessing;
     const interpret = { forcedChoice: options.forcedChoice };
     // Refused before the face search: a model forced choice cannot apply to fails at once.
@@ -170,13 +189,13 @@ export class BrowserModel {
     let images: Pixels[];
     if (finder && options.faces !== false) {
       // Node shrinks big photos for the face search with sharp's lanczos3: resizeInside is the same resize.
-      faces = await facesToModelInputs(rgb, spec, finder, { shrink: (im, side) => resizeInside(im, side, side) as Pixels<3> });
+      faces = await facesToModelInputs(rgb, spec, finder, { shrink: (im, side) => resizeInside(im, side, side) as Pixels<3>, near });
       images = modelInputsOf(faces);
     } else {
       images = [rgbToModelInput(rgb, spec)];
     }
     const raw = forwardPass(tf, this.nets.model, concatPixels(images), images.length, spec, Math.max(1, images.length));
-    return predictionRow(this.metadata, interpretOutput(raw, images.length, this.metadata, interpret), faces);
+    return { row: predictionRow(this.metadata, interpretOutput(raw, images.length, this.metadata, interpret), faces), followed: faces?.followed === true };
   }
 
   /** Frees the model's and the face nets' memory. */

@@ -12,6 +12,7 @@ import { BrowserModel, type BrowserLoadOptions } from './browserModel.js';
 export { BrowserModel, type BrowserLoadOptions, type BrowserPredictOptions } from './browserModel.js';
 export type { BackendChoice, BackendName, EngineInfo } from './browserEngine.js';
 export type { ImageSource } from './decodeImageSource.js';
+export { FrameStream, type FrameStreamOptions, type StreamPredictOptions } from './frameStream.js';
 export type { FacePrediction, PredictionRow } from '../predict/predictionRow.js';
 export type { BundleMetadata } from '../model/bundleMetadata.js';
 export { BundleError, HappysadError, ImageError, OptionError } from '../base/errors.js';

@@ -29,6 +29,8 @@ export interface FaceDecoded {
   whole: Pixels | null;
   /** Why `whole` is set: 'none-found' by the detector, or 'is-crop' (small enough to be a face crop, see FaceCropSpec.wholeImageMaxSide). */
   wholeBecause?: 'none-found' | 'is-crop';
+  /** True when the faces were found around FaceStepOptions.near, without searching the whole picture. */
+  followed?: boolean;
 }
 
 export interface FaceFinder {
@@ -79,14 +81,15 @@ export async function facesToModelInputs(image: Pixels<3>, spec: PreprocessSpec,
   if (maxSide !== undefined && Math.max(original.width, original.height) <= maxSide) return { faces: [], whole: await toModelInput(image, spec), wholeBecause: 'is-crop' };
   const searched = Math.max(image.width, image.height) > FACE_SEARCH_MAX_SIDE ? await options.shrink(image, FACE_SEARCH_MAX_SIDE) : image;
   const near = options.near?.length && detector.detectNear ? options.near.map((b) => scaleBox(b, original, searched)) : undefined;
-  const found = (near && (await detector.detectNear!(searched, near))) || (await detector.detect(searched));
+  const followed = near ? await detector.detectNear!(searched, near) : null;
+  const found = followed ?? (await detector.detect(searched));
   if (found.length === 0) return options.scene ? { faces: [], whole: null } : { faces: [], whole: await toModelInput(searched, spec), wholeBecause: 'none-found' };
   const crops: FaceCrop[] = [];
   for (const face of found) {
     const crop = cropFaceSync(searched, face, { margin: faces.margin, align: faces.align });
     crops.push({ box: scaleBox(face.box, searched, original), detectorScore: face.score, image: await toModelInput(crop, spec) });
   }
-  return { faces: crops, whole: null };
+  return { faces: crops, whole: null, ...(followed ? { followed: true } : {}) };
 }
 
 /** What the model classifies of a decoded image: each face's crop, or the whole image. */

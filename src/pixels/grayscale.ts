@@ -41,7 +41,8 @@ export function srgbToGray(image: Pixels): Pixels {
     weighted = { r: times(f32(0.2126)), g: times(f32(0.7152)), b: times(f32(0.0722)) };
   }
   const { r: wr, g: wg, b: wb } = weighted;
-  const step = steps ?? (steps = Float32Array.from({ length: 256 }, (_, i) => enc[i + 1]! - enc[i]!));
+  steps ??= Float32Array.from({ length: 256 }, (_, i) => enc[i + 1]! - enc[i]!);
+  const step = steps;
   for (let i = 0, p = 0; i < out.length; i++, p += 3) {
     const y = f32(f32(wr[data[p]!]! + wg[data[p + 1]!]!) + wb[data[p + 2]!]!);
     let yf = f32(y * 255);

@@ -2,7 +2,8 @@ import { rawToModelInput } from '../input/decodeImage.js';
 import { modelInputsOf, type FaceDecoded } from '../faces/faceStep.js';
 import { videoFrames, type OpenedVideo, type VideoInfo, type VideoLimits } from '../input/videoFrames.js';
 import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_SEARCH_EVERY } from '../input/videoLimits.js';
-import { HappysadError, OptionError } from '../base/errors.js';
+import { HappysadError } from '../base/errors.js';
+import { SearchPlan } from '../faces/searchPlan.js';
 import { messageOf } from '../base/messageOf.js';
 import type { Classifier } from './classifier.js';
 import { TrailingProbabilities } from './trailingProbabilities.js';
@@ -100,23 +101,22 @@ export async function* predictVideo(classifier: Classifier, file: string, option
   // Enough frames in flight to keep every face thread busy while this one classifies (4 per thread:
   // ~3% faster than 2 on a 60 s video), and few enough that memory stays flat (9 frames of 640x480: 8 MB).
   const depth = 4 * (faces?.threads ?? 1) + 1;
-  const searchEvery = options.searchEvery ?? DEFAULT_VIDEO_SEARCH_EVERY;
-  if (!(searchEvery >= 0 && Number.isFinite(searchEvery))) throw new OptionError(`searchEvery must be a number of seconds, 0 or more; got ${searchEvery}`);
+  const plan = new SearchPlan(options.searchEvery ?? DEFAULT_VIDEO_SEARCH_EVERY);
   // The last frame searched whole: the frames after it follow its faces. They wait for it alone,
   // not for each other, so they still run on every thread, and a frame's faces depend only on its
   // pixels and that frame's: the same rows whatever the timing.
-  let searched: { time: number; found: Promise<FaceDecoded> } | undefined;
+  let searched: Promise<FaceDecoded> | undefined;
   try {
     for await (const frame of videoFrames(file, { every: options.every ?? DEFAULT_VIDEO_EVERY, limits: options.limits, signal: options.signal, info: options.info, opened: options.opened })) {
       let found: Promise<FaceDecoded>;
       if (!faces) found = rawToModelInput(frame.image, spec).then((whole): FaceDecoded => ({ faces: [], whole }));
-      else if (!searched || !(frame.time - searched.time < searchEvery - 1e-6)) {
-        found = faces.frame(frame.image);
-        searched = { time: frame.time, found };
+      else if (!searched || plan.due(frame.time)) {
+        found = searched = faces.frame(frame.image);
+        plan.searched(frame.time);
       } else {
         const { image } = frame;
         // A failed search is reported at its own frame; this one then searches whole.
-        found = searched.found.then((s) => faces.frame(image, s.faces.map((f) => f.box)), () => faces.frame(image));
+        found = searched.then((s) => faces.frame(image, s.faces.map((f) => f.box)), () => faces.frame(image));
       }
       const pending: Pending = { time: frame.time, frame: frame.index, found, done: false };
       // A frame that fails is reported when its turn comes, not as an unhandled rejection now.

@@ -226,6 +226,49 @@ test('predict() takes a Blob, an <img>, a canvas, ImageData and an ImageBitmap, 
   await page.context().close();
 });
 
+test('a FrameStream follows the faces of the frame before: Node\'s boxes, and a face entering waits for the next whole search', async () => {
+  const { page, problems } = await openPage(url);
+  // 640x480 frames: one 150 px face moving right; from the second frame on, a second face too.
+  const face = (photo: string, size: number) => sharp(join(FACES_DIR, photo)).resize(size, size).toBuffer();
+  const [tom, katrina] = await Promise.all([face('happy/Tom_Watson_0003.jpg', 150), face('sad/KatrinaKaif_92.jpg', 150)]);
+  const frames = await Promise.all([0, 1, 2, 3].map(async (i) => {
+    const layers = [{ input: tom, left: 60 + 15 * i, top: 100 }, ...(i > 0 ? [{ input: katrina, left: 420, top: 250 }] : [])];
+    return sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 120, g: 124, b: 128 } } }).composite(layers).png().toBuffer();
+  }));
+  const rows = await page.evaluate(async (pngs) => {
+    const { loadModel } = await import('/lib/happysad.js' as string);
+    const model = await loadModel('/v1/model/files/');
+    const stream = model.stream();
+    const blobs = pngs.map((b64) => new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' }));
+    // Frames 0.4 s apart: the whole frame is searched at 0 and at 1.2 s.
+    const streamed = [];
+    for (const [i, blob] of blobs.entries()) streamed.push(await stream.predict(blob, { time: 0.4 * i }));
+    const alone = [];
+    for (const blob of blobs) alone.push(await model.predict(blob));
+    let error = '';
+    try {
+      model.stream({ searchEvery: -1 });
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    return { streamed, alone, error };
+  }, frames.map((f) => f.toString('base64')));
+  assert.deepEqual(rows.streamed.map((r: PredictionRow) => r.faces?.length), [1, 1, 1, 2], 'the entering face is found at the whole search at 1.2 s');
+  assert.deepEqual(rows.alone.map((r: PredictionRow) => r.faces?.length), [1, 2, 2, 2]);
+  for (const [i, r] of (rows.streamed as PredictionRow[]).entries()) {
+    const tomAlone = rows.alone[i].faces.find((f: { box: number[] }) => f.box[0] < 320);
+    const tomStreamed = r.faces!.find((f) => f.box[0] < 320)!;
+    assert.ok(iou(tomStreamed.box, tomAlone.box) > 0.7, `frame ${i}: followed ${tomStreamed.box} vs searched ${tomAlone.box}`);
+    assert.equal(tomStreamed.label, tomAlone.label);
+  }
+  const [node3] = await node.predict([frames[3]!]);
+  assert.deepEqual(rows.streamed[3], rows.alone[3], 'a whole search gives predict()\'s row');
+  assert.equal(node3!.faces!.length, 2);
+  assert.match(rows.error, /searchEvery must be a number of seconds, 0 or more/);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
 test('with 4+ cores on a cross-origin-isolated page, wasm threads run and give the single-thread answer', async () => {
   // This machine has 2 cores, where threads are not used (they ran slower); report 4 to exercise them.
   const context = await browser.newContext();
