@@ -13,9 +13,10 @@
  * (8, 3) px per frame ('move') or grew by 3% per frame about its centre ('zoom'). Frame 0 is searched
  * whole; frames 1-4 follow frame 0's faces, as predict VIDEO's frames follow the last frame searched,
  * and are also searched whole. Compared on the frames where following found the face, for the face
- * pasted there: box IoU, the model's label, p(happy) and every class's p, the forced-choice label;
- * beside them, how much the whole search itself moves from one frame to the next. The face step
- * alone is timed (order alternated per frame). --frames writes one JSON line per followed frame.
+ * pasted there: box IoU, the model's label, p(happy) and every class's p, the forced-choice label
+ * and its accuracy against the photo's folder; beside them, how much the whole search itself moves
+ * from one frame to the next (frames 2-4 against the one before). The face step alone is timed
+ * (order alternated per frame). --frames writes one JSON line per frame followed or lost.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -210,13 +211,20 @@ const jitterDecisions: ClassDecision[] = [];
 for (let s = 0; s < jitterPairs.length; s += 32) jitterDecisions.push(...(await classifier.classifyDecoded(jitterPairs.slice(s, s + 32).flatMap((p) => [p.before, p.after]))));
 await classifier.close();
 
-interface Compared { r: FrameResult; iou: number; sideRatio: number; agree: boolean; forcedAgree: boolean; dHappy: number; dMax: number }
+interface Compared {
+  r: FrameResult; iou: number; sideRatio: number; agree: boolean; forcedAgree: boolean; dHappy: number; dMax: number;
+  /** Forced-choice labels of the followed and the whole-search crop, by class name. */
+  followLabel: string; wholeLabel: string;
+}
+/** The photo's class, from its folder, when the model has that class: what the forced choice should say. */
+const truthOf = (r: FrameResult) => classes.find((c) => r.photo.split(/[\\/]/)[0] === c);
 const rows: Compared[] = compared.map((r, j) => {
   const a = plain[2 * j]!;
   const b = plain[2 * j + 1]!;
   return {
     r, iou: boxIou(r.followBox!, r.wholeBox!), sideRatio: Math.max(r.followBox![2], r.followBox![3]) / Math.max(r.wholeBox![2], r.wholeBox![3]), agree: a.labelIndex === b.labelIndex, forcedAgree: forced[2 * j]!.labelIndex === forced[2 * j + 1]!.labelIndex,
     dHappy: Math.abs(a.probabilities[happy]! - b.probabilities[happy]!), dMax: Math.max(...a.probabilities.map((p, c) => Math.abs(p - b.probabilities[c]!))),
+    followLabel: classes[forced[2 * j]!.labelIndex]!, wholeLabel: classes[forced[2 * j + 1]!.labelIndex]!,
   };
 });
 const jitter = jitterPairs.map(({ r }, j) => {
@@ -242,6 +250,8 @@ function summary(size: number, sequence: Sequence | 'all') {
     label_agree: round(share(c.map((x) => x.agree))), forced_agree: round(share(c.map((x) => x.forcedAgree))),
     d_happy_median: round(median(c.map((x) => x.dHappy))), d_happy_p95: round(quantile(c.map((x) => x.dHappy), 0.95)), d_happy_max: round(Math.max(...c.map((x) => x.dHappy))),
     d_any_median: round(median(c.map((x) => x.dMax))), d_any_p95: round(quantile(c.map((x) => x.dMax), 0.95)), d_any_max: round(Math.max(...c.map((x) => x.dMax))),
+    forced_accuracy_follow: round(share(c.filter((x) => truthOf(x.r)).map((x) => x.followLabel === truthOf(x.r)))),
+    forced_accuracy_whole: round(share(c.filter((x) => truthOf(x.r)).map((x) => x.wholeLabel === truthOf(x.r)))),
     whole_step_label_agree: round(share(j.map((x) => x.agree))), whole_step_d_happy_median: round(median(j.map((x) => x.dHappy))), whole_step_d_happy_p95: round(quantile(j.map((x) => x.dHappy), 0.95)),
     follow_ms: round(median(frames.map((r) => r.followMs)), 1), follow_ms_followed: round(median(frames.filter((r) => r.followed).map((r) => r.followMs)), 1),
     whole_ms: round(median(frames.map((r) => r.wholeMs)), 1),
@@ -269,6 +279,7 @@ if (values.json) {
     ['|Δp(happy)| med/p95/max (d)', (r) => `${fmt(r.d_happy_median)} / ${fmt(r.d_happy_p95)} / ${fmt(r.d_happy_max)}`],
     ['max |Δp| med/p95/max (d)', (r) => `${fmt(r.d_any_median)} / ${fmt(r.d_any_p95)} / ${fmt(r.d_any_max)}`],
     ['forced-choice agreement (e)', (r) => fmt(r.forced_agree, true)],
+    ['forced-choice accuracy: follow/whole', (r) => `${fmt(r.forced_accuracy_follow, true)} / ${fmt(r.forced_accuracy_whole, true)}`],
     ['whole t vs t-1: label agr.', (r) => fmt(r.whole_step_label_agree, true)],
     ['whole t vs t-1: |Δp(happy)| med/p95', (r) => `${fmt(r.whole_step_d_happy_median)} / ${fmt(r.whole_step_d_happy_p95)}`],
     ['face step ms: follow / whole (f)', (r) => `${fmt(r.follow_ms)} / ${fmt(r.whole_ms)}`],
