@@ -15,8 +15,10 @@
  * and are also searched whole. Compared on the frames where following found the face, for the face
  * pasted there: box IoU, the model's label, p(happy) and every class's p, the forced-choice label
  * and its accuracy against the photo's folder; beside them, how much the whole search itself moves
- * from one frame to the next (frames 2-4 against the one before). The face step alone is timed
- * (order alternated per frame). --frames writes one JSON line per frame followed or lost.
+ * from one frame to the next (frames 2-4 against the one before). Then a frame where the face
+ * jumped out of the frame: does following let go (and the frame get searched whole), or follow
+ * something else? The face step alone is timed (order alternated per frame). --frames writes one
+ * JSON line per frame followed or lost, and one per face gone and still followed.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -32,7 +34,7 @@ import { decodeRgbImage, rawToModelInput, shrinkInside } from '../src/input/deco
 import { loadModel } from '../src/predict/classifier.js';
 import type { ClassDecision } from '../src/predict/interpretOutput.js';
 import type { Pixels } from '../src/pixels/pixels.js';
-import { cameraShot } from './cameraShot.js';
+import { cameraShot, SHOT_FILL } from './cameraShot.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -128,6 +130,11 @@ interface FrameResult {
   followCrop?: Pixels; wholeCrop?: Pixels;
 }
 
+/** What following did when the face had left: let go, or followed a face a whole search also finds there, or something it does not. */
+type GoneOutcome = 'let go' | 'a face' | 'not a face';
+const goneResults: { size: number; sequence: Sequence; outcome: GoneOutcome; photo: string }[] = [];
+const grayFrame = (): Pixels<3> => ({ data: new Uint8Array(FRAME.width * FRAME.height * 3).fill(SHOT_FILL), ...FRAME, channels: 3 });
+
 const all = photosOf(dataset);
 const picked = new Random(SEED).derive('follow-faces-photos').shuffle([...all]).slice(0, N);
 const placeRng = new Random(SEED).derive('follow-faces-placement');
@@ -186,6 +193,18 @@ for (const [i, path] of picked.entries()) {
           followBox: f?.box, wholeBox: w?.box, followCrop: f?.image, wholeCrop: w?.image,
         });
       }
+      // The face gone: the photo jumped so that the face is out of the frame by the nearer side.
+      // Following should then give up (the frame is searched whole); what it follows instead stays
+      // until the next whole search.
+      const goneX = cx < FRAME.width / 2 ? -0.75 * size : FRAME.width + 0.75 * size;
+      const gone = await cameraShot(photo, face, { ...FRAME, faceSide: size, centre: [goneX, cy] }).then((s) => s.frame, () => grayFrame());
+      const after = await step(gone, near);
+      let goneFollowed: GoneOutcome = 'let go';
+      if (after.followed) {
+        const whole = await step(gone);
+        goneFollowed = after.faces.every((f) => whole.faces.some((w) => boxIou(f.box, w.box) >= SAME_FACE_IOU)) ? 'a face' : 'not a face';
+      }
+      goneResults.push({ size, sequence, outcome: goneFollowed, photo: relative(dataset, path) });
     }
   }
   if (!values.json && (i + 1) % 25 === 0) process.stderr.write(`${i + 1}/${picked.length} photos, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
@@ -240,6 +259,7 @@ function summary(size: number, sequence: Sequence | 'all') {
   const c = mine(rows);
   const j = mine(jitter);
   const oneFace = frames.filter((r) => r.faces0 === 1);
+  const g = goneResults.filter((x) => x.size === size && (sequence === 'all' || x.sequence === sequence));
   return {
     case: 'follow-faces', size, sequence, frames: frames.length, compared: c.length,
     followed: round(share(frames.map((r) => r.followed))),
@@ -253,6 +273,7 @@ function summary(size: number, sequence: Sequence | 'all') {
     forced_accuracy_follow: round(share(c.filter((x) => truthOf(x.r)).map((x) => x.followLabel === truthOf(x.r)))),
     forced_accuracy_whole: round(share(c.filter((x) => truthOf(x.r)).map((x) => x.wholeLabel === truthOf(x.r)))),
     whole_step_label_agree: round(share(j.map((x) => x.agree))), whole_step_d_happy_median: round(median(j.map((x) => x.dHappy))), whole_step_d_happy_p95: round(quantile(j.map((x) => x.dHappy), 0.95)),
+    gone: g.length, gone_followed: round(share(g.map((x) => x.outcome !== 'let go'))), gone_followed_not_face: round(share(g.map((x) => x.outcome === 'not a face'))),
     follow_ms: round(median(frames.map((r) => r.followMs)), 1), follow_ms_followed: round(median(frames.filter((r) => r.followed).map((r) => r.followMs)), 1),
     whole_ms: round(median(frames.map((r) => r.wholeMs)), 1),
   };
@@ -263,7 +284,8 @@ const table = SIZES.flatMap((size) => (['move', 'zoom', 'all'] as const).map((s)
 if (values.frames) {
   const lines = rows.map(({ r, ...x }) => JSON.stringify({ photo: r.photo, size: r.size, sequence: r.sequence, t: r.t, faces0: r.faces0, source_side: Math.round(r.sourceSide), follow_box: r.followBox, whole_box: r.wholeBox, ...x }));
   const lost = results.filter((r) => !r.followed).map((r) => JSON.stringify({ photo: r.photo, size: r.size, sequence: r.sequence, t: r.t, faces0: r.faces0, source_side: Math.round(r.sourceSide), lost: true, whole_box: r.wholeBox, pasted_box: r.pastedBox.map((v) => Math.round(v)) }));
-  await writeFile(values.frames, `${[...lines, ...lost].join('\n')}\n`, { flag: 'wx' });
+  const stuck = goneResults.filter((x) => x.outcome !== 'let go').map((x) => JSON.stringify({ ...x, gone: true }));
+  await writeFile(values.frames, `${[...lines, ...lost, ...stuck].join('\n')}\n`, { flag: 'wx' });
 }
 if (values.json) {
   for (const row of table) console.log(JSON.stringify({ ...row, photos: counts.photos, photos_with_face: counts.withFace, seed: SEED, load }));
@@ -282,6 +304,8 @@ if (values.json) {
     ['forced-choice accuracy: follow/whole', (r) => `${fmt(r.forced_accuracy_follow, true)} / ${fmt(r.forced_accuracy_whole, true)}`],
     ['whole t vs t-1: label agr.', (r) => fmt(r.whole_step_label_agree, true)],
     ['whole t vs t-1: |Δp(happy)| med/p95', (r) => `${fmt(r.whole_step_d_happy_median)} / ${fmt(r.whole_step_d_happy_p95)}`],
+    ['face gone: followed anyway (g)', (r) => `${fmt(r.gone_followed, true)} of ${r.gone}`],
+    ['  onto no face a whole search finds', (r) => fmt(r.gone_followed_not_face, true)],
     ['face step ms: follow / whole (f)', (r) => `${fmt(r.follow_ms)} / ${fmt(r.whole_ms)}`],
     ['  follow, followed frames only', (r) => fmt(r.follow_ms_followed)],
   ];
