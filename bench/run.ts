@@ -2,7 +2,7 @@
  * npm run bench [-- --json] [--cases seed-a,seed-b,seed-a-48,face]   (face: the face-48 net, and the default model's
  *   whole pipeline on examples/*.jpg: decode, detect, crop, classify) [--workers 1,2] [--steps 10]
  *               [--rounds 2] [--no-reference] [--data ../shared/datasets] [--decode-files 300] [--no-decode] [--no-serve]
- *               [--no-face-command] [--no-browser] [--no-queue] [--no-video] [--no-fine-tune] [--before REF]
+ *               [--no-face-command] [--no-browser] [--no-queue] [--no-video] [--no-fine-tune] [--no-follow] [--before REF]
  *
  * Times training steps and inference batches (batch 32, random data) for each case and worker
  * count, alternating with ../shared/peers/torch_reference.py in the same run when PyTorch is
@@ -11,7 +11,8 @@
  * the whole `happysad predict` command on 100 one-face photos per detector against Human's BlazeFace
  * (bench/facePipeline.ts), the HTTP server's load benchmark (bench/serve.ts), and finally
  * happysad/browser's frames per second in headless Chromium per backend (bench/browser.ts), the Redis job
- * queue against local predict (bench/queue.ts), and videos: seconds per second and peak memory (bench/video.ts).
+ * queue against local predict (bench/queue.ts), videos: seconds per second and peak memory (bench/video.ts),
+ * fine-tuning (bench/fineTune.ts), and following faces between whole-frame searches (bench/followFaces.ts).
  *
  * --before REF (e.g. d12ff70, the code before issue #24): that commit is built in a temporary folder
  * (bench/checkouts.ts) and the predict command, the browser and the videos are measured for it and
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'no-queue': { type: 'boolean', default: false },
     'no-video': { type: 'boolean', default: false },
     'no-fine-tune': { type: 'boolean', default: false },
+    'no-follow': { type: 'boolean', default: false },
     before: { type: 'string' },
   },
 });
@@ -228,6 +230,13 @@ if (!values['no-video'] && existsSync('/usr/bin/ffmpeg')) {
 if (!values['no-fine-tune'] && existsSync(join(values.data, 'web-happysad'))) {
   if (!values.json) console.log('\ntrain --from default on 400 photos (bench/fineTune.ts):');
   spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/fineTune.ts'), join(values.data, 'web-happysad'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+}
+
+// Following faces between whole-frame searches against searching every frame, on real web faces
+// (bench/followFaces.ts, ~5 min; needs ../shared): found share, box IoU, label and p changes, time.
+if (!values['no-follow'] && existsSync(join(values.data, 'web-happysad')) && existsSync(resolve('models/default/happysad.json'))) {
+  if (!values.json) console.log('\nfollowing faces vs whole-frame search (bench/followFaces.ts):');
+  spawnSync(process.execPath, ['--import', 'tsx', resolve('bench/followFaces.ts'), join(values.data, 'web-happysad'), ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
 }
 
 async function measureOurs(c: Case, workers: number): Promise<{ train: number[]; infer: number[]; peakRssMb: number }> {
