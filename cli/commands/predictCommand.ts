@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { walkFiles } from '../../src/io/walkFiles.js';
@@ -24,6 +23,7 @@ import { mapConcurrent } from '../../src/base/mapConcurrent.js';
 import { createCountProgress } from '../countProgress.js';
 import { parseCommand, parseNumber, parseThreads, type CommandValues } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
+import { predictThreads } from '../predictThreads.js';
 
 export async function predictCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'predict');
@@ -77,7 +77,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   }
 
   // Local threads, or the queue's workers: either way the model's description comes first.
-  const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
+  const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? predictThreads(files.length, videos.length) });
   if (values.redis && values.model) process.stderr.write('note: with --redis the workers\' model classifies; --model is ignored here (give it to happysad worker)\n');
   const metadata = classifier?.metadata ?? (await (await import('../../src/batch/predictQueue.js')).queueModel({ redis: values.redis!, queue: values.queue, log: (l) => process.stderr.write(`${l}\n`) }));
   const classes = metadata.classes;
