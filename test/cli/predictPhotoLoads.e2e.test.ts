@@ -6,7 +6,7 @@ import { cliArgs } from '../../testkit/compiledCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // A module hook that names every module the process loads, on stderr.
-const hook = 'export async function load(url, context, next) { const r = await next(url, context); process.stderr.write(`LOADED ${url}\\n`); return r; }';
+const hook = 'export async function load(url, context, next) { const r = await next(url, context); process.stderr.write("LOADED " + url + "\\n"); return r; }';
 const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
 
 test('predict on a photo loads no video or report code (it is start-up time a photo run never uses)', () => {
