@@ -54,7 +54,8 @@ function compile(file: string, dir: string): { script: Script; cachedData?: Buff
   try {
     const source = readFileSync(file, 'utf8');
     const { size, mtimeMs } = statSync(file);
-    const key = createHash('sha256').update(`${file}\0${size}\0${mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 32);
+    // V8 rejects a cache made under other flags (--cpu-prof, --max-old-space-size...): one cache per set of them.
+    const key = createHash('sha256').update(`${file}\0${size}\0${mtimeMs}\0${process.version}\0${process.arch}\0${process.execArgv.join(' ')}`).digest('hex').slice(0, 32);
     const cacheFile = join(dir, `${key}.v8`);
     let cachedData: Buffer | undefined;
     try {
