@@ -7,6 +7,7 @@ import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, DEFAULT_VIDEO_SEARCH_EVERY, 
 import { DEFAULT_LISTEN, DEFAULT_SERVE_OPTIONS as S } from '../src/serve/serveOptions.js';
 import { DEFAULT_TRAIN_OPTIONS as T, FROM_TRAIN_DEFAULTS as F } from '../src/train/trainOptions.js';
 import { LEARNING_CURVE_FRACTIONS } from '../src/train/learningCurveFractions.js';
+import { PHOTOS_PER_EXTRA_THREAD } from './predictThreads.js';
 
 /**
  * Every command and option of the `happysad` CLI, declared once. Parsing (parseCommand), `--help`,
@@ -73,7 +74,7 @@ CSV columns: file,face,box,label,score,p_<class>...,error (one line per face).`,
       'no-faces': noFaces,
       'no-cache': { type: 'boolean', help: 'do not keep face crops in the face-crop cache ($HAPPYSAD_CACHE, else $XDG_CACHE_HOME/happysad or ~/.cache/happysad), which spares a second run on the same photos the detection' },
       batch: { type: 'string', arg: 'N', help: 'images per forward pass (and per queued job with --redis)', shows: DEFAULT_PREDICTION_BATCH },
-      workers,
+      workers: { ...workers, shows: `all cores; 1 below ${PHOTOS_PER_EXTRA_THREAD} photos and no video, +1 per ${PHOTOS_PER_EXTRA_THREAD} more` },
       out: { type: 'string', short: 'o', arg: 'FILE', help: "append rows to FILE (.jsonl or .csv) as batches finish, each chunk written whole and synced, each row with its file's sha256; never replaces an existing FILE" },
       resume: { type: 'boolean', help: 'continue an interrupted --out FILE: files already in it (same path and content) are skipped, none is written twice' },
       shard: { type: 'string', arg: 'i/N|auto', help: 'only the i-th of N disjoint parts of the files (by a hash of each absolute path, whatever the listing order; every shard must see the same paths); auto: from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT, JOB_COMPLETION_INDEX + HAPPYSAD_SHARD_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or HAPPYSAD_SHARD', shows: 'all files' },

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { walkFiles } from '../../src/io/walkFiles.js';
@@ -7,11 +6,9 @@ import { sniffImageFormat } from '../../src/input/sniffImageFormat.js';
 import { OptionError } from '../../src/base/errors.js';
 import { loadModel, type Classifier, type Prediction } from '../../src/predict/classifier.js';
 import { sniffVideoFormat } from '../../src/input/sniffVideoFormat.js';
-import { probeVideo } from '../../src/input/videoFrames.js';
 import { DEFAULT_VIDEO_EVERY, DEFAULT_VIDEO_LIMITS, DEFAULT_VIDEO_SEARCH_EVERY, MIN_VIDEO_EVERY, type VideoLimits } from '../../src/input/videoLimits.js';
-import { claimReportOutput, VIDEO_REPORT_FORMAT } from '../../src/report/reportOutput.js';
 import { VIDEO_JOB_LIMITS } from '../../src/batch/videoJob.js';
-import { VideoRowsOutput } from '../videoRowsOutput.js';
+import type { VideoRowsOutput } from '../videoRowsOutput.js';
 import { formatTable } from '../formatTable.js';
 import { csvCell, csvHeader, formatRow, predictionTable } from '../../src/predict/rowFormats.js';
 import { ResultsFile, resultsFormatOf } from '../../src/batch/resultsFile.js';
@@ -26,6 +23,7 @@ import { mapConcurrent } from '../../src/base/mapConcurrent.js';
 import { createCountProgress } from '../countProgress.js';
 import { parseCommand, parseNumber, parseThreads, type CommandValues } from '../parseCommand.js';
 import { resolveModelDir } from '../resolveModel.js';
+import { predictThreads } from '../predictThreads.js';
 
 export async function predictCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'predict');
@@ -72,10 +70,14 @@ export async function predictCommand(argv: string[]): Promise<number> {
   }
   if (values.report !== undefined && !videos.length) throw new OptionError('--report is for videos (a timeline per person); for photos, `happysad evaluate DIR --report OUT` reports on a labelled folder');
   // A folder the report may not go into is refused before any video is read.
-  if (values.report !== undefined) await claimReportOutput(values.report, { format: VIDEO_REPORT_FORMAT, inputs: positionals.filter((p) => !videos.includes(p) && !videos.includes(resolve(p))) });
+  // (The video and report code loads only when a video or --report asks for it: most runs are photos.)
+  if (values.report !== undefined) {
+    const { claimReportOutput, VIDEO_REPORT_FORMAT } = await import('../../src/report/reportOutput.js');
+    await claimReportOutput(values.report, { format: VIDEO_REPORT_FORMAT, inputs: positionals.filter((p) => !videos.includes(p) && !videos.includes(resolve(p))) });
+  }
 
   // Local threads, or the queue's workers: either way the model's description comes first.
-  const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? availableParallelism() });
+  const classifier = values.redis ? undefined : await loadModel(resolveModelDir(values.model), { workers: parseThreads(values.workers, 'workers') ?? predictThreads(files.length, videos.length) });
   if (values.redis && values.model) process.stderr.write('note: with --redis the workers\' model classifies; --model is ignored here (give it to happysad worker)\n');
   const metadata = classifier?.metadata ?? (await (await import('../../src/batch/predictQueue.js')).queueModel({ redis: values.redis!, queue: values.queue, log: (l) => process.stderr.write(`${l}\n`) }));
   const classes = metadata.classes;
@@ -92,7 +94,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     const after = files.length + (values.redis ? videos.length : 0);
     process.stderr.write(`resuming ${values.out}: ${before - after} file(s) already done, ${after} to go\n`);
   }
-  const videoOutput = videos.length ? new VideoRowsOutput(metadata, { json: values.json, csv: values.csv, report: values.report, every: video.every, smooth: video.smooth, forcedChoice }, out) : undefined;
+  const videoOutput = videos.length ? new (await import('../videoRowsOutput.js')).VideoRowsOutput(metadata, { json: values.json, csv: values.csv, report: values.report, every: video.every, smooth: video.smooth, forcedChoice }, out) : undefined;
 
   const rows: Prediction[] = [];
   let failed = 0;
@@ -188,6 +190,7 @@ function parseVideoOptions(values: CommandValues<'predict'>): VideoOptions {
  */
 async function predictVideos(classifier: Classifier, videos: string[], values: CommandValues<'predict'>, video: VideoOptions, output: VideoRowsOutput, out?: ResultsFile): Promise<void> {
   const { every, searchEvery, smooth, limits } = video;
+  const { probeVideo } = await import('../../src/input/videoFrames.js');
   for (const file of videos) {
     const sha256 = out ? await hashFile(file).catch(() => undefined) : undefined;
     if (out?.has(file, sha256)) {

@@ -79,8 +79,9 @@ function loadNet(variant: BlazeFaceVariant): Promise<BlazeNet> {
 
 /** Loads the shipped BlazeFace `variant` ('back' by default). */
 export async function loadBlazeFace(variant: BlazeFaceVariant = 'back', options: BlazeFaceOptions = {}): Promise<BlazeFaceDetector> {
-  const net = await loadNet(variant);
-  // The short-range net re-examines faces too big for the full-range one (see blazeFaceCore's detect()).
+  // The short-range net looks first and re-examines faces too big for the full-range one (see
+  // blazeFaceCore's detect()); the full-range net is loaded when an image first needs it.
   const closeUp = variant === 'back' && (options.context ?? 'auto') === 'auto' ? await loadNet('front') : undefined;
+  const net = closeUp ? () => loadNet(variant) : await loadNet(variant);
   return createBlazeFace({ tf, letterbox, net, closeUp }, variant, options);
 }

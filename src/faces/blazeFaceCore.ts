@@ -93,7 +93,6 @@ export interface BlazeFaceOptions {
 
 export interface BlazeFaceDetector {
   readonly variant: BlazeFaceVariant;
-  readonly inputSize: number;
   readonly options: Readonly<Required<BlazeFaceOptions>>;
   /** Faces, best first. Never throws for a face-free image: returns []. */
   detect(image: Pixels<3>): Promise<BlazeDetection[]>;
@@ -245,18 +244,30 @@ export function resolveBlazeFaceOptions(options: BlazeFaceOptions = {}): Require
 export interface BlazeFaceParts {
   tf: BlazeTf;
   letterbox: LetterboxFn;
-  net: BlazeNet;
+  /**
+   * The variant's net, or how to load it. Beside a close-up net, which answers most portraits and
+   * face photos alone (all of 100 one-face photos), a loader defers the full-range net's loading
+   * and first run (~50-80 ms per thread) to the first image that needs it.
+   */
+  net: BlazeNet | (() => Promise<BlazeNet>);
   closeUp?: BlazeNet;
 }
 
 /** The detector on loaded nets; `variant` names `parts.net`. */
 export function createBlazeFace(parts: BlazeFaceParts, variant: BlazeFaceVariant, options: BlazeFaceOptions = {}): BlazeFaceDetector {
-  const { tf, letterbox, net } = parts;
+  const { tf, letterbox } = parts;
   const opts = resolveBlazeFaceOptions(options);
+  const load = parts.net;
+  let loaded: Promise<BlazeNet> | undefined = typeof load === 'function' ? undefined : Promise.resolve(load);
+  // A failed load is not kept: the next image that needs the net tries again.
+  const net = (): Promise<BlazeNet> => (loaded ??= (load as () => Promise<BlazeNet>)().catch((err: unknown) => {
+    loaded = undefined;
+    throw err;
+  }));
   const closeUp = variant === 'back' && opts.context === 'auto' ? parts.closeUp : undefined;
 
   /** One run of a net on the image letterboxed at `fraction` of its input: candidates in image pixels. */
-  async function pass(image: Pixels<3>, fraction: number, minScore: number, on: BlazeNet = net): Promise<Raw[]> {
+  async function pass(image: Pixels<3>, fraction: number, minScore: number, on: BlazeNet): Promise<Raw[]> {
     const { model, inputSize, anchors, order } = on;
     const { view, left, top, sx, sy } = await letterbox(image, inputSize, inputSize * fraction, FILL);
     const outs = tf.tidy(() => {
@@ -334,7 +345,7 @@ export function createBlazeFace(parts: BlazeFaceParts, variant: BlazeFaceVariant
    */
   async function detectNear(image: Pixels<3>, near: readonly FaceBox[]): Promise<BlazeDetection[] | null> {
     assertRgb(image);
-    const shortRange = closeUp ?? (variant === 'front' ? net : undefined);
+    const shortRange = closeUp ?? (variant === 'front' ? await net() : undefined);
     if (!shortRange || near.length === 0) return null;
     const kept: Raw[] = [];
     for (const [bx, by, bw, bh] of near) {
@@ -374,22 +385,23 @@ export function createBlazeFace(parts: BlazeFaceParts, variant: BlazeFaceVariant
     // accuracy 0.806 -> 0.815 (the model card). A small face behind a big one can be missed.
     const closeUps = closeUp ? clean(await pass(image, opts.closeUpScale, minScore, closeUp)) : undefined;
     if (closeUps?.[0] && big(closeUps[0])) return found(closeUps);
-    let all = clean(await pass(image, 1, minScore));
+    const main = await net();
+    let all = clean(await pass(image, 1, minScore, main));
     if (context === 'always') {
       // Merge with the shrunk view by hard suppression: boxes are already blended within a pass.
-      all = clean([...all, ...clean(await pass(image, opts.contextScale, minScore))], 'hard');
+      all = clean([...all, ...clean(await pass(image, opts.contextScale, minScore, main))], 'hard');
     } else if (context === 'auto' && (all.length === 0 || all.some(big))) {
       // A face too big for the full-range net's range (it returns partial, off-centre boxes) is
       // re-framed by the short-range boxes; nothing found, or a big face the short-range net missed
       // (turned, cut by the frame), is looked for again in the image shrunk onto gray.
       let again = all.length > 0 && closeUps ? refine(all.filter(big), closeUps) : [];
-      if (again.length === 0) again = clean(await pass(image, opts.contextScale, minScore));
+      if (again.length === 0) again = clean(await pass(image, opts.contextScale, minScore, main));
       if (again.length > 0) all = clean([...again, ...all.filter((r) => !big(r))], 'hard');
     }
     return found(all);
   }
 
-  return { variant, inputSize: net.inputSize, options: opts, detect, detectNear };
+  return { variant, options: opts, detect, detectNear };
 }
 
 /** A candidate found in a region whose top-left corner is at (dx, dy) of the image, in image pixels. */

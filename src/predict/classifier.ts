@@ -18,7 +18,7 @@ import { ParallelPredictor } from '../runtime/parallelPredictor.js';
 import { DEFAULT_PREDICTION_BATCH } from '../runtime/predictionBatch.js';
 import { FacePipeline, type FaceDecoded } from '../faces/facePipeline.js';
 import { modelInputsOf } from '../faces/faceStep.js';
-import { predictVideo, type PredictVideoOptions, type VideoErrorRow, type VideoRow } from './predictVideo.js';
+import type { PredictVideoOptions, VideoErrorRow, VideoRow } from './predictVideo.js';
 import type { Pixels } from '../pixels/pixels.js';
 
 
@@ -138,10 +138,12 @@ export class Classifier {
 
   /**
    * A video's rows, one per sampled frame and face, as an async iterator: stop early with `break`,
-   * or stream them. Frames come from ffmpeg (see predictVideo).
+   * or stream them. Frames come from ffmpeg (see predictVideo). The video code (frames, tracker,
+   * smoothing) loads with the first video: a run on photos never needs it.
    */
-  predictVideo(file: string, options: PredictVideoOptions = {}): AsyncGenerator<VideoRow | VideoErrorRow> {
-    return predictVideo(this, file, options);
+  async *predictVideo(file: string, options: PredictVideoOptions = {}): AsyncGenerator<VideoRow | VideoErrorRow> {
+    const { predictVideo } = await import('./predictVideo.js');
+    yield* predictVideo(this, file, options);
   }
 
   /**

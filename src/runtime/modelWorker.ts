@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { initEngine, tf } from '../engine/engine.js';
+import { modelFromTopology } from '../engine/modelFromTopology.js';
 import { toInputTensor } from './toInputTensor.js';
 import { computeGradients } from './computeGradients.js';
 import { predictRaw } from './predictRaw.js';
@@ -26,7 +27,8 @@ port.on('message', async (m: WorkerRequest) => {
     if (m.type === 'init') {
       init = m;
       await initEngine();
-      model = await tf.models.modelFromJSON(JSON.parse(m.topology));
+      // Zeros to start with: readWeightsInto sets every weight next.
+      model = await modelFromTopology(JSON.parse(m.topology));
       readWeightsInto(model, new Float32Array(m.weights));
       dropout = installSampleDropout(model, m.seed);
       reply({ type: 'ready' });

@@ -128,6 +128,12 @@ test('face cropping on two threads gives the same crops and rows as on one', asy
   }
 });
 
+test('threads started beside a detector that fails to load are ended, and create() says why', async () => {
+  const spec = { ...defaultPreprocessSpec([48, 48, 1]), faces: { ...DEFAULT_FACE_CROP, detector: 'mtcnn' as 'ssd' } };
+  // Were the started thread left running, this file's process would not end.
+  await assert.rejects(FacePipeline.create(spec, { threads: 2 }), /face detector must be one of blazeface/);
+});
+
 test('with cache: true, a photo seen before is answered from its cached faces; without it nothing is written', async () => {
   const cacheRoot = await tempDir('happysad-cache-');
   process.env.HAPPYSAD_CACHE = cacheRoot;
