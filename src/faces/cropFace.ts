@@ -2,6 +2,7 @@ import { OptionError } from '../base/errors.js';
 import { assertRgbPixels, eyeLineAngle } from './geometry.js';
 import type { DetectedFace } from './types.js';
 import type { Pixels } from '../pixels/pixels.js';
+import { roundHalfUp } from '../pixels/roundHalfUp.js';
 
 export interface CropFaceOptions {
   /** Fraction of the face box's longer side added on each side. Default 0.25. */
@@ -119,9 +120,9 @@ function rotatedSquare(image: Pixels<3>, cx: number, cy: number, side: number, a
         const p00 = (y0 * width + x0) * 3;
         const p01 = p00 + width * 3;
         // Channels written out: V8 keeps the weights in registers (a third faster than the loop).
-        out[o] = Math.round(src[p00]! * w00 + src[p00 + 3]! * w10 + src[p01]! * w01 + src[p01 + 3]! * w11);
-        out[o + 1] = Math.round(src[p00 + 1]! * w00 + src[p00 + 4]! * w10 + src[p01 + 1]! * w01 + src[p01 + 4]! * w11);
-        out[o + 2] = Math.round(src[p00 + 2]! * w00 + src[p00 + 5]! * w10 + src[p01 + 2]! * w01 + src[p01 + 5]! * w11);
+        out[o] = roundHalfUp(src[p00]! * w00 + src[p00 + 3]! * w10 + src[p01]! * w01 + src[p01 + 3]! * w11);
+        out[o + 1] = roundHalfUp(src[p00 + 1]! * w00 + src[p00 + 4]! * w10 + src[p01 + 1]! * w01 + src[p01 + 4]! * w11);
+        out[o + 2] = roundHalfUp(src[p00 + 2]! * w00 + src[p00 + 5]! * w10 + src[p01 + 2]! * w01 + src[p01 + 5]! * w11);
         continue;
       }
       const p00 = at(x0, y0);
@@ -131,7 +132,7 @@ function rotatedSquare(image: Pixels<3>, cx: number, cy: number, side: number, a
       for (let c = 0; c < 3; c++) {
         const value = (p00 < 0 ? 0 : src[p00 + c]! * w00) + (p10 < 0 ? 0 : src[p10 + c]! * w10)
           + (p01 < 0 ? 0 : src[p01 + c]! * w01) + (p11 < 0 ? 0 : src[p11 + c]! * w11);
-        out[o + c] = Math.round(value);
+        out[o + c] = roundHalfUp(value);
       }
     }
   }

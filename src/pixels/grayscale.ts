@@ -1,5 +1,6 @@
 import type { Pixels } from './pixels.js';
 import { rint } from './resizePixels.js';
+import { roundHalfUp } from './roundHalfUp.js';
 
 let toLinear: Float32Array | undefined;
 let toEncoded: Int32Array | undefined;
@@ -49,9 +50,9 @@ export function srgbToGray(image: Pixels): Pixels {
     if (yf < 0) yf = 0;
     else if (yf > 255) yf = 255;
     const yi = yf | 0;
-    // rint inlined: this loop runs over every pixel of every face crop (a third of its time was the calls).
+    // rint inlined, on roundHalfUp: this loop runs over every pixel of every face crop.
     const v = f32(enc[yi]! + f32(step[yi]! * f32(yf - yi)));
-    const r = Math.round(v);
+    const r = roundHalfUp(v);
     out[i] = r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
   }
   return { data: out, width, height, channels: 1 };
