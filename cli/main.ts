@@ -4,6 +4,7 @@ import { packageRoot } from '../src/base/packageRoot.js';
 import { formatCommandHelp, formatMainHelp } from './commandHelp.js';
 import { COMMAND_TABLE, type CommandName } from './commandTable.js';
 import { HelpRequested } from './parseCommand.js';
+import { failIfUnfinished } from './unfinishedRun.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -83,7 +84,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(74);
 });
 
-main(process.argv.slice(2)).then(
+const run = main(process.argv.slice(2));
+failIfUnfinished(run, process.argv[2] ?? '', process.argv.includes('--json'));
+run.then(
   (code) => { process.exitCode = code; },
   (err) => {
     console.error(err instanceof Error ? err.stack : err);
