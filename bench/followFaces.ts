@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { Random } from '../src/base/random.js';
 import { createFaceDetector } from '../src/faces/detectFaces.js';
 import { FACE_SEARCH_MAX_SIDE, facesToModelInputs, type FaceCrop, type FaceDecoded } from '../src/faces/faceStep.js';
-import { iou } from '../src/faces/geometry.js';
+import { boxIoU } from '../src/faces/geometry.js';
 import type { FaceBox } from '../src/faces/types.js';
 import { decodeRgbImage, rawToModelInput, shrinkInside } from '../src/input/decodeImage.js';
 import { loadModel } from '../src/predict/classifier.js';
@@ -83,13 +83,11 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
 const round = (x: number, d = 3) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
-const asCandidate = ([x, y, w, h]: FaceBox) => ({ x, y, w, h, score: 1 });
-const boxIou = (a: FaceBox, b: FaceBox) => iou(asCandidate(a), asCandidate(b));
 
 /** The found face that is the pasted one (best overlap with where it was pasted), if any. */
 function pastedFace(decoded: FaceDecoded, pasted: FaceBox): FaceCrop | undefined {
   let best: FaceCrop | undefined;
-  for (const f of decoded.faces) if (boxIou(f.box, pasted) >= SAME_FACE_IOU && (!best || boxIou(f.box, pasted) > boxIou(best.box, pasted))) best = f;
+  for (const f of decoded.faces) if (boxIoU(f.box, pasted) >= SAME_FACE_IOU && (!best || boxIoU(f.box, pasted) > boxIoU(best.box, pasted))) best = f;
   return best;
 }
 
@@ -202,7 +200,7 @@ for (const [i, path] of picked.entries()) {
       let goneFollowed: GoneOutcome = 'let go';
       if (after.followed) {
         const whole = await step(gone);
-        goneFollowed = after.faces.every((f) => whole.faces.some((w) => boxIou(f.box, w.box) >= SAME_FACE_IOU)) ? 'a face' : 'not a face';
+        goneFollowed = after.faces.every((f) => whole.faces.some((w) => boxIoU(f.box, w.box) >= SAME_FACE_IOU)) ? 'a face' : 'not a face';
       }
       goneResults.push({ size, sequence, outcome: goneFollowed, photo: relative(dataset, path) });
     }
@@ -241,7 +239,7 @@ const rows: Compared[] = compared.map((r, j) => {
   const a = plain[2 * j]!;
   const b = plain[2 * j + 1]!;
   return {
-    r, iou: boxIou(r.followBox!, r.wholeBox!), sideRatio: Math.max(r.followBox![2], r.followBox![3]) / Math.max(r.wholeBox![2], r.wholeBox![3]), agree: a.labelIndex === b.labelIndex, forcedAgree: forced[2 * j]!.labelIndex === forced[2 * j + 1]!.labelIndex,
+    r, iou: boxIoU(r.followBox!, r.wholeBox!), sideRatio: Math.max(r.followBox![2], r.followBox![3]) / Math.max(r.wholeBox![2], r.wholeBox![3]), agree: a.labelIndex === b.labelIndex, forcedAgree: forced[2 * j]!.labelIndex === forced[2 * j + 1]!.labelIndex,
     dHappy: Math.abs(a.probabilities[happy]! - b.probabilities[happy]!), dMax: Math.max(...a.probabilities.map((p, c) => Math.abs(p - b.probabilities[c]!))),
     followLabel: classes[forced[2 * j]!.labelIndex]!, wholeLabel: classes[forced[2 * j + 1]!.labelIndex]!,
   };

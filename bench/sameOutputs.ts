@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { parseRoots, type Checkout } from './checkouts.js';
+import { boxIoU } from '../src/faces/geometry.js';
+import type { FaceBox } from '../src/faces/types.js';
 
 const { values } = parseArgs({ options: { roots: { type: 'string' }, photos: { type: 'string', default: '100' }, json: { type: 'boolean', default: false } } });
 const roots = parseRoots(values.roots);
@@ -58,7 +60,7 @@ try {
     const apart = differing.length === 0 || a!.length !== b!.length ? undefined : {
       labelsDiffer: differing.filter((i) => ra[i]!.label !== rb[i]!.label).length,
       maxProbabilityChange: Math.max(...differing.flatMap((i) => Object.keys(ra[i]!.probabilities ?? {}).map((c) => Math.abs(ra[i]!.probabilities![c]! - (rb[i]!.probabilities?.[c] ?? 0))))),
-      minBoxIoU: Math.min(...differing.filter((i) => ra[i]!.box && rb[i]!.box).map((i) => boxIoU(ra[i]!.box!, rb[i]!.box!))),
+      minBoxIoU: Math.min(...differing.filter((i) => ra[i]!.box && rb[i]!.box).map((i) => boxIoU(ra[i]!.box! as FaceBox, rb[i]!.box! as FaceBox))),
     };
     if (values.json) console.log(JSON.stringify({ ...result, ...(apart ? { apart } : {}) }));
     else {
@@ -69,11 +71,4 @@ try {
   }
 } finally {
   await rm(work, { recursive: true, force: true });
-}
-
-function boxIoU([ax, ay, aw, ah]: number[], [bx, by, bw, bh]: number[]): number {
-  const w = Math.min(ax! + aw!, bx! + bw!) - Math.max(ax!, bx!);
-  const h = Math.min(ay! + ah!, by! + bh!) - Math.max(ay!, by!);
-  const i = w > 0 && h > 0 ? w * h : 0;
-  return i / (aw! * ah! + bw! * bh! - i);
 }

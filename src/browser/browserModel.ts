@@ -3,7 +3,7 @@ import type { GraphModel, LayersModel, io } from '@tensorflow/tfjs';
 import { BundleError, OptionError } from '../base/errors.js';
 import { facesToModelInputs, modelInputsOf, type FaceDecoded, type FaceFinder } from '../faces/faceStep.js';
 import { concatPixels, hasPortableResize, rgbToModelInput } from '../input/modelInput.js';
-import { createBlazeFace, prepareBlazeNet, toDetectedFace } from '../faces/blazeFaceCore.js';
+import { blazeFaceFinder, createBlazeFace, prepareBlazeNet } from '../faces/blazeFaceCore.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import { validateMetadata } from '../model/validateMetadata.js';
 import { letterboxPixels } from '../pixels/letterboxPixels.js';
@@ -114,12 +114,7 @@ export class BrowserModel {
       const graphs = await Promise.all(faceArtifacts.map((a) => tf.loadGraphModel(tf.io.fromMemory(a))));
       const [net, closeUp] = graphs.map((g, i) => prepareBlazeNet(tf, g, `BlazeFace ${i === 0 ? variant : 'front'}`));
       const detector = createBlazeFace({ tf, letterbox: letterboxPixels, net: net!, closeUp }, variant, { minScore: spec.faces.minScore });
-      const withLandmarks = spec.faces.align;
-      const faces: FaceFinder = {
-        detect: async (im) => (await detector.detect(im)).map((d) => toDetectedFace(d, withLandmarks)),
-        detectNear: async (im, near) => (await detector.detectNear(im, near))?.map((d) => toDetectedFace(d, withLandmarks)) ?? null,
-      };
-      return { model, faces, graphs };
+      return { model, faces: blazeFaceFinder(detector, spec.faces.align), graphs };
     };
 
     const candidates = backendCandidates(options.backend ?? 'auto');
@@ -162,7 +157,7 @@ export class BrowserModel {
    * (label, score, probabilities; for a face model faces[] or face: 'none-found' | 'is-crop').
    */
   async predict(image: ImageSource, options: BrowserPredictOptions = {}): Promise<PredictionRow> {
-    return this.predictPixels(await decodeImageSource(image, this.metadata.preprocessing.background), options);
+    return this.predictPixels(await this.decode(image), options);
   }
 
   /** predict() on pixels already decoded to RGB (what decodeImageSource gives). */
@@ -175,7 +170,12 @@ export class BrowserModel {
    * a frame costs less than a photo; the rows are predict()'s.
    */
   stream(options: FrameStreamOptions = {}): FrameStream {
-    return new FrameStream(this.metadata.preprocessing.background, (rgb, o, near) => this.predictNear(rgb, o, near), options);
+    return new FrameStream(async (source, o, near) => this.predictNear(await this.decode(source), o, near), options);
+  }
+
+  /** An image, frame or canvas as RGB pixels, transparency on the model's background. */
+  private decode(image: ImageSource): Promise<Pixels<3>> {
+    return decodeImageSource(image, this.metadata.preprocessing.background);
   }
 
   /** predictPixels(), the faces looked for around `near` first (FaceStepOptions.near). */

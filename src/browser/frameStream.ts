@@ -2,9 +2,8 @@ import { SearchPlan } from '../faces/searchPlan.js';
 import type { FaceBox } from '../faces/types.js';
 import { DEFAULT_VIDEO_SEARCH_EVERY } from '../input/videoLimits.js';
 import type { PredictionRow } from '../predict/predictionRow.js';
-import type { Pixels } from '../pixels/pixels.js';
 import type { BrowserPredictOptions } from './browserModel.js';
-import { decodeImageSource, type ImageSource } from './decodeImageSource.js';
+import type { ImageSource } from './decodeImageSource.js';
 
 export interface FrameStreamOptions {
   /**
@@ -21,7 +20,7 @@ export interface StreamPredictOptions extends BrowserPredictOptions {
 }
 
 /** What a FrameStream asks of its model: a frame's row, its faces looked for near `near` first. */
-export type PredictNear = (rgb: Pixels<3>, options: BrowserPredictOptions, near: readonly FaceBox[] | undefined) => Promise<{ row: PredictionRow; followed: boolean }>;
+export type PredictNear = (source: ImageSource, options: BrowserPredictOptions, near: readonly FaceBox[] | undefined) => Promise<{ row: PredictionRow; followed: boolean }>;
 
 /**
  * The frames of one camera or video, in order: each follows the faces of the frame before (the
@@ -33,15 +32,14 @@ export class FrameStream {
   private readonly plan: SearchPlan;
   private near: FaceBox[] = [];
 
-  constructor(private readonly background: readonly [number, number, number], private readonly predictNear: PredictNear, options: FrameStreamOptions = {}) {
+  constructor(private readonly predictNear: PredictNear, options: FrameStreamOptions = {}) {
     this.plan = new SearchPlan(options.searchEvery ?? DEFAULT_VIDEO_SEARCH_EVERY);
   }
 
   async predict(source: ImageSource, options: StreamPredictOptions = {}): Promise<PredictionRow> {
     const { time = performance.now() / 1000, ...rest } = options;
-    const rgb = await decodeImageSource(source, this.background);
     const whole = this.plan.due(time) || this.near.length === 0;
-    const { row, followed } = await this.predictNear(rgb, rest, whole ? undefined : this.near);
+    const { row, followed } = await this.predictNear(source, rest, whole ? undefined : this.near);
     if (!followed) this.plan.searched(time);
     this.near = (row.faces ?? []).map((f) => f.box);
     return row;

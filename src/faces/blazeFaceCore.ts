@@ -20,6 +20,7 @@ import type { Letterbox } from '../pixels/letterboxPixels.js';
 import { assertRgbPixels as assertRgb, copyRegion } from './geometry.js';
 import type { DetectedFace, FaceBox, Point } from './types.js';
 import type { Pixels } from '../pixels/pixels.js';
+import type { FaceFinder } from './faceStep.js';
 
 /** The part of TensorFlow.js detection uses: Node's engine or the page's, passed in. */
 export type BlazeTf = Pick<typeof TF, 'tidy' | 'tensor4d' | 'zeros' | 'dispose'>;
@@ -358,15 +359,16 @@ export function createBlazeFace(parts: BlazeFaceParts, variant: BlazeFaceVariant
       const region = copyRegion(image, [x0, y0, x1 - x0, y1 - y0]);
       const was: Raw = { x0: bx, y0: by, x1: bx + bw, y1: by + bh, score: 1, kp: new Float64Array(0) };
       const longest = Math.max(region.width, region.height);
-      let best: Raw | undefined;
+      let best: { face: Raw; overlap: number } | undefined;
       for (const c of clean(await pass(region, opts.closeUpScale, opts.minScore, shortRange))) {
         const moved = shifted(c, x0, y0);
+        const overlap = iou(moved, was);
         // A small face in the region is a part of the face or another one behind it: not this face.
-        if (Math.max(c.x1 - c.x0, c.y1 - c.y0) < opts.bigFace * longest || iou(moved, was) < NEAR_MIN_IOU) continue;
-        if (!best || iou(moved, was) > iou(best, was)) best = moved;
+        if (Math.max(c.x1 - c.x0, c.y1 - c.y0) < opts.bigFace * longest || overlap < NEAR_MIN_IOU) continue;
+        if (!best || overlap > best.overlap) best = { face: moved, overlap };
       }
       if (!best) return null;
-      kept.push(best);
+      kept.push(best.face);
     }
     // Two followed faces that became one (they met, or one was a duplicate) count once.
     const found = clean(kept, 'hard').map((r) => toDetection(r, image)).filter((d): d is BlazeDetection => d !== null);
@@ -409,6 +411,14 @@ function shifted(r: Raw, dx: number, dy: number): Raw {
   const kp = new Float64Array(r.kp.length);
   for (let i = 0; i < kp.length; i++) kp[i] = r.kp[i]! + (i % 2 === 0 ? dx : dy);
   return { x0: r.x0 + dx, y0: r.y0 + dy, x1: r.x1 + dx, y1: r.y1 + dy, score: r.score, kp };
+}
+
+/** A BlazeFace detector as the face step takes it (Node's FaceDetector and the page's nets alike): detections as toDetectedFace gives them. */
+export function blazeFaceFinder(detector: BlazeFaceDetector, withLandmarks: boolean): Required<FaceFinder> {
+  return {
+    detect: async (image) => (await detector.detect(image)).map((d) => toDetectedFace(d, withLandmarks)),
+    detectNear: async (image, near) => (await detector.detectNear(image, near))?.map((d) => toDetectedFace(d, withLandmarks)) ?? null,
+  };
 }
 
 /** A BlazeFace detection as the face pipeline takes it: box, score and, when asked, the eyes. */

@@ -6,7 +6,7 @@ import { assertRgbPixels, type Candidate, compareCandidates, copyRegion, mergeCa
 import type { DetectedFace, EyeLandmarks, FaceBox, Point } from './types.js';
 import { FACE_DETECTORS, type FaceDetectorKind } from '../input/preprocessSpec.js';
 import { loadBlazeFace } from './blazeFace.js';
-import { toDetectedFace } from './blazeFaceCore.js';
+import { blazeFaceFinder } from './blazeFaceCore.js';
 import { letterbox } from './letterbox.js';
 import type { Pixels } from '../pixels/pixels.js';
 import { DEFAULT_FACE_DETECTOR, defaultMinScore } from './faceCropDefaults.js';
@@ -197,15 +197,7 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
 /** BlazeFace behind the FaceDetector interface: its eye keypoints are the landmarks. */
 async function blazeFaceDetector(opts: Readonly<Required<FaceDetectorOptions>>): Promise<FaceDetector> {
   const blaze = await loadBlazeFace(opts.detector === 'blazeface-front' ? 'front' : 'back', { minScore: opts.minScore, maxFaces: opts.maxFaces, context: opts.context });
-  return {
-    options: opts,
-    async detect(image) {
-      return (await blaze.detect(image)).map((d) => toDetectedFace(d, opts.landmarks));
-    },
-    async detectNear(image, near) {
-      return (await blaze.detectNear(image, near))?.map((d) => toDetectedFace(d, opts.landmarks)) ?? null;
-    },
-  };
+  return { options: opts, ...blazeFaceFinder(blaze, opts.landmarks) };
 }
 
 /** The image shrunk to a third of side x side and centred on gray, plus the map back to image pixels. */

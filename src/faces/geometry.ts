@@ -27,6 +27,14 @@ function intersection(a: Candidate, b: Candidate): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
+/** IoU of two [x, y, w, h] boxes (0 for two empty ones): what trackers, tests and benches compare boxes by. */
+export function boxIoU([ax, ay, aw, ah]: FaceBox, [bx, by, bw, bh]: FaceBox): number {
+  const w = Math.min(ax + aw, bx + bw) - Math.max(ax, bx);
+  const h = Math.min(ay + ah, by + bh) - Math.max(ay, by);
+  const i = w > 0 && h > 0 ? w * h : 0;
+  return i / (aw * ah + bw * bh - i || 1);
+}
+
 export function iou(a: Candidate, b: Candidate): number {
   const i = intersection(a, b);
   return i > 0 ? i / (a.w * a.h + b.w * b.h - i) : 0;

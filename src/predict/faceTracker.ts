@@ -1,4 +1,5 @@
 import type { FaceBox } from '../faces/types.js';
+import { boxIoU } from '../faces/geometry.js';
 
 export interface FaceTrackerOptions {
   /** A track not seen for longer than this many seconds ends; a face seen again after that gets a new id. Default 1. */
@@ -13,16 +14,9 @@ interface Track {
   lastSeen: number;
 }
 
-function iou([ax, ay, aw, ah]: FaceBox, [bx, by, bw, bh]: FaceBox): number {
-  const w = Math.min(ax + aw, bx + bw) - Math.max(ax, bx);
-  const h = Math.min(ay + ah, by + bh) - Math.max(ay, by);
-  const i = w > 0 && h > 0 ? w * h : 0;
-  return i / (aw * ah + bw * bh - i || 1);
-}
-
 /** How well box b continues track box a: overlap, or for a face that moved further, nearness of the centres. */
 function affinity(a: FaceBox, b: FaceBox, minIou: number): number {
-  const o = iou(a, b);
+  const o = boxIoU(a, b);
   if (o >= minIou) return 1 + o;
   // Between samples 0.2 s apart a face crossing the frame can move more than its width: accept a
   // centre within one box side, at similar size, ranked below any real overlap.

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
+import { boxIoU } from '../../src/faces/geometry.js';
+import type { FaceBox } from '../../src/faces/types.js';
 import type { PredictionRow } from '../../src/predict/predictionRow.js';
 import { buildPage } from '../../scripts/buildPage.js';
 import { buildStaticSite } from '../../scripts/buildWeb.js';
@@ -88,12 +90,7 @@ async function parityImages(): Promise<{ name: string; bytes: Buffer }[]> {
   ];
 }
 
-function iou([ax, ay, aw, ah]: number[], [bx, by, bw, bh]: number[]): number {
-  const w = Math.min(ax! + aw!, bx! + bw!) - Math.max(ax!, bx!);
-  const h = Math.min(ay! + ah!, by! + bh!) - Math.max(ay!, by!);
-  const i = w > 0 && h > 0 ? w * h : 0;
-  return i / (aw! * ah! + bw! * bh! - i);
-}
+const iou = (a: number[], b: number[]) => boxIoU(a as FaceBox, b as FaceBox);
 
 test('happysad/browser gives Node\'s answers: same labels, scores within 0.02, boxes at IoU >= 0.9', async (t) => {
   const { page, problems } = await openPage(url);

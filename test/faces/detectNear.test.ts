@@ -3,8 +3,8 @@ import { before, describe, it } from 'node:test';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createFaceDetector, type FaceDetector } from '../../src/faces/detectFaces.js';
-import { iou } from '../../src/faces/geometry.js';
-import type { DetectedFace, FaceBox } from '../../src/faces/types.js';
+import { boxIoU } from '../../src/faces/geometry.js';
+import type { DetectedFace } from '../../src/faces/types.js';
 import type { Pixels } from '../../src/pixels/pixels.js';
 import { ROOT } from '../../testkit/runCli.js';
 
@@ -19,7 +19,6 @@ async function frame(photo: string, placed: { left: number; top: number; size: n
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: 640, height: 480, channels: 3 };
 }
 
-const asCandidate = ([x, y, w, h]: FaceBox) => ({ x, y, w, h, score: 1 });
 const eyeGap = (a: DetectedFace, b: DetectedFace) => Math.max(...(['leftEye', 'rightEye'] as const).flatMap((e) => [0, 1].map((k) => Math.abs(a.landmarks![e][k] - b.landmarks![e][k]))));
 
 describe('FaceDetector.detectNear', () => {
@@ -36,8 +35,8 @@ describe('FaceDetector.detectNear', () => {
     const near = await blaze.detectNear!(moved, [before.box]);
     assert.ok(near, 'found near where it was');
     assert.equal(near.length, 1);
-    assert.ok(iou(asCandidate(near[0]!.box), asCandidate(whole.box)) > 0.75, `near ${near[0]!.box} vs whole-frame ${whole.box}`);
-    assert.ok(iou(asCandidate(near[0]!.box), asCandidate(before.box)) < 0.95, 'the box followed the face');
+    assert.ok(boxIoU(near[0]!.box, whole.box) > 0.75, `near ${near[0]!.box} vs whole-frame ${whole.box}`);
+    assert.ok(boxIoU(near[0]!.box, before.box) < 0.95, 'the box followed the face');
     assert.ok(eyeGap(near[0]!, whole) < 0.06 * size, `eyes within ${(0.06 * size).toFixed(0)} px of the whole-frame search's`);
   });
 

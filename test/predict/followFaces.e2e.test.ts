@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { VideoRow } from '../../src/predict/predictVideo.js';
-import { iou } from '../../src/faces/geometry.js';
-import type { FaceBox } from '../../src/faces/types.js';
+import { boxIoU } from '../../src/faces/geometry.js';
 import { OptionError } from '../../src/base/errors.js';
 import { tempDir } from '../../testkit/tempDir.js';
 import { makeVideo } from '../../testkit/makeVideo.js';
@@ -40,7 +39,6 @@ async function rowsOf(file: string, options = {}): Promise<VideoRow[]> {
   return rows;
 }
 
-const box = ([x, y, w, h]: FaceBox) => ({ x, y, w, h, score: 1 });
 
 test('a moving face followed between searches: the rows of searching every frame, boxes within a few pixels', async () => {
   const followed = await rowsOf(moving, { searchEvery: 1 });
@@ -50,7 +48,7 @@ test('a moving face followed between searches: the rows of searching every frame
   assert.ok(followed.at(-1)!.box![0] - followed[0]!.box![0] > 250, 'the face crossed the frame');
   for (const [i, r] of followed.entries()) {
     const s = searched[i]!;
-    assert.ok(iou(box(r.box!), box(s.box!)) > 0.7, `at ${r.time} s: followed ${r.box} vs searched ${s.box}`);
+    assert.ok(boxIoU(r.box!, s.box!) > 0.7, `at ${r.time} s: followed ${r.box} vs searched ${s.box}`);
     assert.equal(r.label, s.label, `at ${r.time} s`);
     assert.ok(Math.abs(r.score! - s.score!) < 0.15, `at ${r.time} s: p(happy) ${r.score} vs ${s.score}`);
   }
