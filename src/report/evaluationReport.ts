@@ -74,6 +74,12 @@ export interface EvaluationReportData {
     skipped: CleanProblem[];
   };
   metrics: EvaluationReport;
+  /**
+   * A model with a neither class (neutral) scored without --forced-choice: the forced choice
+   * between its pair too, over the images of those two classes (evaluate's `forcedChoice`); null
+   * when it does not apply (absent in reports from before it was shown).
+   */
+  forcedChoice?: EvaluationReport | null;
   /** Findings the page leads with: a model that learned nothing ('collapsed', 'at-chance'; see learnedNothing). */
   warnings: { code: string; message: string }[];
   /** Curves of `positiveClass` against the rest, from the per-image scores; null when a class they need is absent. */
@@ -117,6 +123,7 @@ export function buildEvaluationReportData(result: EvaluateResult, model: Reporte
       skipped: result.skipped,
     },
     metrics: result.report,
+    forcedChoice: result.forcedChoice ?? null,
     warnings: [evaluationWarning(result, m)].filter((w) => w !== undefined),
     curves: {
       positiveClass: m.positiveClass,
@@ -176,10 +183,13 @@ export async function renderEvaluationReportHtml(data: EvaluationReportData, opt
     // Reports written before calibration was measured carry no bins: they render without it.
     reliability: metrics.reliability && metrics.ece !== undefined ? await chart('reliability-diagram', reliabilitySpec(metrics.reliability, metrics.ece)) : '',
   };
+  const forced = data.forcedChoice ?? null;
+  const forcedConfusion = forced ? await chart('forced-choice-confusion-matrix', confusionSpec(forced)) : '';
   const thumbs = await Promise.all(data.mistakes.map((r) => thumbnail(join(o.root, r.file), r.box, model.preprocessing.spec, o.thumbnailSize)));
   const title = `${model.name} on ${basename(data.data.path)}`;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const tiles: [string, string][] = [
+    ...(forced ? [[`Forced choice (${forced.classes.join(' / ')}) balanced accuracy`, pct(forced.balancedAccuracy)] as [string, string]] : []),
     ['Accuracy', pct(metrics.accuracy)],
     ['Balanced accuracy', pct(metrics.balancedAccuracy)],
     ['ROC AUC', metrics.auc === null ? 'n/a' : metrics.auc.toFixed(3)],
@@ -241,12 +251,25 @@ ${curvesNote}
 <caption>Per class</caption>
 <thead><tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">support</th></tr></thead>
 <tbody>
-${metrics.classes.map((c) => { const k = metrics.perClass[c]; return `<tr><th scope="row">${esc(c)}</th><td>${k.precision.toFixed(3)}</td><td>${k.recall.toFixed(3)}</td><td>${k.f1.toFixed(3)}</td><td>${k.support}</td></tr>`; }).join('\n')}
+${perClassRows(metrics)}
 </tbody>
 </table></div>
 </div>
 <div class="charts">${charts.histogram}</div>
 </section>
+${forced ? `<section id="forced-choice">
+<h2>Forced choice: ${esc(forced.classes.join(' or '))} only</h2>
+<p class="note">What <code>--forced-choice</code> would answer: each ${esc(forced.classes.join(' or '))} image decided between those two classes alone (the other classes' probabilities set to 0), at the model's forced-choice threshold. Above, a face called ${esc(model.classes.filter((c) => !forced.classes.includes(c)).join(' or '))} counts as wrong; here it cannot be. Balanced accuracy ${pct(forced.balancedAccuracy)}, ROC AUC ${forced.auc === null ? 'n/a' : forced.auc.toFixed(3)}${forced.ece === undefined ? '' : `, ECE ${forced.ece.toFixed(3)}`}, ${forced.n} images.</p>
+<div class="charts">${forcedConfusion}
+<div class="table-wrap"><table id="forced-choice-per-class">
+<caption>Per class, forced choice</caption>
+<thead><tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">support</th></tr></thead>
+<tbody>
+${perClassRows(forced)}
+</tbody>
+</table></div>
+</div>
+</section>` : ''}
 ${charts.reliability ? `<section id="calibration">
 <h2>Do the probabilities mean what they say?</h2>
 <p class="note">Images grouped by the model's confidence (its largest class probability): in a calibrated model, of the images it is 80% sure about, 80% are right, and the bars follow the diagonal. The expected calibration error is the bars' mean distance from their bins' mean confidence (the shaded gaps), weighted by their images.</p>
@@ -267,6 +290,10 @@ ${data.data.skipped.length ? `<section id="skipped"><h2>Skipped files</h2><detai
 </body>
 </html>
 `;
+}
+
+function perClassRows(metrics: EvaluationReport): string {
+  return metrics.classes.map((c) => { const k = metrics.perClass[c]!; return `<tr><th scope="row">${esc(c)}</th><td>${k.precision.toFixed(3)}</td><td>${k.recall.toFixed(3)}</td><td>${k.f1.toFixed(3)}</td><td>${k.support}</td></tr>`; }).join('\n');
 }
 
 /** The first screen's warning: as loud as the figures beside it. */

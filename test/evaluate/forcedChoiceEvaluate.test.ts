@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { OptionError } from '../../src/base/errors.js';
 import { evaluate } from '../../src/evaluate/evaluate.js';
+import { buildEvaluationReportData, renderEvaluationReportHtml } from '../../src/report/evaluationReport.js';
 import { createClassifier, type Classifier } from '../../src/predict/classifier.js';
 import { writeBytes } from '../../testkit/makeImages.js';
 import { tempDir } from '../../testkit/tempDir.js';
@@ -44,6 +45,23 @@ test('a 3-class model on a happy/sad folder: its own figures with a neutral colu
   assert.equal(f.auc, 1);
   assert.equal(f.threshold, 0.5);
   assert.equal(r.leftOut, undefined);
+});
+
+test('the --report page shows both: its own figures and a forced-choice section with its own confusion and recalls', async () => {
+  const r = await evaluate(data, model);
+  const report = buildEvaluationReportData(r, model.bundle);
+  assert.equal(report.forcedChoice?.balancedAccuracy, 1);
+  const html = await renderEvaluationReportHtml(report, { root: data });
+  assert.match(html, /<dt>Forced choice \(happy \/ sad\) balanced accuracy<\/dt><dd>100\.0%<\/dd>/);
+  assert.match(html, /<dt>Balanced accuracy<\/dt><dd>50\.0%<\/dd>/, 'the model\'s own figure stays beside it');
+  const section = html.slice(html.indexOf('<section id="forced-choice">'));
+  assert.ok(section.length < html.length, 'the forced-choice section is there');
+  assert.match(section, /id="forced-choice-confusion-matrix"/);
+  assert.match(section, /<tr><th scope="row">happy<\/th><td>1\.000<\/td><td>1\.000<\/td><td>1\.000<\/td><td>4<\/td><\/tr>/);
+  // A forced-choice evaluation has no second set to show.
+  const forcedOnly = buildEvaluationReportData(await evaluate(data, model, { forcedChoice: true }), model.bundle);
+  assert.equal(forcedOnly.forcedChoice, null);
+  assert.doesNotMatch(await renderEvaluationReportHtml(forcedOnly, { root: data }), /id="forced-choice"/);
 });
 
 test('forcedChoice: only the forced-choice figures and rows; images of other classes are left out and counted', async () => {
