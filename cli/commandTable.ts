@@ -140,6 +140,8 @@ training-curves-MEMBER.svg); Ctrl-C then saves nothing.`,
     options: {
       out: { type: 'string', short: 'o', arg: 'MODEL_DIR', help: 'where to write the model: a new or empty folder outside DIR' },
       from: { type: 'string', arg: 'MODEL', help: `fine-tune a trained model (a model folder, or default: the shipped face model) instead of training from scratch: its architecture, input and face crop are kept, its classes carried over where yours match; an ensemble is fine-tuned member by member. Defaults become --lr ${F.learningRate} --patience ${F.patience} --augment --class-weight ${F.classWeight} --tune-threshold (each can still be given); the model records where it started` },
+      teacher: { type: 'string', arg: 'MODEL', help: "distil: learn from this model's probabilities (a model folder, or default) as well as the labels, e.g. one net from an ensemble, so a face costs one net's passes; the teacher must read the same input (size, face crop) and know the classes" },
+      'distill-weight': { type: 'string', arg: 'F', help: "with --teacher: the teacher's share of each training target", shows: T.distillWeight },
       arch: { type: 'string', arg: 'NAME', help: 'architecture: seed-a (Model A), seed-b (Model B), face-48, ...; `happysad arch` lists them all', shows: T.arch },
       input: { type: 'string', arg: 'HxWxC', help: 'input size, e.g. 48x48x1', shows: "the arch's own" },
       epochs: { type: 'string', arg: 'N', help: 'most epochs', shows: T.epochs },

@@ -57,6 +57,9 @@ const USAGE = `usage: node --import tsx scripts/trainDefaultModel.ts DATA_DIR [o
   --finetune-seed N    seed of stage 2's shuffles, augmentations and dropout (default: --seed + stage number - 1, so stage 2 uses --seed + 1)
   --from DIR         skip stage 1: fine-tune this bundle (same architecture) instead; its recipe.json, when it has
                      one, is carried over, so the new stage is recorded after the stages that made it
+  --teacher DIR      distil: train on a mix of this model's probabilities and the labels (train()'s teacher), e.g.
+                     a single net from the averaged ensemble; the teacher must use the same --holdout-seed
+  --distill-weight X the teacher's share of each target (default 0.7)
   --subset N         train on at most N images per class (timing runs; not for the shipped model)
   --keep-links       keep the temporary symlink folder and print its path
   --links-only       only build the symlink folder (train / validation / test = holdout), print its path and exit:
@@ -109,6 +112,8 @@ const { values, positionals } = parseArgs({
     'keep-links': { type: 'boolean', default: false },
     'links-only': { type: 'boolean', default: false },
     from: { type: 'string' },
+    teacher: { type: 'string' },
+    'distill-weight': { type: 'string' },
     'finetune-epochs': { type: 'string' },
     'finetune-lr': { type: 'string' },
     'finetune-patience': { type: 'string' },
@@ -230,6 +235,8 @@ const common: TrainInput = {
   ...(values.arch !== undefined ? { arch: values.arch } : {}),
   ...(num(values.batch) !== undefined ? { batch: num(values.batch) } : {}),
   ...(num(values.workers) !== undefined ? { workers: num(values.workers) } : {}),
+  ...(values.teacher !== undefined ? { teacher: resolve(values.teacher) } : {}),
+  ...(num(values['distill-weight']) !== undefined ? { distillWeight: num(values['distill-weight']) } : {}),
   onEvent: createProgressRenderer(),
 };
 const stage1: TrainInput = {

@@ -39,6 +39,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (values['learning-curve']) await claimBundleOutput(values.out, { overwrite: values.overwrite, inputs: [positionals[0]] });
     const options: TrainInput = {
       from: values.from,
+      teacher: values.teacher,
+      distillWeight: parseNumber(values['distill-weight'], 'distill-weight', { min: 0, max: 1 }),
       out: values.out,
       overwrite: values.overwrite,
       arch: values.arch,

@@ -27,6 +27,9 @@ import type { EpochRecord, TrainingHistory } from '../model/trainingHistory.js';
 import { resolveTrainOptions, type TrainEvent, type TrainInput, type TrainOptions, type TrainWarning } from './trainOptions.js';
 import { lossAndAccuracy } from './lossAndAccuracy.js';
 import { loadInitialWeights } from './initialWeights.js';
+import { distillTargets, teacherProbabilities } from './teacherTargets.js';
+import { readBundle } from '../model/modelBundle.js';
+import { resolveBundleDir } from '../model/defaultModel.js';
 import { DataParallelTrainer } from '../runtime/dataParallelTrainer.js';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
@@ -86,6 +89,7 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new OptionError(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new OptionError(`--epochs must be a positive integer, got ${o.epochs}`);
   if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new OptionError(`--val-split must be in [0, 1), got ${o.valSplit}`);
+  if (!(o.distillWeight >= 0 && o.distillWeight <= 1)) throw new OptionError(`--distill-weight must be in [0, 1], got ${o.distillWeight}`);
 
   // Checked before any work: a refused --out costs the user nothing.
   const outDir = o.out ? await claimBundleOutput(o.out, { overwrite: o.overwrite, inputs: [dataDir] }) : undefined;
@@ -130,18 +134,20 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
   const shuffleRng = rng.derive('shuffle');
   const augmentRng = rng.derive('augment');
   const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), Math.ceil(o.batch / 2)));
+  const units = output === 'sigmoid' ? 1 : classes.length;
+  // Smoothing shapes only the training targets; validation loss stays the honest one.
+  let trainTargets = targetsOf(trainSet, o.labelSmoothing);
+  // Before the trainer's threads start, so the teacher's replicas have the cores to themselves.
+  if (o.teacher !== undefined) trainTargets = await withTeacher(o.teacher, o.distillWeight, trainTargets, { set: trainSet, classes, spec, workers, units, posIndex, emit });
   const trainer = await DataParallelTrainer.create(model, optimizer, { workers, spec, output, seed: rng.derive('dropout').nextSeed() });
   emit({ type: 'stage', message: `training ${o.arch} (${spec.height}x${spec.width}x${spec.channels}) on ${trainSet.items.length} images, ${valSet?.items.length ?? 0} for validation; ${trainer.workerCount} worker${trainer.workerCount > 1 ? 's' : ''}, seed ${seed}` });
   let globalStep = 0;
 
-  // Smoothing shapes only the training targets; validation loss stays the honest one.
-  const trainTargets = targetsOf(trainSet, o.labelSmoothing);
   const valTargets = valSet ? targetsOf(valSet) : undefined;
   const trainWeights = sampleWeightsFor(trainSet.items.map((r) => r.classIndex), classes.length, o.classWeight);
   let threshold = 0.5;
   let calibration: TemperatureCalibration | undefined;
   let forcedChoice: ForcedChoiceRecord | undefined;
-  const units = output === 'sigmoid' ? 1 : classes.length;
   const imageSize = trainSet.imageSize;
   const n = trainSet.items.length;
   const batches = Math.ceil(n / o.batch);
@@ -160,7 +166,7 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: describeInitialWeights(o.initialWeights) } : {}), ...(carried ? { from: carried.startedFrom.from } : {}), ...(o.trainFraction !== undefined ? { trainFraction: o.trainFraction, trainImages: trainSet.items.length } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: describeInitialWeights(o.initialWeights) } : {}), ...(carried ? { from: carried.startedFrom.from } : {}), ...(o.teacher !== undefined ? { teacher: typeof o.teacher === 'string' ? o.teacher : o.teacher.dir || `bundle ${o.teacher.metadata.name} (in memory)`, distillWeight: o.distillWeight } : {}), ...(o.trainFraction !== undefined ? { trainFraction: o.trainFraction, trainImages: trainSet.items.length } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -270,6 +276,20 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
   } finally {
     bestWeights?.forEach((t) => t.dispose());
     await trainer.close();
+  }
+}
+
+/** The training targets mixed with a teacher's probabilities (distillation), the teacher loaded and released here when named by path. */
+async function withTeacher(teacherOption: string | ModelBundle, weight: number, labels: Float32Array, c: { set: ImageSet<ImageRecord>; classes: string[]; spec: PreprocessSpec; workers: number; units: number; posIndex: number; emit: (e: TrainEvent) => void }): Promise<Float32Array> {
+  const owned = typeof teacherOption === 'string';
+  const teacher = owned ? await readBundle(resolveBundleDir(teacherOption)) : teacherOption;
+  try {
+    const started = Date.now();
+    const soft = await teacherProbabilities(teacher, c.set, { classes: c.classes, spec: c.spec, workers: c.workers });
+    c.emit({ type: 'stage', message: `distilling ${teacher.metadata.name} (${teacher.metadata.arch}): its probabilities on the ${c.set.items.length} training images in ${((Date.now() - started) / 1000).toFixed(1)} s, weighed ${weight} against the labels` });
+    return distillTargets(labels, soft, weight, c.units, c.posIndex);
+  } finally {
+    if (owned) teacher.model.dispose();
   }
 }
 

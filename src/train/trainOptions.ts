@@ -46,6 +46,17 @@ export interface TrainOptions {
    */
   from?: string | ModelBundle;
   /**
+   * Distillation: learn from this trained model's probabilities as well as the labels (a bundle
+   * folder, 'default', or a bundle in memory), e.g. a single net from an ensemble, so a face costs
+   * one net's passes instead of every member's. Each training image's target becomes
+   * distillWeight × the teacher's calibrated probabilities (with its test-time flip) + the rest ×
+   * the label. The teacher must read the same input (size, channels, face crop) and know the
+   * classes; validation loss and every reported figure stay on the labels alone.
+   */
+  teacher?: string | ModelBundle;
+  /** The teacher's share of each training target, in [0, 1] (with `teacher`). */
+  distillWeight: number;
+  /**
    * Train on this share of the training images, stratified and seeded (each class keeps its share;
    * with one seed a larger share holds every image of a smaller one); validation stays whole. What
    * learningCurve() varies. The bundle records the share and the images it came to.
@@ -143,6 +154,10 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   tuneThreshold: false,
   calibrate: false,
   testTimeFlip: false,
+  // Mostly the teacher: its probabilities carry what the labels do and how alike the classes look;
+  // the labels' share keeps a teacher's mistakes from being copied whole (Hinton et al. 2015 weigh
+  // the soft targets most).
+  distillWeight: 0.7,
   limits: DATASET_IMAGE_LIMITS,
 };
 
