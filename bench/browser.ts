@@ -50,7 +50,8 @@ await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
 const small = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 118, g: 124, b: 130 } } })
   .composite([{ input: await sharp(resolve('examples/happy/Kristanna_Loken_0001.jpg')).resize(180, 180).toBuffer(), left: 230, top: 150 }])
   .removeAlpha().raw().toBuffer();
-const servers = await Promise.all(libs.map((lib) => startServer({ model: resolve('models/default'), libRoot: lib, concurrency: 1, warmup: false })));
+// Each checkout serves its own default model: a new model is part of what is compared.
+const servers = await Promise.all(libs.map((lib, i) => startServer({ model: join(roots[i]!.dir, 'models/default'), libRoot: lib, concurrency: 1, warmup: false })));
 const browser = await launchChromium({ camera: y4m });
 
 interface Row { code: string; backend: string; round: number; case: string; medianMs?: number; p90Ms?: number; fps: number; faces: number; engine: unknown }

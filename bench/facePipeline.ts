@@ -10,9 +10,9 @@
  *
  * The photos: --source (default examples/, the six shipped face photos) made into --photos
  * distinct 250x250 JPEGs (mirrored, shifted, scaled and re-lit by a fixed seed), the size of
- * those in the face-photo collections the examples come from. Each detector runs the default
- * model (models/default) with only its preprocessing.faces.detector (and that detector's default
- * score) changed, from a temporary copy. Figures are medians over rounds of the whole command's
+ * those in the face-photo collections the examples come from. Each detector runs each checkout's
+ * own default model (its models/default; or --model for all of them) with only its
+ * preprocessing.faces.detector (and that detector's default score) changed, from a temporary copy. Figures are medians over rounds of the whole command's
  * wall time divided by the photo count; the ratio is ours / the peer's median per photo.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     detectors: { type: 'string', default: 'blazeface,blazeface-front,ssd' },
     workers: { type: 'string', default: `1,${availableParallelism()}` },
     source: { type: 'string', default: 'examples' },
-    model: { type: 'string', default: 'models/default' },
+    model: { type: 'string' },
     json: { type: 'boolean', default: false },
     'make-photos': { type: 'string' },
     roots: { type: 'string' },
@@ -75,9 +75,9 @@ async function makePhotos(dir: string): Promise<void> {
   }
 }
 
-async function bundleWith(detector: string, dir: string): Promise<string> {
-  const out = join(dir, `model-${detector}`);
-  await cp(resolve(values.model), out, { recursive: true });
+async function bundleWith(detector: string, root: Checkout, dir: string): Promise<string> {
+  const out = join(dir, `model-${root.name}-${detector}`);
+  await cp(values.model ? resolve(values.model) : join(root.dir, 'models/default'), out, { recursive: true });
   const meta = JSON.parse(await readFile(join(out, 'happysad.json'), 'utf8'));
   meta.preprocessing.faces = { ...meta.preprocessing.faces, detector, minScore: detector.startsWith('blazeface') ? 0.5 : 0.3 };
   await writeFile(join(out, 'happysad.json'), JSON.stringify(meta, null, 2));
@@ -127,7 +127,7 @@ try {
   await makePhotos(photos);
   const detectors = values.detectors.split(',').filter(Boolean);
   const workers = values.workers.split(',').map(Number);
-  const models = Object.fromEntries(await Promise.all(detectors.map(async (d) => [d, await bundleWith(d, work)] as const)));
+  const models = Object.fromEntries(await Promise.all(detectors.flatMap((d) => roots.map(async (root) => [`${root.name}|${d}`, await bundleWith(d, root, work)] as const))));
   const modules = peerModules();
   const ours: Record<string, { seconds: number[]; faces: number; rows: number }> = {};
   const peer: { median_ms: number[]; found: number; total_s: number[] } = { median_ms: [], found: 0, total_s: [] };
@@ -142,7 +142,7 @@ try {
         }
         for (const root of roots) {
           const key = `${root.name}|${d}|${w}`;
-          const t = timePredict(root, photos, models[d]!, w);
+          const t = timePredict(root, photos, models[`${root.name}|${d}`]!, w);
           ours[key] ??= { seconds: [], faces: t.faces, rows: t.rows };
           ours[key].seconds.push(t.seconds);
           if (!values.json) process.stderr.write(`round ${r + 1}: ${root.name}: ${d}, ${w} worker(s): ${t.seconds.toFixed(1)} s for ${t.rows} photos, ${t.faces} faces\n`);
