@@ -40,6 +40,8 @@ let server: ModelInfo | null = null; // GET v1/model when a happysad server is b
 let device: BrowserModel | null = null; // the on-device model (happysad/browser), when this browser can run it
 let deviceProblem = ''; // why it cannot, when it cannot
 let where: Where | null = null;
+// Forced choice (the model's pair only, e.g. happy or sad, never neutral), as `--forced-choice` and `?forced_choice=true` answer.
+let forcedChoice = false;
 
 // ---------------------------------------------------------------- model info and where it runs
 
@@ -67,6 +69,20 @@ async function loadModelInfo(): Promise<void> {
   $<HTMLButtonElement>('where-server').disabled = !server;
   if (!server) for (const el of document.querySelectorAll<HTMLElement>('.server-only')) el.hidden = true;
   setWhere(device ? 'device' : 'server');
+  showForcedChoice(model);
+}
+
+/** The forced-choice switch, for a model that has a pair to force (a neither class beside it). */
+function showForcedChoice(m: ModelInfo): void {
+  const pair = m.forcedChoice?.between;
+  if (!pair) return;
+  const neither = m.classes.filter((c) => !pair.includes(c));
+  $('forced-choice-label').textContent = `${pair.join(' or ')} only`;
+  $('forced-choice-note').textContent = `(forced choice: never ${neither.join(' or ')})`;
+  $('forced-choice-row').hidden = false;
+  $<HTMLInputElement>('forced-choice').addEventListener('change', (e) => {
+    forcedChoice = (e.target as HTMLInputElement).checked;
+  });
 }
 
 function setWhere(next: Where): void {
@@ -129,7 +145,7 @@ async function predict(blob: Blob, { name, signal }: { name?: string; signal?: A
   } else {
     headers['content-type'] = blob.type || 'application/octet-stream';
   }
-  const res = await fetch(API, { method: 'POST', body, headers, signal });
+  const res = await fetch(forcedChoice ? `${API}?forced_choice=true` : API, { method: 'POST', body, headers, signal });
   const json = (await jsonOf(res)) as { results?: Row[] } | null;
   if (json && Array.isArray(json.results) && json.results.length) return json.results[0]!;
   throw problemOf(res, json);
@@ -139,7 +155,7 @@ async function predict(blob: Blob, { name, signal }: { name?: string; signal?: A
 async function predictOnDevice(source: Blob | HTMLVideoElement, name: string, stream?: FrameStream): Promise<Row> {
   try {
     if (!device) throw new Error('the model is not loaded on this device');
-    return { file: name, ...(await (stream ?? device).predict(source)) };
+    return { file: name, ...(await (stream ?? device).predict(source, { forcedChoice })) };
   } catch (err) {
     return { file: name, error: { code: (err as { code?: string }).code || 'decode', message: (err as Error).message } };
   }
@@ -433,7 +449,8 @@ async function grabFrame(video: HTMLVideoElement, canvas: HTMLCanvasElement): Pr
 async function cameraLoop(): Promise<void> {
   const video = $<HTMLVideoElement>('camera-video');
   const canvas = document.createElement('canvas');
-  const smoother = new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS);
+  // Rebuilt when the switch flips: a steadied label follows the rule its frames were predicted by.
+  let smoother = { forced: forcedChoice, of: new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS, { forcedChoice }) };
   const recent: number[] = []; // end times of the last frames, for frames per second
   let frames = 0;
   // The camera's frames follow each face from the frame before (the whole frame is searched once a second).
@@ -458,7 +475,8 @@ async function cameraLoop(): Promise<void> {
         row = await predict(frame.blob, { signal: camera.controller.signal });
       }
       if (!camera.running) break;
-      const steady = row.error ? row : smoother.smooth(row, performance.now() / 1000);
+      if (smoother.forced !== forcedChoice) smoother = { forced: forcedChoice, of: new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS, { forcedChoice }) };
+      const steady = row.error ? row : smoother.of.smooth(row, performance.now() / 1000);
       drawBoxes($('camera-boxes'), steady, size.width, size.height);
       const now = performance.now();
       frames++;

@@ -8,12 +8,14 @@ import { launchChromium } from '../../testkit/chromium.js';
 import { tempDir } from '../../testkit/tempDir.js';
 import { buildPageAndLibrary, FACES_DIR, makeModel, startServer, webcamFrame } from '../../testkit/serveFixtures.js';
 import { rgbToY4m } from '../../testkit/y4m.js';
+import { defaultModelDir } from '../../src/model/defaultModel.js';
 
 /** Screenshots go here (HAPPYSAD_SCREENSHOTS=dir to keep them somewhere known). */
 let shots: string;
 let app: FastifyInstance;
 let url: string;
 let browser: Browser;
+let pageFiles: { webRoot: string; libRoot: string };
 
 before(async () => {
   shots = process.env.HAPPYSAD_SCREENSHOTS ? resolve(process.env.HAPPYSAD_SCREENSHOTS) : await tempDir('happysad-shots-');
@@ -23,7 +25,8 @@ before(async () => {
   const y4m = join(await tempDir(), 'face.y4m');
   await writeFile(y4m, rgbToY4m([frame.data], frame.width, frame.height));
   // One inference thread: the page sends one request at a time, and a second thread would only add its start-up.
-  ({ app, url } = await startServer({ model: await makeModel({ faces: true }), concurrency: 1, ...(await buildPageAndLibrary()) }));
+  pageFiles = await buildPageAndLibrary();
+  ({ app, url } = await startServer({ model: await makeModel({ faces: true }), concurrency: 1, ...pageFiles }));
   browser = await launchChromium({ camera: y4m });
 });
 
@@ -33,7 +36,7 @@ after(async () => {
 });
 
 /** A phone-sized page that fails the test on any script error or CSP violation. */
-async function openPage(viewport = { width: 390, height: 844 }): Promise<{ page: Page; problems: string[] }> {
+async function openPage(viewport = { width: 390, height: 844 }, at = url): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, hasTouch: viewport.width < 600 });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -41,7 +44,7 @@ async function openPage(viewport = { width: 390, height: 844 }): Promise<{ page:
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
   });
-  await page.goto(`${url}/`);
+  await page.goto(`${at}/`);
   await page.waitForFunction(() => !/Loading/.test(document.getElementById('model-info')!.textContent!));
   return { page, problems };
 }
@@ -52,6 +55,7 @@ test('upload a photo: its face is boxed and labelled as the API labels it, on a 
   // This model finds faces with ssd, which the browser build does not ship: the page says so and uses the server.
   assert.match(await page.textContent('#where-status') ?? '', /^On the server: .* This browser cannot run the model itself \(.*'ssd'.*\)\.$/);
   assert.equal(await page.isDisabled('#where-device'), true);
+  assert.equal(await page.isVisible('#forced-choice-row'), false, 'a happy/sad model has no forced-choice switch');
   const photo = join(FACES_DIR, 'happy', 'Azra_Akin_0003.jpg');
   await page.setInputFiles('#file-input', photo);
   const card = page.locator('#results .card').first();
@@ -160,4 +164,38 @@ test('webcam mode: the fake camera\'s face gets a live box and label', async (t)
   assert.equal(await page.locator('#camera-boxes .box').count(), 0);
   assert.deepEqual(problems, []);
   await page.context().close();
+});
+
+test('forced choice: a happy/neutral/sad model\'s page offers "happy or sad only", and checked, the server and the device both answer as --forced-choice does', async () => {
+  const served = await startServer({ model: defaultModelDir(), concurrency: 1, ...pageFiles });
+  try {
+    const { page, problems } = await openPage({ width: 1280, height: 800 }, served.url);
+    assert.equal(await page.isVisible('#forced-choice-row'), true);
+    assert.equal(await page.textContent('#forced-choice-label'), 'happy or sad only');
+    assert.equal(await page.textContent('#forced-choice-note'), '(forced choice: never neutral)');
+    // A face the model calls neutral: forced to choose, it says happy or sad (what the API says, either way).
+    const photo = join(FACES_DIR, 'happy', 'Kristanna_Loken_0001.jpg');
+    const labelOf = async (query: string) => (await (await fetch(`${served.url}/v1/predict${query}`, { method: 'POST', body: await readFile(photo) })).json()).results[0].faces[0].label as string;
+    const [own, forced] = [await labelOf(''), await labelOf('?forced_choice=true')];
+    assert.ok(['happy', 'sad'].includes(forced), forced);
+    const upload = async () => {
+      const n = await page.locator('#results .card[data-state="done"]').count();
+      await page.setInputFiles('#file-input', photo);
+      await page.waitForFunction((k) => document.querySelectorAll('#results .card[data-state="done"]').length > k, n, { timeout: 30_000 });
+      return (await page.locator('#results .card .tag').first().textContent())!.replace(/^1: (\w+) \d+%$/, '$1');
+    };
+    await page.click('#where-server');
+    assert.equal(await upload(), own);
+    await page.check('#forced-choice');
+    assert.equal(await upload(), forced, 'on the server, with ?forced_choice=true');
+    await page.click('#where-device');
+    assert.match(await page.textContent('#where-status') ?? '', /^On this device/);
+    assert.equal(await upload(), forced, 'on the device, with forcedChoice');
+    await page.uncheck('#forced-choice');
+    assert.equal(await upload(), own, 'unchecked, the model\'s own answer again');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  } finally {
+    await served.app.close();
+  }
 });
