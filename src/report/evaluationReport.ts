@@ -247,13 +247,7 @@ ${curvesNote}
 <section id="decisions">
 <h2>Decisions at the threshold</h2>
 <div class="charts">${charts.confusion}
-<div class="table-wrap"><table id="per-class">
-<caption>Per class</caption>
-<thead><tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">support</th></tr></thead>
-<tbody>
-${perClassRows(metrics)}
-</tbody>
-</table></div>
+${perClassTable(metrics, 'per-class', 'Per class')}
 </div>
 <div class="charts">${charts.histogram}</div>
 </section>
@@ -261,13 +255,7 @@ ${forced ? `<section id="forced-choice">
 <h2>Forced choice: ${esc(forced.classes.join(' or '))} only</h2>
 <p class="note">What <code>--forced-choice</code> would answer: each ${esc(forced.classes.join(' or '))} image decided between those two classes alone (the other classes' probabilities set to 0), at the model's forced-choice threshold. Above, a face called ${esc(model.classes.filter((c) => !forced.classes.includes(c)).join(' or '))} counts as wrong; here it cannot be. Balanced accuracy ${pct(forced.balancedAccuracy)}, ROC AUC ${forced.auc === null ? 'n/a' : forced.auc.toFixed(3)}${forced.ece === undefined ? '' : `, ECE ${forced.ece.toFixed(3)}`}, ${forced.n} images.</p>
 <div class="charts">${forcedConfusion}
-<div class="table-wrap"><table id="forced-choice-per-class">
-<caption>Per class, forced choice</caption>
-<thead><tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">support</th></tr></thead>
-<tbody>
-${perClassRows(forced)}
-</tbody>
-</table></div>
+${perClassTable(forced, 'forced-choice-per-class', 'Per class, forced choice')}
 </div>
 </section>` : ''}
 ${charts.reliability ? `<section id="calibration">
@@ -292,8 +280,15 @@ ${data.data.skipped.length ? `<section id="skipped"><h2>Skipped files</h2><detai
 `;
 }
 
-function perClassRows(metrics: EvaluationReport): string {
-  return metrics.classes.map((c) => { const k = metrics.perClass[c]!; return `<tr><th scope="row">${esc(c)}</th><td>${k.precision.toFixed(3)}</td><td>${k.recall.toFixed(3)}</td><td>${k.f1.toFixed(3)}</td><td>${k.support}</td></tr>`; }).join('\n');
+function perClassTable(metrics: EvaluationReport, id: string, caption: string): string {
+  const rows = metrics.classes.map((c) => { const k = metrics.perClass[c]!; return `<tr><th scope="row">${esc(c)}</th><td>${k.precision.toFixed(3)}</td><td>${k.recall.toFixed(3)}</td><td>${k.f1.toFixed(3)}</td><td>${k.support}</td></tr>`; });
+  return `<div class="table-wrap"><table id="${id}">
+<caption>${esc(caption)}</caption>
+<thead><tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">support</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table></div>`;
 }
 
 /** The first screen's warning: as loud as the figures beside it. */
