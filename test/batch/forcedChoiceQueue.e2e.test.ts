@@ -7,7 +7,7 @@ import { validateBatchJob } from '../../src/batch/jobReferences.js';
 import { createClassifier, type Classifier, type Prediction } from '../../src/predict/classifier.js';
 import { writeBytes } from '../../testkit/makeImages.js';
 import { RedisServer } from '../../testkit/redisServer.js';
-import { startCli } from '../../testkit/runCli.js';
+import { startCli, stopStartedClis } from '../../testkit/runCli.js';
 import { tempDir } from '../../testkit/tempDir.js';
 import { greyImage, threeClassBundle } from '../../testkit/threeClassModel.js';
 
@@ -24,6 +24,8 @@ before(async () => {
   files = await Promise.all([0.85, 0.58, 0.42, 0.15].map(async (m, i) => writeBytes(join(photos, `${i}.png`), await greyImage(m, i + 1))));
 });
 after(async () => {
+  // Workers a failed assertion left running go first: they would outlive the test (and its Redis).
+  await stopStartedClis();
   await redis?.stop();
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
 import { tempDir } from '../../testkit/tempDir.js';
 import { RedisServer } from '../../testkit/redisServer.js';
-import { batchPhotos, runCli, startCli, waitFor } from '../../testkit/runCli.js';
+import { batchPhotos, runCli, startCli, stopStartedClis, waitFor } from '../../testkit/runCli.js';
 
 // The job queue end to end, with real processes and a real Redis: workers die, Redis restarts, and
 // every file's row still appears exactly once, as a local run would give it.
@@ -26,6 +26,8 @@ before(async () => {
   reference = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Prediction).map((p) => [p.file, p]));
 });
 after(async () => {
+  // Workers a failed assertion left running go first: they would outlive the test (and its Redis).
+  await stopStartedClis();
   await redis?.stop();
 });
 

@@ -12,7 +12,7 @@ import { loadModel, type Classifier } from '../../src/predict/classifier.js';
 import type { VideoErrorRow, VideoRow } from '../../src/predict/predictionRow.js';
 import { makeVideo } from '../../testkit/makeVideo.js';
 import { RedisServer } from '../../testkit/redisServer.js';
-import { ROOT, runCli, startCli, waitFor } from '../../testkit/runCli.js';
+import { ROOT, runCli, startCli, stopStartedClis, waitFor } from '../../testkit/runCli.js';
 import { tempDir } from '../../testkit/tempDir.js';
 
 // Videos through the job queue with a real Redis and ffmpeg: one job per video, its rows handed
@@ -38,6 +38,8 @@ before(async () => {
   model = await loadModel(resolve('models/default'), { workers: 1 });
 });
 after(async () => {
+  // Workers a failed assertion left running go first: they would outlive the test (and its Redis).
+  await stopStartedClis();
   await model?.close();
   await redis?.stop();
 });

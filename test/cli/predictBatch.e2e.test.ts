@@ -1,10 +1,10 @@
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
 import { tempDir } from '../../testkit/tempDir.js';
-import { ROOT, batchPhotos, runCli, startCli, waitFor } from '../../testkit/runCli.js';
+import { ROOT, batchPhotos, runCli, startCli, stopStartedClis, waitFor } from '../../testkit/runCli.js';
 
 // Long local runs: rows land in --out as batches finish; a killed run is resumed without losing or
 // repeating a row; shards split the files disjointly and merge back into the whole.
@@ -20,6 +20,9 @@ before(async () => {
   assert.equal(r.code, 1, 'broken.jpg makes the exit code 1');
   reference = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Prediction).map((p) => [p.file, p]));
   assert.equal(reference.size, 60);
+});
+after(async () => {
+  await stopStartedClis();
 });
 
 /** Every file exactly once, with the label and score of an uninterrupted run. */
