@@ -74,5 +74,7 @@ export function describeSkipped(skipped: readonly CleanProblem[], cleanNearDupli
   const cleanTotal = notNear.length + cleanNearDuplicates.length;
   const nearLeftOut = skipped.length - notNear.length;
   const kept = Math.max(0, cleanNearDuplicates.length - nearLeftOut);
-  return `${head}. \`happysad clean\` counts ${cleanTotal} among them: ${formatProblemCounts(countProblems([...notNear, ...cleanNearDuplicates]))}; of the near-copies ${nearLeftOut ? `only the ${nearLeftOut} that would leak into evaluation ${nearLeftOut === 1 ? 'is' : 'are'} left out here, the other ${kept} ${kept === 1 ? 'is' : 'are'} used` : `none would leak into evaluation, so all ${kept} are used`}`;
+  const near = cleanNearDuplicates.length;
+  const copies = `${near} near-cop${near === 1 ? 'y' : 'ies'}`;
+  return `${head}. \`happysad clean\` reports ${cleanTotal} problem file(s) here: ${formatProblemCounts(countProblems([...notNear, ...cleanNearDuplicates]))}. Of its ${copies}, ${nearLeftOut ? `${nearLeftOut} would leak into evaluation and ${nearLeftOut === 1 ? 'is' : 'are'} left out; the other ${kept} stay${kept === 1 ? 's' : ''} in training` : `none would leak into evaluation, so ${near === 1 ? 'it stays' : 'all stay'} in training`} (a near-copy within one split does no harm)`;
 }

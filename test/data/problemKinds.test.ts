@@ -29,9 +29,9 @@ test("what train skipped adds up with what clean counts: clean's near-duplicates
   // train: 11 exact duplicates and 24 near-copies leaking into validation; clean: 76 near-duplicates.
   const skipped = [...Array.from({ length: 11 }, () => p('duplicate')), ...Array.from({ length: 24 }, () => p('near-duplicate', true))];
   const clean = Array.from({ length: 76 }, () => p('near-duplicate'));
-  assert.equal(describeSkipped(skipped, clean, 447), 'skipped 35 of 447 file(s): 11 exact duplicates, 24 leaks. `happysad clean` counts 87 among them: 11 exact duplicates, 76 near-duplicates; of the near-copies only the 24 that would leak into evaluation are left out here, the other 52 are used');
+  assert.equal(describeSkipped(skipped, clean, 447), 'skipped 35 of 447 file(s): 11 exact duplicates, 24 leaks. `happysad clean` reports 87 problem file(s) here: 11 exact duplicates, 76 near-duplicates. Of its 76 near-copies, 24 would leak into evaluation and are left out; the other 52 stay in training (a near-copy within one split does no harm)');
   // Nothing near-duplicated: no second sentence.
   assert.equal(describeSkipped([p('corrupt')], [], 10), 'skipped 1 of 10 file(s): 1 corrupt');
   // Evaluate on all images: no leaks, every near-copy scored.
-  assert.match(describeSkipped([p('duplicate')], [p('near-duplicate'), p('near-duplicate')], 20), /clean` counts 3 among them: 1 exact duplicate, 2 near-duplicates; of the near-copies none would leak into evaluation, so all 2 are used$/);
+  assert.match(describeSkipped([p('duplicate')], [p('near-duplicate'), p('near-duplicate')], 20), /clean` reports 3 problem file\(s\) here: 1 exact duplicate, 2 near-duplicates\. Of its 2 near-copies, none would leak into evaluation, so all stay in training \(a near-copy within one split does no harm\)$/);
 });

@@ -62,12 +62,12 @@ test('a model that says "happy" to everything is saved with a warning in plain w
   const cleanCounts = countProblems(clean.problems);
   assert.deepEqual({ ...cleanCounts, 'near-duplicate': 0 }, { corrupt: 1, invalid: 1, 'exact-duplicate': 1, 'near-duplicate': 0, leak: 0 });
   assert.ok(cleanCounts['near-duplicate'] >= 3, formatProblemCounts(cleanCounts));
-  const cleanSays = `\`happysad clean\` counts ${clean.problems.length} among them: ${formatProblemCounts(cleanCounts)}`;
+  const cleanSays = `\`happysad clean\` reports ${clean.problems.length} problem file(s) here: ${formatProblemCounts(cleanCounts)}`;
   const trainCounts = countProblems(result.skipped);
   assert.deepEqual({ ...trainCounts, leak: 0 }, { corrupt: 1, invalid: 1, 'exact-duplicate': 1, 'near-duplicate': 0, leak: 0 }, 'train keeps near-copies that do not leak');
   assert.equal(trainCounts.leak, result.leaks.length);
   const skipped = result.warnings.find((w) => w.code === 'skipped')!;
-  assert.ok(skipped.message.startsWith(`skipped ${result.skipped.length} of ${clean.total} file(s): ${formatProblemCounts(trainCounts)}. ${cleanSays}; `), skipped.message);
+  assert.ok(skipped.message.startsWith(`skipped ${result.skipped.length} of ${clean.total} file(s): ${formatProblemCounts(trainCounts)}. ${cleanSays}. Of its `), skipped.message);
 
   const cli = runCli(['clean', data]);
   assert.match(cli.stdout, new RegExp(`: ${clean.total} files, ${clean.ok} ok, ${clean.problems.length} with problems: ${formatProblemCounts(cleanCounts)}\\n`));
@@ -79,7 +79,7 @@ test('a model that says "happy" to everything is saved with a warning in plain w
   const ev = runCli(['evaluate', data, '--model', out, '--report', report]);
   assert.equal(ev.code, 0, ev.stderr);
   const lines = ev.stdout.split('\n');
-  assert.match(lines[1]!, new RegExp(`^skipped 3 of ${clean.total} file\\(s\\): 1 corrupt, 1 invalid, 1 exact duplicate\\. ${cleanSays.replace(/[()`]/g, '\\$&')}; of the near-copies none would leak`));
+  assert.match(lines[1]!, new RegExp(`^skipped 3 of ${clean.total} file\\(s\\): 1 corrupt, 1 invalid, 1 exact duplicate\\. ${cleanSays.replace(/[()`]/g, '\\$&')}\\. Of its \\d+ near-cop(y|ies), none would leak`));
   assert.match(lines[3]!, /^WARNING: the model learned nothing useful: it labels 100\.0% of the \d+ images "happy".*Do not use it as it is/);
   assert.ok(ev.stdout.indexOf('WARNING') < ev.stdout.indexOf('balanced accuracy'), 'the warning comes before the figures');
   const json = JSON.parse(runCli(['evaluate', data, '--model', out, '--json']).stdout);
