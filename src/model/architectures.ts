@@ -2,7 +2,7 @@ import { tf } from '../engine/engine.js';
 import { OptionError } from '../base/errors.js';
 import { Random } from '../base/random.js';
 import type { InputShape } from '../input/preprocessSpec.js';
-import { faceNet } from './faceNet.js';
+import { faceNet, wideFaceNet } from './faceNet.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 
 export interface BuildOptions {
@@ -84,6 +84,7 @@ const ARCHITECTURES: Record<string, Architecture> = {
     build: convNet('seed-b', [16, 32, 16], 256, 0.25, 0.5, 'relu'),
   },
   [faceNet.name]: faceNet,
+  [wideFaceNet.name]: wideFaceNet,
 };
 
 export function registerArchitecture(arch: Architecture): void {

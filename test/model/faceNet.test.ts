@@ -20,6 +20,22 @@ test('face-48 builds at 48x48x1 with 292,193 parameters and one sigmoid unit', a
   m.dispose();
 });
 
+test('face-48-wide: the same stack with every conv half as wide again (2.25x the multiply-adds), 656,017 parameters', async () => {
+  await initEngine();
+  const build = (name: string) => getArchitecture(name).build({ input: [48, 48, 1], numClasses: 2, seed: 1 });
+  const [narrow, wide] = [build('face-48'), build('face-48-wide')];
+  assert.equal(summarizeModel(wide).params, 656_017);
+  const convs = (m: LayersModel) => m.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => l.getWeights()[0]!.shape);
+  const [a, b] = [convs(narrow), convs(wide)];
+  assert.equal(a.length, b.length);
+  a.forEach((k, i) => {
+    assert.equal(b[i]![3], 1.5 * k[3]!, `conv ${i + 1}: filters`);
+    if (i > 0) assert.equal(b[i]![2], 1.5 * k[2]!, `conv ${i + 1}: input channels`);
+  });
+  narrow.dispose();
+  wide.dispose();
+});
+
 test('face-48: the same seed gives the same initial weights; another seed does not', async () => {
   await initEngine();
   const build = (seed: number) => getArchitecture('face-48').build({ input: [48, 48, 1], numClasses: 2, seed });
