@@ -66,22 +66,21 @@ export function faceNetBuilder(name: string, config: FaceNetConfig) {
 
 export const FACE_NET_CONFIG: FaceNetConfig = { stages: [[16], [32, 32], [64, 64], [128, 128]], dropout: 0.4, batchNormFrom: 4 };
 
-export const faceNet: Architecture = {
-  name: 'face-48',
-  description: 'Face crops, 48x48 grayscale: Conv-ReLU 16 | 32-32, Conv-BN-ReLU 64-64 | 128-128 (3x3 same, 2x2 max-pool per stage), global average pooling, Dropout 0.4',
-  defaultInput: [48, 48, 1],
-  // 'same' convolutions keep the size; each stage's 2x2 pool halves it (floor), down to 1x1.
-  minSide: 2 ** FACE_NET_CONFIG.stages.length,
-  build: faceNetBuilder('face-48', FACE_NET_CONFIG),
-};
+/** A face net of `config` as an architecture at 48x48 grayscale. */
+function faceNetArchitecture(name: string, description: string, config: FaceNetConfig): Architecture {
+  return {
+    name,
+    description,
+    defaultInput: [48, 48, 1],
+    // 'same' convolutions keep the size; each stage's 2x2 pool halves it (floor), down to 1x1.
+    minSide: 2 ** config.stages.length,
+    build: faceNetBuilder(name, config),
+  };
+}
+
+export const faceNet = faceNetArchitecture('face-48', 'Face crops, 48x48 grayscale: Conv-ReLU 16 | 32-32, Conv-BN-ReLU 64-64 | 128-128 (3x3 same, 2x2 max-pool per stage), global average pooling, Dropout 0.4', FACE_NET_CONFIG);
 
 /** face-48 with every stage half as wide again: 2.25x its arithmetic, for a single net meant to stand in for an ensemble. */
 export const WIDE_FACE_NET_CONFIG: FaceNetConfig = { stages: [[24], [48, 48], [96, 96], [192, 192]], dropout: 0.4, batchNormFrom: 4 };
 
-export const wideFaceNet: Architecture = {
-  name: 'face-48-wide',
-  description: 'face-48 half as wide again (Conv 24 | 48-48 | 96-96 | 192-192): 2.25x the arithmetic of one face-48, a single net in place of an ensemble of them',
-  defaultInput: [48, 48, 1],
-  minSide: 2 ** WIDE_FACE_NET_CONFIG.stages.length,
-  build: faceNetBuilder('face-48-wide', WIDE_FACE_NET_CONFIG),
-};
+export const wideFaceNet = faceNetArchitecture('face-48-wide', 'face-48 half as wide again (Conv 24 | 48-48 | 96-96 | 192-192): 2.25x the arithmetic of one face-48, a single net in place of an ensemble of them', WIDE_FACE_NET_CONFIG);
