@@ -5,8 +5,7 @@ import { scoreDecisions } from '../evaluate/scoreOutputs.js';
 import type { StartedFrom } from '../model/bundleMetadata.js';
 import type { ModelBundle } from '../model/modelBundle.js';
 import { optionalForcedChoicePair } from '../predict/forcedChoice.js';
-import { interpretOutput } from '../predict/interpretOutput.js';
-import { ParallelPredictor } from '../runtime/parallelPredictor.js';
+import { decisionsOnImages } from './decisionsOnImages.js';
 
 /**
  * How a trained model scores, as it is, on the validation images of a run that fine-tunes it: the
@@ -18,20 +17,15 @@ export async function scoreStart(bundle: ModelBundle, set: ImageSet<ImageRecord>
   const m = bundle.metadata;
   const n = set.items.length;
   if (n === 0 || set.items.some((r) => !m.classes.includes(r.label))) return undefined;
-  const predictor = await ParallelPredictor.create(bundle.model, m.preprocessing, m.output, 1);
-  try {
-    const decisions = interpretOutput(await predictor.predict(set.pixels, n, 64), n, m);
-    const truth = set.items.map((r) => m.classes.indexOf(r.label));
-    const report = scoreDecisions(decisions, truth, m);
-    const pair = optionalForcedChoicePair(m);
-    const forced = pair ? scoreForcedChoice(decisions, truth, m, pair) : undefined;
-    return {
-      balancedAccuracy: report.balancedAccuracy,
-      auc: report.auc,
-      n,
-      ...(forced?.kept.length ? { forcedChoice: { balancedAccuracy: forced.report.balancedAccuracy, auc: forced.report.auc, n: forced.kept.length } } : {}),
-    };
-  } finally {
-    await predictor.close();
-  }
+  const decisions = await decisionsOnImages(bundle, set);
+  const truth = set.items.map((r) => m.classes.indexOf(r.label));
+  const report = scoreDecisions(decisions, truth, m);
+  const pair = optionalForcedChoicePair(m);
+  const forced = pair ? scoreForcedChoice(decisions, truth, m, pair) : undefined;
+  return {
+    balancedAccuracy: report.balancedAccuracy,
+    auc: report.auc,
+    n,
+    ...(forced?.kept.length ? { forcedChoice: { balancedAccuracy: forced.report.balancedAccuracy, auc: forced.report.auc, n: forced.kept.length } } : {}),
+  };
 }

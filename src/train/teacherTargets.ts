@@ -3,8 +3,7 @@ import type { ImageSet } from '../data/loadImages.js';
 import type { ImageRecord } from '../data/prepareDataset.js';
 import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import type { ModelBundle } from '../model/modelBundle.js';
-import { interpretOutput } from '../predict/interpretOutput.js';
-import { ParallelPredictor } from '../runtime/parallelPredictor.js';
+import { decisionsOnImages } from './decisionsOnImages.js';
 
 /**
  * A teacher's class probabilities on the training images, as every host would read them (its
@@ -25,22 +24,17 @@ export async function teacherProbabilities(teacher: ModelBundle, set: ImageSet<I
   if (differs.length) throw new OptionError(`--teacher ${name} reads other input than this model trains on (${differs.join('; ')}); train the student with the teacher's input, e.g. the same --arch input size and face crop`);
   const n = set.items.length;
   const K = student.classes.length;
-  const predictor = await ParallelPredictor.create(teacher.model, m.preprocessing, m.output, student.workers);
-  try {
-    const decisions = interpretOutput(await predictor.predict(set.pixels, n, 64), n, m);
-    const order = student.classes.map((c) => m.classes.indexOf(c));
-    const out = new Float32Array(n * K);
-    decisions.forEach((d, i) => {
-      // Renormalised over the student's classes: a teacher with more classes (angry, fearful)
-      // teaches how the remaining ones share a face, as forced choice reads a pair.
-      const kept = order.map((j) => d.probabilities[j]!);
-      const sum = kept.reduce((a, b) => a + b, 0);
-      kept.forEach((p, k) => (out[i * K + k] = sum > 0 ? p / sum : 1 / K));
-    });
-    return out;
-  } finally {
-    await predictor.close();
-  }
+  const decisions = await decisionsOnImages(teacher, set, student.workers);
+  const order = student.classes.map((c) => m.classes.indexOf(c));
+  const out = new Float32Array(n * K);
+  decisions.forEach((d, i) => {
+    // Renormalised over the student's classes: a teacher with more classes (angry, fearful)
+    // teaches how the remaining ones share a face, as forced choice reads a pair.
+    const kept = order.map((j) => d.probabilities[j]!);
+    const sum = kept.reduce((a, b) => a + b, 0);
+    kept.forEach((p, k) => (out[i * K + k] = sum > 0 ? p / sum : 1 / K));
+  });
+  return out;
 }
 
 /**

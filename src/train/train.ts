@@ -166,7 +166,7 @@ async function trainOne(dataDir: string, options: TrainInput, carried?: CarriedO
     preprocessing: spec,
     seed,
     training: {
-      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: describeInitialWeights(o.initialWeights) } : {}), ...(carried ? { from: carried.startedFrom.from } : {}), ...(o.teacher !== undefined ? { teacher: typeof o.teacher === 'string' ? o.teacher : o.teacher.dir || `bundle ${o.teacher.metadata.name} (in memory)`, distillWeight: o.distillWeight } : {}), ...(o.trainFraction !== undefined ? { trainFraction: o.trainFraction, trainImages: trainSet.items.length } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
+      options: { arch: o.arch, input: [spec.height, spec.width, spec.channels], epochs: o.epochs, patience: o.patience, restoreBest: o.restoreBest, batch: o.batch, valSplit: o.valSplit, augment: o.augment, learningRate: o.learningRate, ...(o.learningRateSchedule ? { learningRateSchedule: 'custom (per-epoch rates in history.json)' } : {}), ...(o.initialWeights ? { initialWeights: describeSource(o.initialWeights) } : {}), ...(carried ? { from: carried.startedFrom.from } : {}), ...(o.teacher !== undefined ? { teacher: describeSource(o.teacher), distillWeight: o.distillWeight } : {}), ...(o.trainFraction !== undefined ? { trainFraction: o.trainFraction, trainImages: trainSet.items.length } : {}), labelSmoothing: o.labelSmoothing, classWeight: o.classWeight, tuneThreshold: o.tuneThreshold, calibrate: o.calibrate, testTimeFlip: o.testTimeFlip, faces: o.faces ?? null, dropout: o.dropout ?? null, limits: o.limits },
       epochsRun: history.epochs.length,
       bestEpoch: history.bestEpoch ?? null,
       stoppedEarly: history.stoppedEarly,
@@ -293,7 +293,8 @@ async function withTeacher(teacherOption: string | ModelBundle, weight: number, 
   }
 }
 
-function describeInitialWeights(w: NonNullable<TrainOptions['initialWeights']>): string {
+/** Where initial weights or a teacher came from, as the bundle records it. */
+function describeSource(w: NonNullable<TrainOptions['initialWeights']>): string {
   if (typeof w === 'string') return w;
   return Array.isArray(w) ? 'tensors passed by the caller' : w.dir || `bundle ${w.metadata.name} (in memory)`;
 }
