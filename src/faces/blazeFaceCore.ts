@@ -17,7 +17,7 @@
 import type { GraphModel, Tensor } from '@tensorflow/tfjs';
 import type * as TF from '@tensorflow/tfjs';
 import type { Letterbox } from '../pixels/letterboxPixels.js';
-import { assertRgbPixels as assertRgb, copyRegion } from './geometry.js';
+import { assertRgbPixels as assertRgb, copyRegion, intersectionOverUnion } from './geometry.js';
 import type { DetectedFace, FaceBox, Point } from './types.js';
 import type { Pixels } from '../pixels/pixels.js';
 import type { FaceFinder } from './faceStep.js';
@@ -153,10 +153,7 @@ function intersection(a: Raw, b: Raw): number {
 
 const area = (a: Raw) => (a.x1 - a.x0) * (a.y1 - a.y0);
 
-function iou(a: Raw, b: Raw): number {
-  const i = intersection(a, b);
-  return i > 0 ? i / (area(a) + area(b) - i) : 0;
-}
+const iou = (a: Raw, b: Raw) => intersectionOverUnion(intersection(a, b), area(a), area(b));
 
 /** Drops boxes (best first) lying mostly inside an earlier kept one: partial-face detections. */
 function dropContained(sorted: Raw[], containThreshold: number): Raw[] {

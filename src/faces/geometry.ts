@@ -27,17 +27,19 @@ function intersection(a: Candidate, b: Candidate): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
+/**
+ * Intersection over union from the overlap's area and the two boxes' areas (0 when they do not
+ * overlap): the one formula behind every IoU here, whatever shape the boxes come in.
+ */
+export function intersectionOverUnion(intersection: number, areaA: number, areaB: number): number {
+  return intersection > 0 ? intersection / (areaA + areaB - intersection) : 0;
+}
+
 /** IoU of two [x, y, w, h] boxes (0 for two empty ones): what trackers, tests and benches compare boxes by. */
 export function boxIoU([ax, ay, aw, ah]: FaceBox, [bx, by, bw, bh]: FaceBox): number {
   const w = Math.min(ax + aw, bx + bw) - Math.max(ax, bx);
   const h = Math.min(ay + ah, by + bh) - Math.max(ay, by);
-  const i = w > 0 && h > 0 ? w * h : 0;
-  return i / (aw * ah + bw * bh - i || 1);
-}
-
-export function iou(a: Candidate, b: Candidate): number {
-  const i = intersection(a, b);
-  return i > 0 ? i / (a.w * a.h + b.w * b.h - i) : 0;
+  return intersectionOverUnion(w > 0 && h > 0 ? w * h : 0, aw * ah, bw * bh);
 }
 
 /**
@@ -49,7 +51,7 @@ export function sameFace(a: Candidate, b: Candidate, iouThreshold = 0.45, contai
   const i = intersection(a, b);
   if (i <= 0) return false;
   const smaller = Math.min(a.w * a.h, b.w * b.h);
-  return i / (a.w * a.h + b.w * b.h - i) > iouThreshold || i / smaller > containThreshold;
+  return intersectionOverUnion(i, a.w * a.h, b.w * b.h) > iouThreshold || i / smaller > containThreshold;
 }
 
 /** Greedy suppression, best score first; ties go to the larger box so the order is total. */
