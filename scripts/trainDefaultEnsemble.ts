@@ -56,7 +56,8 @@ const USAGE = `usage: node --import tsx scripts/trainDefaultEnsemble.ts DATA_DIR
   --reuse              keep members already trained in --work
   --recipe NAME        ${Object.keys(RECIPES).join(' | ')} (default scratch)
   --from-ensemble DIR  start member k from member k of this ensemble (its head rebuilt for the new classes)
-  --extra CLASS=DIR    one more class (repeatable), passed to each member (see scripts/trainDefaultModel.ts)`;
+  --extra CLASS=DIR    one more class (repeatable), passed to each member (see scripts/trainDefaultModel.ts)
+  --no-tta             the ensemble does not average each face with its mirror image (half the forward passes)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -68,6 +69,7 @@ const { values, positionals } = parseArgs({
     recipe: { type: 'string', default: 'scratch' },
     'from-ensemble': { type: 'string' },
     extra: { type: 'string', multiple: true, default: [] },
+    'no-tta': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -128,7 +130,7 @@ const holdout = node([memberScript, data, '--links-only', '--holdout-seed', Stri
 const uncalibrated = resolve(values.work!, 'ensemble');
 const calibrated = resolve(values.work!, 'ensemble-calibrated');
 try {
-  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', uncalibrated, '--name', 'default', '--tune', holdout, '--test', holdout, '--no-faces', '--overwrite']);
+  node([join(repo, 'cli/main.ts'), 'ensemble', ...memberDirs, '--out', uncalibrated, '--name', 'default', '--tune', holdout, '--test', holdout, '--no-faces', '--overwrite', ...(values['no-tta'] ? ['--no-tta'] : [])]);
   await rm(calibrated, { recursive: true, force: true });
   node([join(repo, 'cli/main.ts'), 'calibrate', uncalibrated, holdout, '--split', 'val', '--no-faces', '--out', calibrated]);
   // Only a bundle is replaced: anything else at --out is someone's and stops the script.
@@ -158,7 +160,7 @@ await writeFileAtomic(join(values.out!, 'recipe.json'), `${JSON.stringify({
   fromEnsemble: values['from-ensemble'] ?? null,
   extra: values.extra ?? [],
   calibration: 'happysad calibrate ENSEMBLE LINKED_DATA --split val --no-faces',
-  ensemble: { tune: 'DATA/validation', test: `DATA/train holdout (10%, seed ${HOLDOUT_SEED})`, faces: 'precropped (--no-faces)' },
+  ensemble: { tune: 'DATA/validation', test: `DATA/train holdout (10%, seed ${HOLDOUT_SEED})`, faces: 'precropped (--no-faces)', testTimeFlip: !values['no-tta'] },
   members: DEFAULT_MEMBERS.map((m, i) => ({ ...m, recipe: memberRecipes[i] })),
 }, null, 2)}\n`);
 // Each member's training curves, so the shipped folder still shows how its models trained.

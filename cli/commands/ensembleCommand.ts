@@ -31,6 +31,7 @@ export async function ensembleCommand(argv: string[]): Promise<number> {
     tune: values.tune ? { dir: values.tune, split: values['tune-split'] as Split | undefined, faces } : undefined,
     test: values.test ? { dir: values.test, split: values['test-split'] as Split | undefined, faces } : undefined,
     workers,
+    ...(values['no-tta'] ? { testTimeFlip: false } : {}),
   });
   const { metadata } = built;
   const previous = await writeClaimedBundle(out, (dir) => saveBundle(dir, built.model, metadata));

@@ -11,6 +11,7 @@ import { uncalibratedRule } from '../evaluate/fitCalibration.js';
 import type { BundleMetadata, EnsembleMember } from '../model/bundleMetadata.js';
 import { buildBundleMetadata } from '../model/buildBundleMetadata.js';
 import type { ModelBundle } from '../model/modelBundle.js';
+import type { PreprocessSpec } from '../input/preprocessSpec.js';
 import { createClassifier } from '../predict/classifier.js';
 import { forcedChoiceClasses, forcedChoiceThreshold } from '../evaluate/forcedChoiceTuning.js';
 import { membersForcedChoice } from './ensembleForcedChoice.js';
@@ -36,6 +37,13 @@ export interface EnsembleOptions {
   test?: EnsembleData;
   /** Threads for scoring tune/test images (default 1). */
   workers?: number;
+  /**
+   * Whether the ensemble averages each prediction with its mirror image. Default: as the members
+   * do (they must agree). Given, it replaces theirs: the mirror is how a model is run, not what it
+   * learned. Off halves the forward passes; what it costs in accuracy depends on the members
+   * (measure it: docs/default-model.md has the default model's figures).
+   */
+  testTimeFlip?: boolean;
 }
 
 export interface EnsembleData {
@@ -117,7 +125,7 @@ async function averageBundles(members: ModelBundle[], o: EnsembleOptions): Promi
   if (members.length < 2) throw new BundleError(`an ensemble needs at least 2 models, got ${members.length}`);
   const first = members[0];
   const where = (b: ModelBundle) => b.dir || b.metadata.name;
-  for (const b of members.slice(1)) checkCompatible(first, b, where);
+  for (const b of members.slice(1)) checkCompatible(first, b, where, o.testTimeFlip !== undefined);
   const shape = first.model.inputs[0].shape.slice(1) as number[];
   const input = tf.input({ shape, name: 'image' });
   const outputs: SymbolicTensor[] = [];
@@ -139,7 +147,7 @@ async function averageBundles(members: ModelBundle[], o: EnsembleOptions): Promi
     output: m.output,
     positiveClass: m.positiveClass,
     threshold,
-    preprocessing: m.preprocessing,
+    preprocessing: o.testTimeFlip === undefined ? m.preprocessing : withTestTimeFlip(m.preprocessing, o.testTimeFlip),
     // The ensemble adds no random choice of its own; each member records its seed.
     seed: null,
     training: null,
@@ -162,14 +170,21 @@ function memberRecord(b: ModelBundle): EnsembleMember {
   };
 }
 
-function checkCompatible(a: ModelBundle, b: ModelBundle, where: (b: ModelBundle) => string): void {
+/** The spec with the mirror on or off; off is written as train writes it, by leaving the field out. */
+function withTestTimeFlip(spec: PreprocessSpec, on: boolean): PreprocessSpec {
+  const { testTimeFlip: _, ...rest } = spec;
+  return on ? { ...rest, testTimeFlip: true } : rest;
+}
+
+function checkCompatible(a: ModelBundle, b: ModelBundle, where: (b: ModelBundle) => string, flipGiven: boolean): void {
   const fix = 'only models trained for the same classes on the same input can be averaged';
   const ma = a.metadata;
   const mb = b.metadata;
   if (ma.classes.join('\n') !== mb.classes.join('\n')) throw new BundleError(`${where(b)}: classes ${mb.classes.join(', ')} differ from ${where(a)}'s ${ma.classes.join(', ')}; ${fix}`);
   if (ma.output !== mb.output || ma.positiveClass !== mb.positiveClass) throw new BundleError(`${where(b)}: output ${mb.output} (positive class ${mb.positiveClass}) differs from ${where(a)}'s ${ma.output} (${ma.positiveClass}); ${fix}`);
-  const pa = canonicalJson(ma.preprocessing);
-  const pb = canonicalJson(mb.preprocessing);
+  // A given test-time flip replaces the members' own, so theirs need not agree.
+  const pa = canonicalJson(flipGiven ? withTestTimeFlip(ma.preprocessing, false) : ma.preprocessing);
+  const pb = canonicalJson(flipGiven ? withTestTimeFlip(mb.preprocessing, false) : mb.preprocessing);
   if (pa !== pb) {
     throw new BundleError(`${where(b)}: its preprocessing ${pb} differs from ${where(a)}'s ${pa}; every member must see exactly the same pixels (size, colour, scaling, face crop, test-time flip), ${fix}`);
   }

@@ -91,6 +91,35 @@ test('members that would see different pixels, or answer different questions, ar
   for (const m of [a.model, noFlip.model, other.model, flipped.model, reordered.model, ok.model]) m.dispose();
 });
 
+test('a given test-time flip replaces the members\' own: they may disagree, and the classifier runs the mirror as told', async () => {
+  await initEngine();
+  const a = member('a', 1, 0.5);
+  const noFlip = member('b', 2, 0.5);
+  noFlip.metadata.preprocessing = { ...noFlip.metadata.preprocessing, testTimeFlip: false };
+  const off = await ensembleBundles([a, noFlip], { testTimeFlip: false });
+  // Off is written as train writes it: no field. Everything else is the members' spec.
+  assert.equal('testTimeFlip' in off.metadata.preprocessing, false);
+  const { testTimeFlip: _, ...rest } = a.metadata.preprocessing;
+  assert.deepEqual(off.metadata.preprocessing, rest);
+  const on = await ensembleBundles([noFlip, a], { testTimeFlip: true });
+  assert.equal(on.metadata.preprocessing.testTimeFlip, true);
+  // What a classifier makes of it: off, one pass of the plain image; on, the mean with its mirror.
+  const pixels = Uint8Array.from({ length: 48 * 48 }, (_, i) => (i * 37 + (i >> 5) * 11) % 256);
+  const plain = tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [1, 48, 48, 1]);
+  const mirror = tf.reverse(plain, 2);
+  const scoreOf = async (b: { model: LayersModel; metadata: BundleMetadata }) => {
+    const c = await createClassifier({ dir: '', ...b });
+    const [d] = await c.classifyPixels(pixels, 1);
+    await c.close();
+    return d!.score;
+  };
+  assert.ok(Math.abs((await scoreOf(off)) - predict(off.model, plain)[0]!) < 1e-6);
+  assert.ok(Math.abs((await scoreOf(on)) - (predict(on.model, plain)[0]! + predict(on.model, mirror)[0]!) / 2) < 1e-6);
+  for (const m of [a.model, noFlip.model, off.model, on.model]) m.dispose();
+  plain.dispose();
+  mirror.dispose();
+});
+
 test('tune data sets the threshold from the ensemble\'s own scores there; test data is scored at it; no temp bundle', async () => {
   await initEngine();
   const data = await tempDir();
