@@ -102,7 +102,7 @@ test('every folder of src/ is in a layer, and no import goes up a layer', () => 
 const PORTABLE = [
   'browser/index.ts', 'pixels/resizePixels.ts', 'pixels/grayscale.ts', 'pixels/letterboxPixels.ts', 'input/modelInput.ts', 'faces/faceStep.ts',
   'faces/blazeFaceCore.ts', 'faces/cropFace.ts', 'faces/geometry.ts', 'runtime/forwardPass.ts', 'predict/interpretOutput.ts', 'predict/predictionRow.ts',
-  'predict/faceTracker.ts', 'predict/trailingMean.ts', 'engine/kernels/registerConvKernels.ts',
+  'predict/faceTracker.ts', 'predict/trailingMean.ts', 'engine/kernels/registerConvKernels.ts', 'engine/modelFromTopology.ts',
   'evaluate/computeMetrics.ts', 'evaluate/scoreOutputs.ts', 'evaluate/bestThreshold.ts', 'input/preprocessSpec.ts', 'train/augmentBatch.ts',
 ];
 

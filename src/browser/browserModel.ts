@@ -12,6 +12,7 @@ import { interpretOutput } from '../predict/interpretOutput.js';
 import { forcedChoicePair } from '../predict/forcedChoice.js';
 import { predictionRow, type PredictionRow } from '../predict/predictionRow.js';
 import { forwardPass } from '../runtime/forwardPass.js';
+import { modelFromArtifacts } from '../engine/modelFromTopology.js';
 import { backendCandidates, tf, useBackend, type BackendChoice, type EngineInfo } from './browserEngine.js';
 import { decodeImageSource, type ImageSource } from './decodeImageSource.js';
 import type { Pixels } from '../pixels/pixels.js';
@@ -109,7 +110,8 @@ export class BrowserModel {
     ]);
 
     const build = async (): Promise<Nets> => {
-      const model = await tf.loadLayersModel(tf.io.fromMemory(modelArtifacts!));
+      // Not tf.loadLayersModel: it draws every nested member's weights at random first (see modelFromArtifacts).
+      const model = await modelFromArtifacts(tf, modelArtifacts!.modelTopology as object, modelArtifacts!.weightSpecs ?? [], modelArtifacts!.weightData ?? new ArrayBuffer(0));
       if (!variant || !spec.faces) return { model, graphs: [] };
       const graphs = await Promise.all(faceArtifacts.map((a) => tf.loadGraphModel(tf.io.fromMemory(a))));
       const [net, closeUp] = graphs.map((g, i) => prepareBlazeNet(tf, g, `BlazeFace ${i === 0 ? variant : 'front'}`));

@@ -1,5 +1,8 @@
-import { tf } from './tfjs.js';
-import type { LayersModel } from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import type { LayersModel, io } from '@tensorflow/tfjs';
+
+/** The TensorFlow.js instance to build with: Node's engine, or the page's (the browser build). */
+type Tf = typeof TF;
 
 type FromConfig = (cls: unknown, config: unknown, customObjects: unknown, fastWeightInit: boolean) => unknown;
 
@@ -10,11 +13,11 @@ const CONTAINERS = ['Model', 'Functional', 'Sequential'];
  * The same classes, built with tfjs-layers' "fast weight init" (every weight starts at zero). tfjs
  * turns it on only for the top level of a model whose weights come with it, not for the layers
  * of a nested Sequential (an ensemble's members), which drew ~0.9 M truncated-normal values for
- * weights then overwritten: ~90 ms of every bundle load, in every thread that loads one.
- * Passed as customObjects, which tfjs looks up before its own registry and hands down to nested
- * layers, so nothing global changes.
+ * weights then overwritten: ~90 ms of every bundle load, in every thread (and every backend a page
+ * tries) that loads one. Passed as customObjects, which tfjs looks up before its own registry and
+ * hands down to nested layers, so nothing global changes.
  */
-function zeroInitContainers(): Record<string, [unknown, FromConfig]> {
+function zeroInitContainers(tf: Tf): Record<string, [unknown, FromConfig]> {
   const registered = tf.serialization.SerializationMap.getMap().classNameMap as unknown as Record<string, [unknown, FromConfig] | undefined>;
   const out: Record<string, [unknown, FromConfig]> = {};
   for (const name of CONTAINERS) {
@@ -32,6 +35,27 @@ function zeroInitContainers(): Record<string, [unknown, FromConfig]> {
  * readWeightsInto), so the random draws of its initialisers would be thrown away. The model's
  * configuration, initialisers included, is the topology's: saving it writes the same model.json.
  */
-export function modelFromTopology(topology: object): Promise<LayersModel> {
-  return tf.models.modelFromJSON({ modelTopology: topology } as never, zeroInitContainers() as never);
+export function modelFromTopology(tf: Tf, topology: object): Promise<LayersModel> {
+  return tf.models.modelFromJSON({ modelTopology: topology } as never, zeroInitContainers(tf) as never);
+}
+
+/**
+ * What tf.loadLayersModel does with a model.json and its weights, minus the initialisers' random
+ * draws: the same model, every weight set from the data, strictly (a weight missing from the data
+ * or of the wrong shape is an error). Node's readBundle and the browser build both load this way.
+ */
+export async function modelFromArtifacts(tf: Tf, topology: object, specs: io.WeightsManifestEntry[], data: io.WeightData): Promise<LayersModel> {
+  const model = await modelFromTopology(tf, topology);
+  const named = tf.io.decodeWeights(data, specs);
+  // As tfjs does: an optimiser's state, if a file carries one, is not the model's.
+  const modelWeights = Object.fromEntries(specs.filter((s) => s.group !== 'optimizer').map((s) => [s.name, named[s.name]!]));
+  try {
+    model.loadWeights(modelWeights, true);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    tf.dispose(Object.values(named));
+  }
+  return model;
 }

@@ -2,7 +2,7 @@ import { readRegularFile } from '../io/outputPaths.js';
 import { validateMetadata } from './validateMetadata.js';
 import { join } from 'node:path';
 import { tf } from '../engine/engine.js';
-import { modelFromTopology } from '../engine/modelFromTopology.js';
+import { modelFromArtifacts } from '../engine/modelFromTopology.js';
 import { BundleError } from '../base/errors.js';
 import { replaceDirAtomic, writeFileAtomic } from '../io/atomicWrite.js';
 import { packageRoot } from '../base/packageRoot.js';
@@ -69,7 +69,7 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
   if (bad) throw new BundleError(`${dir}: weight "${bad}" holds NaN or infinite values, so every prediction would be meaningless (training diverged or the file is damaged); retrain, e.g. with a lower --lr, or restore the bundle from a copy`);
   let model: LayersModel;
   try {
-    model = await loadModelWeights(modelJson.modelTopology, weightSpecs, weightData);
+    model = await modelFromArtifacts(tf, modelJson.modelTopology, weightSpecs, weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.length) as ArrayBuffer);
   } catch (err) {
     throw new BundleError(`${join(dir, MODEL_FILE)}: cannot build the model: ${(err as Error).message}`, { cause: err });
   }
@@ -77,26 +77,6 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
   return { dir, model, metadata };
 }
 
-/**
- * What tf.loadLayersModel does with a model.json and its weights, minus the initialisers' random
- * draws (see modelFromTopology): the same model, every weight set from the file, strictly (a
- * weight missing from the file or of the wrong shape is an error).
- */
-async function loadModelWeights(topology: object, specs: io.WeightsManifestEntry[], data: Buffer): Promise<LayersModel> {
-  const model = await modelFromTopology(topology);
-  const named = tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer, specs);
-  // As tfjs does: an optimiser's state, if a file carries one, is not the model's.
-  const modelWeights = Object.fromEntries(specs.filter((s) => s.group !== 'optimizer').map((s) => [s.name, named[s.name]!]));
-  try {
-    model.loadWeights(modelWeights, true);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  } finally {
-    tf.dispose(Object.values(named));
-  }
-  return model;
-}
 
 /** Name of the first float32 weight with a NaN or infinity in it, if any. */
 function firstNonFinite(data: Buffer, specs: io.WeightsManifestEntry[]): string | undefined {

@@ -28,7 +28,7 @@ port.on('message', async (m: WorkerRequest) => {
       init = m;
       await initEngine();
       // Zeros to start with: readWeightsInto sets every weight next.
-      model = await modelFromTopology(JSON.parse(m.topology));
+      model = await modelFromTopology(tf, JSON.parse(m.topology));
       readWeightsInto(model, new Float32Array(m.weights));
       dropout = installSampleDropout(model, m.seed);
       reply({ type: 'ready' });

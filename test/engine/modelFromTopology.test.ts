@@ -28,7 +28,7 @@ test('modelFromTopology builds the same model with every weight zero, nested mem
   await initEngine();
   const original = nestedModel();
   const topology = original.toJSON(null, false) as object;
-  const built = await modelFromTopology(topology);
+  const built = await modelFromTopology(tf, topology);
   assert.deepEqual(built.toJSON(null, false), topology);
   assert.deepEqual(built.weights.map((w) => w.shape), original.weights.map((w) => w.shape));
   // tf.models.modelFromJSON draws the members' kernels at random (its fast path stops at the top level).
