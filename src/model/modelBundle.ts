@@ -77,7 +77,6 @@ export async function readBundle(dir: string): Promise<ModelBundle> {
   return { dir, model, metadata };
 }
 
-
 /** Name of the first float32 weight with a NaN or infinity in it, if any. */
 function firstNonFinite(data: Buffer, specs: io.WeightsManifestEntry[]): string | undefined {
   let at = data.byteOffset;
