@@ -34,6 +34,8 @@ export const JOB_LIMITS = {
 };
 
 export interface BatchJob {
+  /** QUEUE_PROTOCOL of the producer that queued it; absent in jobs of producers from before. */
+  protocol?: number;
   files: string[];
   faces: boolean;
   batch: number;

@@ -14,6 +14,7 @@ import { messageOf } from '../base/messageOf.js';
 import type { BundleMetadata } from '../model/bundleMetadata.js';
 import type { Classifier, Prediction } from '../predict/classifier.js';
 import { invalidEntry, openVideoReference, readReference, validateBatchJob, type BatchJob, type ReferencePolicy } from './jobReferences.js';
+import { jobProtocolProblem, QUEUE_PROTOCOL, workerProtocolProblem } from './queueProtocol.js';
 import { validateVideoJob, validateVideoResult, VIDEO_CHUNK_ROWS, videoRowsKey, type VideoJob, type VideoJobResult, type VideoRows } from './videoJob.js';
 import { hashOpenFile } from '../io/hashFile.js';
 import type { VideoErrorRow, VideoRow } from '../predict/predictionRow.js';
@@ -74,6 +75,8 @@ export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): P
 
 /** Where workers announce the model they serve, so producers can name its classes before any row arrives. */
 const modelKey = (queue: string) => `happysad:${queue}:model`;
+/** Where they announce the queue protocol they speak, beside it and with the same lease. */
+const protocolKey = (queue: string) => `happysad:${queue}:protocol`;
 
 export interface WorkerOptions {
   redis: string;
@@ -115,11 +118,16 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   // BullMQ's client type names only what BullMQ uses; underneath it is ioredis.
   const client = async () => (await publisher.getBackend().client) as unknown as Redis;
   const announce = async () => {
-    await (await client()).set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
+    const redis = await client();
+    await redis.set(protocolKey(queue), String(QUEUE_PROTOCOL), 'PX', MODEL_TTL_MS);
+    await redis.set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
   };
   await announce();
   const heartbeat = setInterval(() => announce().catch(() => {}), HEARTBEAT_MS);
   const worker = new Worker<unknown, Prediction[] | VideoJobResult>(queue, async (job, token) => {
+    // Before anything else: a job of another protocol may mean something else by the same fields.
+    const otherProtocol = jobProtocolProblem(job.data);
+    if (otherProtocol) throw new UnrecoverableError(otherProtocol);
     if (job.name === 'video') {
       const data = validateVideoJob(job.data);
       if (typeof data === 'string') throw new UnrecoverableError(`malformed job: ${data}`);
@@ -322,9 +330,9 @@ export async function predictThroughQueue(files: string[], options: QueueRunOpti
   // Videos first: a long video started early does not keep the run waiting at its end.
   function* plan(): Generator<[string, Pending]> {
     for (const [i, video] of (videos?.files ?? []).entries()) {
-      yield [`${run}-v${i}`, { name: 'video', data: { video, faces, every: videos!.every, searchEvery: videos!.searchEvery, smooth: videos!.smooth, limits: videos!.limits, ...forced } }];
+      yield [`${run}-v${i}`, { name: 'video', data: { protocol: QUEUE_PROTOCOL, video, faces, every: videos!.every, searchEvery: videos!.searchEvery, smooth: videos!.smooth, limits: videos!.limits, ...forced } }];
     }
-    for (let i = 0; i < files.length; i += batch) yield [`${run}-${i}`, { name: 'predict', data: { files: files.slice(i, i + batch), faces, batch, ...forced } }];
+    for (let i = 0; i < files.length; i += batch) yield [`${run}-${i}`, { name: 'predict', data: { protocol: QUEUE_PROTOCOL, files: files.slice(i, i + batch), faces, batch, ...forced } }];
   }
   const jobs = plan();
   // Jobs the events say finished: looked at first. Every SWEEP_MS all jobs in flight are looked at
@@ -461,7 +469,9 @@ export async function queueModel(options: { redis: string; queue?: string; log?:
     const started = performance.now();
     let said = -1;
     for (;;) {
-      const text = await client.get(modelKey(name));
+      const [protocol, text] = await Promise.all([client.get(protocolKey(name)), client.get(modelKey(name))]);
+      const otherProtocol = workerProtocolProblem(protocol, name);
+      if (otherProtocol) throw new HappysadError('queue-protocol', otherProtocol);
       if (text) return JSON.parse(text) as BundleMetadata;
       const waited = performance.now() - started;
       if (Math.floor(waited / QUIET_NOTE_MS) > said) {

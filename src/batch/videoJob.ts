@@ -13,6 +13,8 @@ import { JOB_LIMITS } from './jobReferences.js';
 
 /** A queued video: an absolute path under the workers' --root, and how to sample it. */
 export interface VideoJob {
+  /** QUEUE_PROTOCOL of the producer that queued it; absent in jobs of producers from before. */
+  protocol?: number;
   video: string;
   faces: boolean;
   every: number;

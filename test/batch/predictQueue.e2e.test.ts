@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { Prediction } from '../../src/predict/classifier.js';
 import { tempDir } from '../../testkit/tempDir.js';
+import { QUEUE_PROTOCOL } from '../../src/batch/queueProtocol.js';
 import { RedisServer } from '../../testkit/redisServer.js';
 import { batchPhotos, runCli, startCli, stopStartedClis, waitFor } from '../../testkit/runCli.js';
 
@@ -108,6 +109,18 @@ test('without a worker the producer says how to start one; a bad --redis URL is 
   const noRoot = runCli(['worker', '--redis', redis.url]);
   assert.equal(noRoot.code, 2);
   assert.match(noRoot.stderr, /worker needs --root DIR .* or --allow-host HOST/);
+  // Workers of another happysad version: the producer stops before queueing anything, and says why.
+  const client = new Redis({ host: '127.0.0.1', port: redis.port });
+  try {
+    await client.set('happysad:newer:protocol', String(QUEUE_PROTOCOL + 1), 'PX', 60_000);
+    await client.set('happysad:newer:model', await readFile('models/default/happysad.json', 'utf8'), 'PX', 60_000);
+    const refused = runCli(['predict', photos, '--redis', redis.url, '--queue', 'newer']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`the workers on queue "newer" speak queue protocol ${QUEUE_PROTOCOL + 1}, this producer speaks queue protocol ${QUEUE_PROTOCOL}`));
+    assert.equal(await client.exists('bull:newer:id'), 0, 'no job was queued');
+  } finally {
+    client.disconnect();
+  }
 });
 
 test('a hostile job: paths outside --root, links out, FIFOs, non-strings and batch 0 get error rows that carry nothing; the worker still stops on SIGTERM', async () => {
@@ -135,6 +148,10 @@ test('a hostile job: paths outside --root, links out, FIFOs, non-strings and bat
     const spin = await queue.add('predict', { files: [join(root, 'a.jpg')], faces: true, batch: 0 }, { attempts: 3 });
     await assert.rejects(spin.waitUntilFinished(events, 30_000), /malformed job: "batch" must be a whole number/);
     assert.equal((await queue.getJob(spin.id!))!.attemptsMade, 1, 'a malformed job is not retried');
+    // A producer of another happysad version may mean something else by the same fields: refused, not misread.
+    const newer = await queue.add('predict', { protocol: QUEUE_PROTOCOL + 1, files: [join(root, 'a.jpg')], faces: true, batch: 1 }, { attempts: 3 });
+    await assert.rejects(newer.waitUntilFinished(events, 30_000), new RegExp(`queued by a producer speaking queue protocol ${QUEUE_PROTOCOL + 1}, this worker speaks queue protocol ${QUEUE_PROTOCOL}`));
+    assert.equal((await queue.getJob(newer.id!))!.attemptsMade, 1, 'a job of another protocol is not retried');
   } finally {
     await events.close();
     await queue.close();
@@ -148,6 +165,8 @@ test('workers announce their model with a lease: gone with the last worker, rene
   try {
     const w = startCli(workerArgs('lease'));
     await waitFor('the announcement', async () => (await client.pttl('happysad:lease:model')) > 0);
+    assert.equal(await client.get('happysad:lease:protocol'), String(QUEUE_PROTOCOL), 'the protocol is announced with the model');
+    assert.ok((await client.pttl('happysad:lease:protocol')) > 0, 'under the same lease');
     await client.del('happysad:lease:model'); // as a Redis restarted without its data would be
     await waitFor('the worker to announce itself again', async () => (await client.exists('happysad:lease:model')) === 1, 15_000);
     await redis.stop();
