@@ -22,7 +22,7 @@
 import { mkdtemp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { METADATA_FILE } from '../src/model/modelBundle.js';
 import { train, type TrainResult } from '../src/train/train.js';
@@ -164,7 +164,15 @@ async function linkDataset(root: string): Promise<{ dir: string; held: Record<st
   const link = async (split: string, cls: string, list: string[]) => {
     if (list.length === 0) return;
     await mkdir(join(dir, split, cls), { recursive: true });
-    for (const f of list) await symlink(f, join(dir, split, cls, basename(f)));
+    for (const f of list) {
+      // Two folders of one class (--extra neutral=A --extra neutral=B) may hold the same file name:
+      // FER2013 reuses names across its expression folders. The second is named after its folder.
+      const to = join(dir, split, cls, basename(f));
+      await symlink(f, to).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+        await symlink(f, join(dir, split, cls, `${basename(dirname(f))}_${basename(f)}`));
+      });
+    }
   };
   for (const { cls, dir: from, extra } of sources) {
     if (!(await stat(from)).isDirectory()) continue;
