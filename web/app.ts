@@ -450,7 +450,8 @@ async function cameraLoop(): Promise<void> {
   const video = $<HTMLVideoElement>('camera-video');
   const canvas = document.createElement('canvas');
   // Rebuilt when the switch flips: a steadied label follows the rule its frames were predicted by.
-  let smoother = { forced: forcedChoice, of: new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS, { forcedChoice }) };
+  const smootherNow = () => ({ forced: forcedChoice, of: new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS, { forcedChoice }) });
+  let smoother = smootherNow();
   const recent: number[] = []; // end times of the last frames, for frames per second
   let frames = 0;
   // The camera's frames follow each face from the frame before (the whole frame is searched once a second).
@@ -475,7 +476,7 @@ async function cameraLoop(): Promise<void> {
         row = await predict(frame.blob, { signal: camera.controller.signal });
       }
       if (!camera.running) break;
-      if (smoother.forced !== forcedChoice) smoother = { forced: forcedChoice, of: new LabelSmoother(model!, SMOOTHING_SECONDS, TRACK_GAP_SECONDS, { forcedChoice }) };
+      if (smoother.forced !== forcedChoice) smoother = smootherNow();
       const steady = row.error ? row : smoother.of.smooth(row, performance.now() / 1000);
       drawBoxes($('camera-boxes'), steady, size.width, size.height);
       const now = performance.now();

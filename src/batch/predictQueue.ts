@@ -465,11 +465,12 @@ export async function queueModel(options: { redis: string; queue?: string; log?:
   const queue = new Queue(name, { connection });
   queue.on('error', () => {});
   try {
-    const client = await queue.getBackend().client;
+    // BullMQ's client type names only what BullMQ uses; underneath it is ioredis.
+    const client = (await queue.getBackend().client) as unknown as Redis;
     const started = performance.now();
     let said = -1;
     for (;;) {
-      const [protocol, text] = await Promise.all([client.get(protocolKey(name)), client.get(modelKey(name))]);
+      const [protocol, text] = await client.mget(protocolKey(name), modelKey(name));
       const otherProtocol = workerProtocolProblem(protocol, name);
       if (otherProtocol) throw new HappysadError('queue-protocol', otherProtocol);
       if (text) return JSON.parse(text) as BundleMetadata;
