@@ -14,6 +14,10 @@
  * own default model (its models/default; or --model for all of them) with only its
  * preprocessing.faces.detector (and that detector's default score) changed, from a temporary copy. Figures are medians over rounds of the whole command's
  * wall time divided by the photo count; the ratio is ours / the peer's median per photo.
+ *
+ * Both sides run on the Node that runs this script (process.execPath). To measure on the Node
+ * line users deploy on rather than the machine's own, put it first on PATH:
+ *   PATH=/path/to/node-24/bin:$PATH npm run bench -- --cases face ...
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -155,14 +159,14 @@ try {
     const [code, detector, w] = key.split('|');
     const msPerPhoto = (median(o.seconds) * 1000) / N;
     return {
-      case: 'face-predict-command', code, detector, workers: Number(w), photos: N, faces: o.faces,
+      case: 'face-predict-command', node: process.version, code, detector, workers: Number(w), photos: N, faces: o.faces,
       seconds: round(median(o.seconds), 2), ms_per_photo: round(msPerPhoto), photos_per_s: round(1000 / msPerPhoto, 2),
       ...(peerMs ? { peer_ms_per_photo: round(peerMs), peer_photos_per_s: round(1000 / peerMs, 2), ratio_vs_peer: round(msPerPhoto / peerMs, 3) } : {}),
     };
   });
   if (values.json) for (const row of rows) console.log(JSON.stringify(row));
   else {
-    console.log(`\nhappysad predict over ${N} one-face 250x250 photos, whole command, median of ${ROUNDS} round(s)`);
+    console.log(`\nhappysad predict over ${N} one-face 250x250 photos, whole command, median of ${ROUNDS} round(s), Node ${process.version} (both sides)`);
     if (peerMs) console.log(`peer: Human BlazeFace detection alone (decode + detect, 1 thread): ${round(peerMs)} ms per photo (median of ${peer.median_ms.length} runs), ${peer.found}/${N} photos with a face`);
     else console.log('peer: ../shared/peers/human not available; no reference timed');
     for (const r of rows) console.log(`  ${roots.length > 1 ? `${r.code!.padEnd(7)} ` : ''}${r.detector!.padEnd(16)} ${String(r.workers).padStart(2)} worker(s): ${String(r.ms_per_photo).padStart(7)} ms/photo  ${String(r.photos_per_s).padStart(6)} photos/s  ${r.faces} faces${r.ratio_vs_peer !== undefined ? `  ratio vs peer ${r.ratio_vs_peer}` : ''}`);

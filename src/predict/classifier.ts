@@ -96,7 +96,7 @@ export class Classifier {
     const faces = useFaces ? await this.facePipeline() : undefined;
     type Decoded = { name: string; sha256?: string; images: Pixels[]; faces?: FaceDecoded } | { name: string; sha256?: string; error: { code: string; message: string } };
     const decodeBatch = (start: number) =>
-      mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism()), async (input, j): Promise<Decoded> => {
+      mapConcurrent(list.slice(start, start + batch), Math.max(2, availableParallelism(), faces?.jobsAtOnce ?? 0), async (input, j): Promise<Decoded> => {
         const name = options.names?.[start + j] ?? (typeof input === 'string' ? input : `#${start + j}`);
         let sha256: string | undefined;
         let bytes: Uint8Array | undefined;

@@ -1,5 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -126,6 +127,34 @@ test('face cropping on two threads gives the same crops and rows as on one', asy
   } finally {
     await pool.close();
   }
+});
+
+test('a face thread given two photos at once keeps the process alive until both are answered', () => {
+  // Only the pipeline's threads keep this child's event loop going. The worker holds two photos
+  // at once: were it released after its first answer, the child would exit (code 13: unsettled
+  // top-level await) with the second still out.
+  const script = `
+    import { readdirSync } from 'node:fs';
+    import { join } from 'node:path';
+    import { FacePipeline } from ${JSON.stringify(new URL('../../src/faces/facePipeline.ts', import.meta.url).href)};
+    import { DEFAULT_FACE_CROP } from ${JSON.stringify(new URL('../../src/faces/faceCropper.ts', import.meta.url).href)};
+    import { defaultPreprocessSpec } from ${JSON.stringify(new URL('../../src/input/preprocessSpec.ts', import.meta.url).href)};
+    const pipeline = await FacePipeline.create({ ...defaultPreprocessSpec([48, 48, 1]), faces: DEFAULT_FACE_CROP }, { threads: 2 });
+    const files = readdirSync(${JSON.stringify(photos)}, { recursive: true }).filter((f) => f.endsWith('.jpg')).map((f) => join(${JSON.stringify(photos)}, f));
+    let found = 0;
+    for (let round = 0; round < 3; round++) {
+      // The worker's two slots first, then this thread: no other handle is open while they run.
+      const [a, b] = await Promise.all([pipeline.photo({ input: files[round] }), pipeline.photo({ input: files[round + 3] })]);
+      found += a.faces.length + b.faces.length;
+    }
+    console.log(JSON.stringify({ jobsAtOnce: pipeline.jobsAtOnce, found }));
+    await pipeline.close();
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { jobsAtOnce: number; found: number };
+  assert.equal(out.jobsAtOnce, 3, 'this thread and two jobs on the worker');
+  assert.ok(out.found >= 6, `a face in each of the six photos, got ${out.found}`);
 });
 
 test('threads started beside a detector that fails to load are ended, and create() says why', async () => {
