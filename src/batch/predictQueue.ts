@@ -118,9 +118,12 @@ export async function runPredictWorker(options: WorkerOptions): Promise<{ batche
   // BullMQ's client type names only what BullMQ uses; underneath it is ioredis.
   const client = async () => (await publisher.getBackend().client) as unknown as Redis;
   const announce = async () => {
-    const redis = await client();
-    await redis.set(protocolKey(queue), String(QUEUE_PROTOCOL), 'PX', MODEL_TTL_MS);
-    await redis.set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS);
+    // Together, in one round trip: a producer never reads the model of one announcement beside the protocol of none.
+    await (await client())
+      .multi()
+      .set(protocolKey(queue), String(QUEUE_PROTOCOL), 'PX', MODEL_TTL_MS)
+      .set(modelKey(queue), JSON.stringify(classifier.metadata), 'PX', MODEL_TTL_MS)
+      .exec();
   };
   await announce();
   const heartbeat = setInterval(() => announce().catch(() => {}), HEARTBEAT_MS);

@@ -23,9 +23,9 @@ export interface FacePipelineOptions {
 
 /**
  * Jobs a worker thread holds at once. With one, a worker that finishes waits for this thread to
- * hand it the next, and this thread is often busy classifying (a synchronous WASM call): on 100
- * photos on 2 cores (a CPU profile) the worker stood idle half the time. With two it starts the next at once (and
- * decodes one photo while it detects faces in the other).
+ * hand it the next, and this thread is often busy classifying (a synchronous WASM call): a CPU
+ * profile of 100 photos on 2 cores had the worker idle half the time. With two it starts the next
+ * at once (and decodes one photo while it detects faces in the other).
  */
 const WORKER_JOBS = 2;
 
